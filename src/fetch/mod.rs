@@ -1,0 +1,355 @@
+//! HTTP only: conditional GET, redirects, caps, Retry-After and the SSRF guard.
+//!
+//! `Fetcher::fetch` returns an outcome and never touches the database; turning outcomes into
+//! source state is `refresh`'s job.
+
+pub mod guard;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::StatusCode;
+use url::Url;
+
+use crate::config::FetchConfig;
+pub use guard::AddressPolicy;
+
+const MAX_REDIRECTS: usize = 5;
+
+/// Validators from an earlier response, sent back as `If-None-Match` / `If-Modified-Since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// When the server asked us to come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    Seconds(u64),
+    At(DateTime<Utc>),
+}
+
+impl RetryAfter {
+    pub fn parse(v: &str) -> Option<RetryAfter> {
+        let v = v.trim();
+        if let Ok(s) = v.parse::<u64>() {
+            return Some(RetryAfter::Seconds(s));
+        }
+        DateTime::parse_from_rfc2822(v)
+            .ok()
+            .map(|d| RetryAfter::At(d.with_timezone(&Utc)))
+    }
+
+    pub fn resolve(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            RetryAfter::Seconds(s) => now + chrono::Duration::seconds(s.min(30 * 24 * 3600) as i64),
+            RetryAfter::At(t) => t.max(now),
+        }
+    }
+}
+
+/// A successful response with a body.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    /// Where the body came from after redirects.
+    pub final_url: Url,
+    /// Set when every redirect on the way was permanent (301/308): the source has moved.
+    pub moved_to: Option<Url>,
+    pub validators: Validators,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone)]
+pub enum FetchOutcome {
+    Fetched(Fetched),
+    /// 304: nothing changed since the validators we sent.
+    NotModified {
+        validators: Validators,
+    },
+    /// 429 or 503 (and Reddit's 403): come back later.
+    RateLimited {
+        status: u16,
+        retry_after: Option<RetryAfter>,
+    },
+    /// 410: the source is gone for good.
+    Gone,
+}
+
+/// A fetch that failed, in words a user understands.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("server answered {0}")]
+    Status(String),
+    #[error("response larger than the {limit} byte limit")]
+    TooLarge { limit: u64 },
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("bad redirect: {0}")]
+    BadRedirect(String),
+    #[error("connection broke while reading the body: {0}")]
+    Body(String),
+}
+
+/// The polite HTTP client every source is fetched with.
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    policy: AddressPolicy,
+    max_body_bytes: u64,
+    timeout: Duration,
+}
+
+impl Fetcher {
+    pub fn new(cfg: &FetchConfig) -> Result<Fetcher, FetchError> {
+        let policy = if cfg.allow_private_addresses {
+            AddressPolicy::Any
+        } else {
+            AddressPolicy::PublicOnly
+        };
+        Fetcher::with_policy(cfg, policy)
+    }
+
+    /// A fetcher with an explicit address policy (tests use `LoopbackOnly`).
+    pub fn with_policy(cfg: &FetchConfig, policy: AddressPolicy) -> Result<Fetcher, FetchError> {
+        // reqwest is built without a bundled crypto provider so that one backend (ring) serves
+        // both HTTP and SMTP; it must be installed before the first client is built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(guard::GuardedResolver { policy }))
+            .pool_max_idle_per_host(cfg.per_host_concurrency.max(1))
+            .build()
+            .map_err(|e| FetchError::Connect(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Fetcher {
+            client,
+            policy,
+            max_body_bytes: cfg.max_body_bytes,
+            timeout: cfg.timeout,
+        })
+    }
+
+    /// GET `url` with conditional headers; follow at most 5 redirects, each hop guarded.
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut current = url.clone();
+        let mut all_permanent = true;
+        let mut redirected = false;
+        for _ in 0..=MAX_REDIRECTS {
+            self.check_host(&current)?;
+            let resp = self
+                .client
+                .get(current.clone())
+                .headers(conditional_headers(validators))
+                .send()
+                .await
+                .map_err(|e| self.describe(e))?;
+            let status = resp.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let next = redirect_target(&current, resp.headers())?;
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
+                redirected = true;
+                current = next;
+                continue;
+            }
+            return self
+                .finish(resp, current, (redirected && all_permanent).then_some(()))
+                .await;
+        }
+        Err(FetchError::TooManyRedirects)
+    }
+
+    async fn finish(
+        &self,
+        mut resp: reqwest::Response,
+        final_url: Url,
+        moved: Option<()>,
+    ) -> Result<FetchOutcome, FetchError> {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let validators = Validators {
+            etag: header_str(&headers, header::ETAG),
+            last_modified: header_str(&headers, header::LAST_MODIFIED),
+        };
+        match status {
+            StatusCode::NOT_MODIFIED => return Ok(FetchOutcome::NotModified { validators }),
+            StatusCode::GONE => return Ok(FetchOutcome::Gone),
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                return Ok(FetchOutcome::RateLimited {
+                    status: status.as_u16(),
+                    retry_after: header_str(&headers, header::RETRY_AFTER)
+                        .and_then(|v| RetryAfter::parse(&v)),
+                })
+            }
+            // Reddit answers clients it wants to slow down with 403.
+            StatusCode::FORBIDDEN if is_reddit(&final_url) => {
+                return Ok(FetchOutcome::RateLimited {
+                    status: 403,
+                    retry_after: header_str(&headers, header::RETRY_AFTER)
+                        .and_then(|v| RetryAfter::parse(&v)),
+                })
+            }
+            s if !s.is_success() => return Err(FetchError::Status(describe_status(s))),
+            _ => {}
+        }
+        if let Some(len) = resp.content_length() {
+            if len > self.max_body_bytes {
+                return Err(FetchError::TooLarge {
+                    limit: self.max_body_bytes,
+                });
+            }
+        }
+        // The cap applies to the decoded bytes as they stream in, so a gzip bomb stops at
+        // the limit instead of filling memory.
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
+                        return Err(FetchError::TooLarge {
+                            limit: self.max_body_bytes,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(FetchError::Timeout(self.timeout)),
+                Err(e) => return Err(FetchError::Body(root_cause(&e))),
+            }
+        }
+        Ok(FetchOutcome::Fetched(Fetched {
+            body,
+            content_type: header_str(&headers, header::CONTENT_TYPE),
+            moved_to: moved.map(|()| final_url.clone()),
+            final_url,
+            validators,
+            status: status.as_u16(),
+        }))
+    }
+
+    fn check_host(&self, url: &Url) -> Result<(), FetchError> {
+        match url.scheme() {
+            "http" | "https" => {}
+            s => {
+                return Err(FetchError::Refused(format!(
+                    "refused {s}: URL (http and https only)"
+                )))
+            }
+        }
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+            Some(url::Host::Domain(_)) => None,
+            None => return Err(FetchError::Refused("URL has no host".into())),
+        };
+        if let Some(ip) = ip {
+            self.policy.check(ip).map_err(FetchError::Refused)?;
+        }
+        Ok(())
+    }
+
+    fn describe(&self, e: reqwest::Error) -> FetchError {
+        let cause = root_cause(&e);
+        if cause.contains("refused to connect to") {
+            return FetchError::Refused(cause);
+        }
+        if e.is_timeout() {
+            FetchError::Timeout(self.timeout)
+        } else {
+            FetchError::Connect(cause)
+        }
+    }
+}
+
+fn is_reddit(url: &Url) -> bool {
+    url.host_str()
+        .is_some_and(|h| h == "reddit.com" || h.ends_with(".reddit.com"))
+}
+
+fn conditional_headers(v: &Validators) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if let Some(etag) = v
+        .etag
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        h.insert(header::IF_NONE_MATCH, etag);
+    }
+    if let Some(lm) = v
+        .last_modified
+        .as_deref()
+        .and_then(|e| HeaderValue::from_str(e).ok())
+    {
+        h.insert(header::IF_MODIFIED_SINCE, lm);
+    }
+    h
+}
+
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Result<Url, FetchError> {
+    let loc = header_str(headers, header::LOCATION)
+        .ok_or_else(|| FetchError::BadRedirect("redirect without a Location header".into()))?;
+    from.join(&loc)
+        .map_err(|e| FetchError::BadRedirect(format!("{loc:?}: {e}")))
+}
+
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn describe_status(s: StatusCode) -> String {
+    match s.canonical_reason() {
+        Some(r) => format!("{} {r}", s.as_u16()),
+        None => s.as_u16().to_string(),
+    }
+}
+
+/// The innermost error message: reqwest's own top line ("error sending request") says little.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_http_dates() {
+        let now = DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            RetryAfter::parse("120").unwrap().resolve(now),
+            now + chrono::Duration::seconds(120)
+        );
+        let at = RetryAfter::parse("Wed, 01 Jan 2025 01:00:00 GMT").unwrap();
+        assert_eq!(at.resolve(now), now + chrono::Duration::hours(1));
+        assert!(RetryAfter::parse("soon").is_none());
+    }
+}

@@ -1,0 +1,25 @@
+//! Storyline follows one unfolding news story across feeds and article pages, stores what it
+//! finds in SQLite, and tells the story's progress in a weekly digest.
+//!
+//! # Layout
+//! - [`config`]: the TOML file, parsed once into typed values.
+//! - [`fetch`]: polite, guarded HTTP; returns outcomes, never touches the database.
+//! - [`parse`]: bytes to entries; lenient, panic-proof.
+//! - [`page`]: article pages without feeds.
+//! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
+//! - [`store`]: all SQL.
+//! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
+//! - [`cli`]: the `storyline` command line.
+
+pub mod app;
+pub mod canon;
+pub mod cli;
+pub mod config;
+pub mod fetch;
+pub mod page;
+pub mod parse;
+pub mod refresh;
+pub mod sites;
+pub mod source;
+pub mod store;
+pub mod week;

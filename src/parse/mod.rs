@@ -1,0 +1,107 @@
+//! Bytes in, entries out: charset, format detection, a lenient front end and feed-rs.
+//!
+//! Pure and synchronous; never panics (every parse runs under `catch_unwind`); gives every entry
+//! a stable identity (guid/id, else link, else a hash of title + date).
+
+mod feed;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use url::Url;
+
+pub use feed::parse_feed;
+
+/// The document formats Storyline reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Format {
+    #[serde(rename = "rss")]
+    Rss,
+    #[serde(rename = "rdf")]
+    Rdf,
+    #[serde(rename = "atom")]
+    Atom,
+    #[serde(rename = "json-feed")]
+    JsonFeed,
+    #[serde(rename = "html-page")]
+    HtmlPage,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Rdf => "rdf",
+            Format::Atom => "atom",
+            Format::JsonFeed => "json-feed",
+            Format::HtmlPage => "html-page",
+        }
+    }
+}
+
+/// A parsed feed (or page), not yet stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Document {
+    pub format: Option<Format>,
+    pub title: Option<String>,
+    /// The site's home page, when the feed names it.
+    pub link: Option<String>,
+    pub entries: Vec<Entry>,
+}
+
+/// One entry as Storyline sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Entry {
+    /// Stable identity: guid/id, else link, else a hash of title + date.
+    pub id: String,
+    pub title: Option<String>,
+    /// Absolute link (resolved against the document's URL).
+    pub link: Option<String>,
+    /// Summary or description, HTML as given by the feed.
+    pub summary: Option<String>,
+    /// Full content, HTML as given by the feed.
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// The outlet that published the reported article, when the feed aggregates others
+    /// (Google News `<source>`).
+    pub outlet: Option<Outlet>,
+    /// Discussion signals (hnrss Points/Comments).
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    /// The entry this one comments on (a Reddit `t1_` comment's `t3_` post id).
+    pub parent: Option<String>,
+    /// Where the discussion lives (the HN item URL), when it differs from `link`.
+    pub discussion_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outlet {
+    pub name: String,
+    pub url: Option<String>,
+}
+
+/// Why a document could not be read as a feed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a feed: got an HTML page")]
+    HtmlPage,
+    #[error("not a feed: {0}")]
+    NotAFeed(String),
+    #[error("empty document")]
+    Empty,
+    #[error("malformed feed: {0}")]
+    Malformed(String),
+}
+
+/// Resolve `href` against `base`, keeping it as written when it cannot be resolved.
+pub fn resolve_link(href: &str, base: Option<&Url>) -> String {
+    let href = href.trim();
+    match base {
+        Some(base) => base
+            .join(href)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| href.to_string()),
+        None => href.to_string(),
+    }
+}

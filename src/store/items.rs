@@ -1,0 +1,242 @@
+//! The `items` table: one row per (source, guid); new items inserted, changed ones updated in
+//! place, unchanged ones left alone.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{from_ts, to_ts, Result, Store};
+
+/// An item ready to store: identity, fields and content hash, computed by `refresh`.
+#[derive(Debug, Clone, Default)]
+pub struct NewItem {
+    pub guid: String,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub outlet_name: Option<String>,
+    pub outlet_url: Option<String>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub content_hash: String,
+    pub parent_guid: Option<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+    /// What changed, when this replaces an earlier version (pages: "2 paragraphs added").
+    pub change_note: Option<String>,
+}
+
+/// A stored item.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: i64,
+    pub source_id: String,
+    pub guid: String,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub outlet_name: Option<String>,
+    pub outlet_url: Option<String>,
+    pub published_at: Option<i64>,
+    pub first_seen_at: i64,
+    pub updated_at: Option<i64>,
+    pub change_note: Option<String>,
+    pub content_hash: String,
+    pub parent_guid: Option<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+}
+
+impl ItemRow {
+    pub fn published(&self) -> Option<DateTime<Utc>> {
+        self.published_at.map(from_ts)
+    }
+
+    pub fn first_seen(&self) -> DateTime<Utc> {
+        from_ts(self.first_seen_at)
+    }
+
+    /// The time a week is chosen by: published when known, else first seen.
+    pub fn effective_time(&self) -> DateTime<Utc> {
+        self.published().unwrap_or_else(|| self.first_seen())
+    }
+}
+
+/// What storing one poll's items did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOutcome {
+    /// Row ids of items inserted now.
+    pub new: Vec<i64>,
+    /// Row ids of items whose content changed.
+    pub updated: Vec<i64>,
+    /// New items left out because the per-poll cap was reached.
+    pub over_cap: usize,
+}
+
+/// The column list of [`ItemRow`], as a macro so queries stay `&'static str`.
+macro_rules! item_columns {
+    () => {
+        "id, source_id, guid, url, canonical_url, title, summary, content, author, outlet_name, \
+         outlet_url, published_at, first_seen_at, updated_at, change_note, content_hash, \
+         parent_guid, points, comments, discussion_url"
+    };
+}
+
+impl Store {
+    /// Store one poll's items for a source in a single transaction: a crash leaves either all
+    /// of them or none. At most `max_new` new items are inserted.
+    pub async fn store_items(
+        &self,
+        source_id: &str,
+        items: &[NewItem],
+        now: DateTime<Utc>,
+        max_new: usize,
+    ) -> Result<StoreOutcome> {
+        let mut out = StoreOutcome::default();
+        if items.is_empty() {
+            return Ok(out);
+        }
+        let mut tx = self.pool.begin().await?;
+        let known: HashMap<String, (i64, String)> = sqlx::query_as::<_, (String, i64, String)>(
+            "SELECT guid, id, content_hash FROM items WHERE source_id = ?1",
+        )
+        .bind(source_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(g, id, h)| (g, (id, h)))
+        .collect();
+        let mut seen_now = std::collections::HashSet::new();
+        for it in items {
+            // A feed listing the same guid twice stores it once (the first wins).
+            if !seen_now.insert(it.guid.as_str()) {
+                continue;
+            }
+            match known.get(&it.guid) {
+                Some((_, hash)) if *hash == it.content_hash => {}
+                Some((id, _)) => {
+                    update_item(&mut tx, *id, it, now).await?;
+                    out.updated.push(*id);
+                }
+                None if out.new.len() >= max_new => out.over_cap += 1,
+                None => out
+                    .new
+                    .push(insert_item(&mut tx, source_id, it, now).await?),
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    pub async fn item(&self, id: i64) -> Result<ItemRow> {
+        const Q: &str = concat!("SELECT ", item_columns!(), " FROM items WHERE id = ?1");
+        Ok(sqlx::query_as(Q).bind(id).fetch_one(&self.pool).await?)
+    }
+
+    /// Items whose link or canonical URL is `url`.
+    pub async fn items_by_url(&self, url: &str) -> Result<Vec<ItemRow>> {
+        const Q: &str = concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM items WHERE url = ?1 OR canonical_url = ?1 ORDER BY id"
+        );
+        Ok(sqlx::query_as(Q).bind(url).fetch_all(&self.pool).await?)
+    }
+
+    pub async fn items_of_source(&self, source_id: &str) -> Result<Vec<ItemRow>> {
+        const Q: &str = concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM items WHERE source_id = ?1 ORDER BY id"
+        );
+        Ok(sqlx::query_as(Q)
+            .bind(source_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn count_items(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM items")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+}
+
+async fn insert_item(
+    tx: &mut sqlx::SqliteConnection,
+    source_id: &str,
+    it: &NewItem,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO items (source_id, guid, url, canonical_url, title, summary, content, author, \
+             outlet_name, outlet_url, published_at, first_seen_at, content_hash, parent_guid, \
+             points, comments, discussion_url) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+         RETURNING id",
+    )
+    .bind(source_id)
+    .bind(&it.guid)
+    .bind(&it.url)
+    .bind(&it.canonical_url)
+    .bind(&it.title)
+    .bind(&it.summary)
+    .bind(&it.content)
+    .bind(&it.author)
+    .bind(&it.outlet_name)
+    .bind(&it.outlet_url)
+    .bind(it.published_at.map(to_ts))
+    .bind(to_ts(now))
+    .bind(&it.content_hash)
+    .bind(&it.parent_guid)
+    .bind(it.points)
+    .bind(it.comments)
+    .bind(&it.discussion_url)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(id)
+}
+
+async fn update_item(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    it: &NewItem,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE items SET url = ?2, canonical_url = ?3, title = ?4, summary = ?5, content = ?6, \
+             author = ?7, outlet_name = ?8, outlet_url = ?9, \
+             published_at = COALESCE(?10, published_at), updated_at = ?11, content_hash = ?12, \
+             parent_guid = ?13, points = ?14, comments = ?15, discussion_url = ?16, \
+             change_note = ?17 \
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(&it.url)
+    .bind(&it.canonical_url)
+    .bind(&it.title)
+    .bind(&it.summary)
+    .bind(&it.content)
+    .bind(&it.author)
+    .bind(&it.outlet_name)
+    .bind(&it.outlet_url)
+    .bind(it.published_at.map(to_ts))
+    .bind(to_ts(now))
+    .bind(&it.content_hash)
+    .bind(&it.parent_guid)
+    .bind(it.points)
+    .bind(it.comments)
+    .bind(&it.discussion_url)
+    .bind(&it.change_note)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
