@@ -125,17 +125,20 @@ pub enum CycleError {
 /// What a fetch task hands back to the writer.
 struct Polled {
     source: SourceRow,
-    result: Result<Polled2, FetchError>,
+    result: Result<Outcome, FetchError>,
 }
 
-enum Polled2 {
-    Parsed {
-        doc: Result<Document, parse::ParseError>,
-        validators: Validators,
-        moved_to: Option<Url>,
-        base: Url,
-        http_status: u16,
-    },
+/// A fetched and parsed body.
+struct Parsed {
+    doc: Result<Document, parse::ParseError>,
+    validators: Validators,
+    moved_to: Option<Url>,
+    base: Url,
+    http_status: u16,
+}
+
+enum Outcome {
+    Parsed(Box<Parsed>),
     NotModified(Validators),
     RateLimited {
         status: u16,
@@ -240,7 +243,7 @@ fn spawn_fetches(ctx: &Context, sources: Vec<SourceRow>, tx: mpsc::Sender<Polled
     tasks
 }
 
-async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Polled2, FetchError> {
+async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Outcome, FetchError> {
     let url = Url::parse(&source.url)
         .map_err(|e| FetchError::Refused(format!("stored URL is invalid: {e}")))?;
     let validators = Validators {
@@ -270,23 +273,23 @@ async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Polled2, Fetc
             })
             .await
             .map_err(|e| FetchError::Body(format!("parser task failed: {e}")))?;
-            Polled2::Parsed {
+            Outcome::Parsed(Box::new(Parsed {
                 doc: doc.0,
                 validators: doc.1,
                 moved_to: doc.2,
                 base,
                 http_status: doc.3,
-            }
+            }))
         }
-        FetchOutcome::NotModified { validators } => Polled2::NotModified(validators),
+        FetchOutcome::NotModified { validators } => Outcome::NotModified(validators),
         FetchOutcome::RateLimited {
             status,
             retry_after,
-        } => Polled2::RateLimited {
+        } => Outcome::RateLimited {
             status,
             retry_after,
         },
-        FetchOutcome::Gone => Polled2::Gone,
+        FetchOutcome::Gone => Outcome::Gone,
     })
 }
 
@@ -318,57 +321,57 @@ async fn write_outcome(
         updated_items: Vec::new(),
     };
     match result {
-        Ok(Polled2::Parsed {
-            doc: Ok(doc),
-            validators,
-            moved_to,
-            base,
-            http_status,
-        }) => {
-            let items = to_new_items(ctx, &source, &doc, &base).await?;
-            let cap = ctx.config.fetch.max_new_items_per_poll;
-            let stored = ctx.store.store_items(&source.id, &items, now, cap).await?;
+        Ok(Outcome::Parsed(p)) => {
+            let Parsed {
+                doc,
+                validators,
+                moved_to,
+                base,
+                http_status,
+            } = *p;
             record.http_status = Some(http_status);
-            record.etag = validators.etag;
-            record.last_modified = validators.last_modified;
-            record.moved_to = moved_to.map(|u| u.to_string());
-            if stored.over_cap > 0 {
-                record.flagged = Some(format!(
-                    "{} new items in one poll (cap {cap}); {} left for later polls — does this \
-                     feed change its ids every time?",
-                    stored.new.len() + stored.over_cap,
-                    stored.over_cap
-                ));
+            match doc {
+                Ok(doc) => {
+                    let items = to_new_items(ctx, &source, &doc, &base).await?;
+                    let cap = ctx.config.fetch.max_new_items_per_poll;
+                    let stored = ctx.store.store_items(&source.id, &items, now, cap).await?;
+                    record.etag = validators.etag;
+                    record.last_modified = validators.last_modified;
+                    record.moved_to = moved_to.map(|u| u.to_string());
+                    if stored.over_cap > 0 {
+                        record.flagged = Some(format!(
+                            "{} new items in one poll (cap {cap}); {} left for later polls — \
+                             does this feed change its ids every time?",
+                            stored.new.len() + stored.over_cap,
+                            stored.over_cap
+                        ));
+                    }
+                    report.result = SourceResult::Stored {
+                        new: stored.new.len(),
+                        updated: stored.updated.len(),
+                        over_cap: stored.over_cap,
+                    };
+                    report.new_items = stored.new;
+                    report.updated_items = stored.updated;
+                }
+                Err(e) => {
+                    record.status = SourceStatus::Error;
+                    record.error = Some(e.to_string());
+                    record.next_due = backoff_at;
+                    report.result = SourceResult::Failed {
+                        error: e.to_string(),
+                        retry_at: backoff_at,
+                    };
+                }
             }
-            report.result = SourceResult::Stored {
-                new: stored.new.len(),
-                updated: stored.updated.len(),
-                over_cap: stored.over_cap,
-            };
-            report.new_items = stored.new;
-            report.updated_items = stored.updated;
         }
-        Ok(Polled2::Parsed {
-            doc: Err(e),
-            http_status,
-            ..
-        }) => {
-            record.status = SourceStatus::Error;
-            record.http_status = Some(http_status);
-            record.error = Some(e.to_string());
-            record.next_due = backoff_at;
-            report.result = SourceResult::Failed {
-                error: e.to_string(),
-                retry_at: backoff_at,
-            };
-        }
-        Ok(Polled2::NotModified(v)) => {
+        Ok(Outcome::NotModified(v)) => {
             record.status = SourceStatus::NotModified;
             record.http_status = Some(304);
             record.etag = v.etag.or(record.etag);
             record.last_modified = v.last_modified.or(record.last_modified);
         }
-        Ok(Polled2::RateLimited {
+        Ok(Outcome::RateLimited {
             status,
             retry_after,
         }) => {
@@ -383,7 +386,7 @@ async fn write_outcome(
             record.next_due = until;
             report.result = SourceResult::RateLimited { until };
         }
-        Ok(Polled2::Gone) => {
+        Ok(Outcome::Gone) => {
             record.status = SourceStatus::Gone;
             record.http_status = Some(410);
             record.error = Some("the server says this feed is gone for good (410)".into());

@@ -67,7 +67,7 @@ pub struct Fetched {
 
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
-    Fetched(Fetched),
+    Fetched(Box<Fetched>),
     /// 304: nothing changed since the validators we sent.
     NotModified {
         validators: Validators,
@@ -237,14 +237,14 @@ impl Fetcher {
                 Err(e) => return Err(FetchError::Body(root_cause(&e))),
             }
         }
-        Ok(FetchOutcome::Fetched(Fetched {
+        Ok(FetchOutcome::Fetched(Box::new(Fetched {
             body,
             content_type: header_str(&headers, header::CONTENT_TYPE),
             moved_to: moved.map(|()| final_url.clone()),
             final_url,
             validators,
             status: status.as_u16(),
-        }))
+        })))
     }
 
     fn check_host(&self, url: &Url) -> Result<(), FetchError> {

@@ -1,0 +1,40 @@
+//! Shared test support: a loopback feed server and config helpers.
+#![allow(dead_code)]
+
+pub mod feed_server;
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use storyline::config::{Config, Origin};
+use storyline::fetch::AddressPolicy;
+use storyline::refresh::Context;
+
+pub fn fixture(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(rel)
+}
+
+pub fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("test time")
+        .with_timezone(&Utc)
+}
+
+/// A config with the database in `dir`, loopback allowed, and `extra` TOML appended.
+pub fn config(dir: &Path, extra: &str) -> Config {
+    let text = format!(
+        "database = \"{}\"\n[fetch]\nallow_private_addresses = true\ntimeout = \"5s\"\n{extra}",
+        dir.join("test.db").display()
+    );
+    Config::parse(&text, Origin::File("test.toml".into())).expect("test config is valid")
+}
+
+/// Open the app with a fetcher that can reach nothing but 127.0.0.1, so a broken guard
+/// shows up as a failed test, never as traffic elsewhere.
+pub async fn open(config: Config, now: DateTime<Utc>) -> Context {
+    storyline::app::open_with_policy(config, now, AddressPolicy::LoopbackOnly)
+        .await
+        .expect("app opens")
+}
