@@ -60,6 +60,10 @@ pub struct Config {
     pub sources: Vec<SourceConfig>,
     #[serde(default, rename = "story")]
     pub stories: Vec<StoryConfig>,
+    #[serde(default)]
+    pub web: WebConfig,
+    #[serde(default)]
+    pub daemon: DaemonConfig,
     #[serde(skip, default = "default_origin")]
     pub origin: Origin,
 }
@@ -121,6 +125,47 @@ pub fn default_user_agent() -> String {
         env!("CARGO_PKG_VERSION"),
         env!("CARGO_PKG_REPOSITORY")
     )
+}
+
+/// The daemon's web listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Address to listen on.
+    pub listen: std::net::SocketAddr,
+    /// Public URL of the site, for links in mail.
+    #[serde(deserialize_with = "de_url")]
+    pub base_url: Url,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: Url::parse("http://127.0.0.1:8080/").expect("static URL"),
+        }
+    }
+}
+
+/// How the daemon runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// How long in-flight fetches and sends get to finish after SIGTERM.
+    #[serde(deserialize_with = "de_duration")]
+    pub shutdown_grace: Duration,
+    /// Longest sleep between checks for due sources.
+    #[serde(deserialize_with = "de_duration")]
+    pub tick: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            shutdown_grace: Duration::from_secs(10),
+            tick: Duration::from_secs(60),
+        }
+    }
 }
 
 /// One `[[source]]` entry.

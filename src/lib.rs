@@ -9,17 +9,22 @@
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`store`]: all SQL.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
+//! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
 //! - [`cli`]: the `storyline` command line.
 
 pub mod app;
 pub mod canon;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod fetch;
+pub mod metrics;
 pub mod page;
 pub mod parse;
 pub mod refresh;
 pub mod sites;
 pub mod source;
 pub mod store;
+pub mod web;
 pub mod week;

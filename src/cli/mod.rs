@@ -43,6 +43,8 @@ pub enum Command {
         #[arg(long = "source", value_name = "ID")]
         source: Vec<String>,
     },
+    /// Run the daemon: poll on time and serve the web site until SIGTERM/SIGINT.
+    Serve,
     /// Parse one document exactly as the poller would and show what Storyline sees.
     Inspect {
         /// A file path or an http(s) URL.
@@ -62,7 +64,13 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
 /// Exit codes: 0 done, 1 failed at run time, 2 bad input (config, document, arguments).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_json);
+    // The daemon narrates its work; one-off commands only speak up about problems.
+    let default_level = if matches!(cli.command, Command::Serve) {
+        "info"
+    } else {
+        "warn"
+    };
+    init_logging(cli.log_json, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,9 +90,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(json: bool) {
+fn init_logging(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STORYLINE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -104,6 +112,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             inspect::run(&config, &target, json).await
+        }
+        Command::Serve => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            serve(config, now, cli.now.is_some()).await
         }
         Command::Poll { all, source } => {
             let config = match load_config(cli.config.as_deref()) {
@@ -127,4 +142,22 @@ pub(crate) fn load_config(path: Option<&std::path::Path>) -> Result<Config, Exit
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
+}
+
+async fn serve(config: Config, now: DateTime<Utc>, fixed_start: bool) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let listen = config.web.listen;
+    let ctx = crate::app::open(config, now).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, "listening");
+    // With --now the daemon's clock starts there and runs at normal speed (for replays).
+    let clock = if fixed_start {
+        crate::clock::Clock::tokio_from(now)
+    } else {
+        crate::clock::Clock::System
+    };
+    crate::daemon::run(ctx, clock, listener, crate::daemon::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -84,6 +84,12 @@ impl Store {
         Ok(s)
     }
 
+    /// A trivial query: is the database reachable?
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

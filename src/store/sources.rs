@@ -224,6 +224,17 @@ impl Store {
             .await?)
     }
 
+    /// The earliest next due time among pollable sources.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+        let (t,): (Option<i64>,) = sqlx::query_as(
+            "SELECT MIN(next_due_at) FROM sources \
+             WHERE enabled = 1 AND disabled_reason IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(t.map(from_ts))
+    }
+
     /// Write the outcome of one fetch. Failures count up and remember when they began;
     /// success clears them.
     pub async fn record_fetch(&self, id: &str, now: DateTime<Utc>, r: &FetchRecord) -> Result<()> {

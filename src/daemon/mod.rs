@@ -1,0 +1,90 @@
+//! `storyline serve`: one process that polls on time, serves the web site, and stops cleanly.
+//!
+//! Every task runs on one `TaskTracker` and watches one `CancellationToken` (the context's
+//! `shutdown`). On shutdown: stop taking new work, give in-flight work `shutdown_grace` to
+//! finish, then return.
+
+mod poller;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::refresh::Context;
+use crate::web::{self, AppState};
+
+/// Run the daemon until `shutdown` resolves. The caller binds the listener (port 0 in tests).
+pub async fn run(
+    ctx: Context,
+    clock: Clock,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    let token = ctx.shutdown.clone();
+    let tracker = TaskTracker::new();
+    let grace = ctx.config.daemon.shutdown_grace;
+    let tick = ctx.config.daemon.tick;
+
+    let state = AppState {
+        store: ctx.store.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+        // A poll round may legitimately take a while; three ticks without a beat is a stall.
+        heartbeat_max_age: tick * 3 + Duration::from_secs(60),
+    };
+    let app = web::router(state);
+    let web_token = token.clone();
+    tracker.spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { web_token.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "web server stopped");
+        }
+    });
+    tracker.spawn(poller::run(ctx.clone(), clock.clone(), metrics.clone()));
+    tracker.close();
+
+    tokio::select! {
+        () = shutdown => tracing::info!("shutdown requested"),
+        () = token.cancelled() => {}
+        () = tracker.wait() => tracing::warn!("all daemon tasks ended on their own"),
+    }
+    token.cancel();
+    if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+        tracing::warn!(grace = ?grace, "tasks still running after the grace period; exiting anyway");
+    }
+    ctx.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the daemon");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,152 @@
+//! Counters the daemon keeps, rendered in the Prometheus text format at `/metrics`.
+//!
+//! Counters live in memory (they restart at zero, as Prometheus expects); per-source gauges
+//! are read from the database at scrape time so they are never stale.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use crate::refresh::{CycleReport, SourceResult};
+use crate::store::SourceRow;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    polls: AtomicU64,
+    fetch_stored: AtomicU64,
+    fetch_not_modified: AtomicU64,
+    fetch_failed: AtomicU64,
+    fetch_rate_limited: AtomicU64,
+    fetch_gone: AtomicU64,
+    items_new: AtomicU64,
+    items_updated: AtomicU64,
+    digests_sent: AtomicU64,
+    heartbeat: AtomicI64,
+}
+
+impl Metrics {
+    /// Count one polling round.
+    pub fn record_cycle(&self, report: &CycleReport) {
+        self.polls.fetch_add(1, Ordering::Relaxed);
+        for s in &report.sources {
+            let counter = match s.result {
+                SourceResult::Stored { .. } | SourceResult::Reference { .. } => &self.fetch_stored,
+                SourceResult::NotModified => &self.fetch_not_modified,
+                SourceResult::Failed { .. } => &self.fetch_failed,
+                SourceResult::RateLimited { .. } => &self.fetch_rate_limited,
+                SourceResult::Gone => &self.fetch_gone,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        self.items_new
+            .fetch_add(report.new_items() as u64, Ordering::Relaxed);
+        self.items_updated
+            .fetch_add(report.updated_items() as u64, Ordering::Relaxed);
+    }
+
+    pub fn record_digest_sent(&self) {
+        self.digests_sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The scheduler calls this every turn; `/healthz` checks it is recent.
+    pub fn beat(&self, now: DateTime<Utc>) {
+        self.heartbeat.store(now.timestamp(), Ordering::Relaxed);
+    }
+
+    pub fn last_beat(&self) -> Option<DateTime<Utc>> {
+        match self.heartbeat.load(Ordering::Relaxed) {
+            0 => None,
+            t => DateTime::from_timestamp(t, 0),
+        }
+    }
+
+    /// The Prometheus text exposition of the counters and per-source state.
+    pub fn render(&self, sources: &[SourceRow]) -> String {
+        let mut out = String::new();
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        counter(
+            &mut out,
+            "storyline_polls_total",
+            "Polling rounds run.",
+            &[("", get(&self.polls))],
+        );
+        counter(
+            &mut out,
+            "storyline_fetches_total",
+            "Source fetches by outcome.",
+            &[
+                ("outcome=\"stored\"", get(&self.fetch_stored)),
+                ("outcome=\"not_modified\"", get(&self.fetch_not_modified)),
+                ("outcome=\"failed\"", get(&self.fetch_failed)),
+                ("outcome=\"rate_limited\"", get(&self.fetch_rate_limited)),
+                ("outcome=\"gone\"", get(&self.fetch_gone)),
+            ],
+        );
+        counter(
+            &mut out,
+            "storyline_items_stored_total",
+            "Items stored, new or updated.",
+            &[
+                ("change=\"new\"", get(&self.items_new)),
+                ("change=\"updated\"", get(&self.items_updated)),
+            ],
+        );
+        counter(
+            &mut out,
+            "storyline_digests_sent_total",
+            "Digest deliveries completed.",
+            &[("", get(&self.digests_sent))],
+        );
+        let _ = writeln!(
+            out,
+            "# HELP storyline_source_last_success_timestamp_seconds Last successful poll per source."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE storyline_source_last_success_timestamp_seconds gauge"
+        );
+        for s in sources {
+            if let Some(t) = s.last_success_at {
+                let _ = writeln!(
+                    out,
+                    "storyline_source_last_success_timestamp_seconds{{source=\"{}\"}} {t}",
+                    escape(&s.id)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP storyline_source_consecutive_failures Failures in a row per source."
+        );
+        let _ = writeln!(out, "# TYPE storyline_source_consecutive_failures gauge");
+        for s in sources {
+            let _ = writeln!(
+                out,
+                "storyline_source_consecutive_failures{{source=\"{}\"}} {}",
+                escape(&s.id),
+                s.consecutive_failures
+            );
+        }
+        out
+    }
+}
+
+fn counter(out: &mut String, name: &str, help: &str, values: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (labels, v) in values {
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {v}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {v}");
+        }
+    }
+}
+
+/// Label values escape backslash, quote and newline.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,72 @@
+//! The daemon's web site: health, metrics, and (later) the story pages. Only this module knows
+//! about axum.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub clock: Clock,
+    /// The scheduler counts as alive if it beat within this long.
+    pub heartbeat_max_age: Duration,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// 200 when the database answers and the scheduler is alive; 503 with the reason otherwise.
+async fn healthz(State(st): State<AppState>) -> Response {
+    if let Err(e) = st.store.ping().await {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unreachable: {e}\n"),
+        )
+            .into_response();
+    }
+    let now = st.clock.now();
+    let max_age = chrono::Duration::from_std(st.heartbeat_max_age).unwrap_or(chrono::Duration::MAX);
+    match st.metrics.last_beat() {
+        Some(t) if now - t <= max_age => (StatusCode::OK, "ok\n").into_response(),
+        Some(t) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("scheduler stalled: last beat {}\n", t.to_rfc3339()),
+        )
+            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "scheduler not started\n").into_response(),
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let sources = match st.store.sources().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: cannot read sources");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        st.metrics.render(&sources),
+    )
+        .into_response()
+}
