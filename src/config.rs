@@ -61,6 +61,8 @@ pub struct Config {
     #[serde(default, rename = "story")]
     pub stories: Vec<StoryConfig>,
     #[serde(default)]
+    pub digest: DigestConfig,
+    #[serde(default)]
     pub web: WebConfig,
     #[serde(default)]
     pub daemon: DaemonConfig,
@@ -125,6 +127,31 @@ pub fn default_user_agent() -> String {
         env!("CARGO_PKG_VERSION"),
         env!("CARGO_PKG_REPOSITORY")
     )
+}
+
+/// When and how digests are made.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestConfig {
+    /// Cron line (5 fields, or 6 with seconds first), in `timezone`.
+    pub schedule: String,
+    /// Whether a week with no new development is still sent.
+    pub send_empty: bool,
+    /// Directory whose templates override the built-in ones (same file names).
+    pub templates: Option<PathBuf>,
+    /// Where digests are written when they are not mailed.
+    pub output_dir: PathBuf,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            schedule: "0 8 * * Mon".into(),
+            send_empty: false,
+            templates: None,
+            output_dir: PathBuf::from("digests"),
+        }
+    }
 }
 
 /// The daemon's web listener.
@@ -296,6 +323,7 @@ impl Config {
         if f.user_agent.trim().is_empty() {
             return Err("fetch.user_agent: must not be empty".into());
         }
+        self.digest_schedule()?;
         let mut seen = HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if !seen.insert(s.id.as_str()) {
@@ -328,6 +356,13 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The digest schedule, parsed (validated at load, so this only fails on a config built
+    /// by hand).
+    pub fn digest_schedule(&self) -> Result<crate::schedule::Schedule, String> {
+        crate::schedule::Schedule::parse(&self.digest.schedule, self.timezone)
+            .map_err(|e| format!("digest.schedule: {e}"))
     }
 
     pub fn source(&self, id: &str) -> Option<&SourceConfig> {
@@ -424,6 +459,15 @@ mod tests {
         assert!(msg.contains("Bad Id"), "{msg}");
         let msg = parse("[fetch]\nconcurrency = 0\n").unwrap_err().to_string();
         assert!(msg.contains("fetch.concurrency"), "{msg}");
+    }
+
+    #[test]
+    fn bad_schedule_is_rejected_at_load() {
+        let msg = parse("[digest]\nschedule = \"weekly\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("digest.schedule"), "{msg}");
+        assert!(parse("[digest]\nschedule = \"0 0 8 * * Mon\"\n").is_ok());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod page;
 pub mod parse;
 pub mod refresh;
+pub mod schedule;
 pub mod sites;
 pub mod source;
 pub mod store;
