@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod feed_server;
+pub mod raw_server;
 
 use std::path::Path;
 
@@ -25,7 +26,7 @@ pub fn at(s: &str) -> DateTime<Utc> {
 /// A config with the database in `dir`, loopback allowed, and `extra` TOML appended.
 pub fn config(dir: &Path, extra: &str) -> Config {
     let text = format!(
-        "database = \"{}\"\n[fetch]\nallow_private_addresses = true\ntimeout = \"5s\"\n{extra}",
+        "database = \"{}\"\n[fetch]\nallow_private_addresses = true\n{extra}",
         dir.join("test.db").display()
     );
     Config::parse(&text, Origin::File("test.toml".into())).expect("test config is valid")
