@@ -4,6 +4,8 @@
 //! Run: `cargo bench --bench ingest -- [N ...]` (default 1000 10000). It builds nothing
 //! itself: `cargo bench` builds the release binary first. Results go in docs/BENCHMARKS.md.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;

@@ -1,5 +1,7 @@
 //! The `storyline` binary as a user runs it: exit codes, output, and `inspect`.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 mod support;
 
 use std::process::{Command, Output};

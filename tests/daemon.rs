@@ -1,6 +1,8 @@
 //! The daemon in-process: it polls due sources, answers /healthz and /metrics, and stops
 //! cleanly when asked.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 mod support;
 
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! items land, the failing source records a clear error and backs off, memory stays bounded
 //! and nothing panics. Each case is listed in docs/RELIABILITY.md.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 mod support;
 
 use std::io::Write as _;

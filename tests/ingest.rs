@@ -1,5 +1,7 @@
 //! The ingest pipeline end to end: loopback server → fetch → parse → SQLite.
 
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
 mod support;
 
 use storyline::refresh::{run_cycle, Quiet, Selection, SourceResult};
