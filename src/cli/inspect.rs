@@ -43,7 +43,7 @@ pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Re
     };
     let doc = match doc {
         Ok(doc) => match &base {
-            Some(b) => crate::sites::adapt(b, doc),
+            Some(b) => crate::sites::adapt(b, &body, doc),
             None => doc,
         },
         Err(e) => {
