@@ -1,7 +1,9 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
+mod config_cmd;
 mod inspect;
 mod poll;
+mod sources;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +44,16 @@ pub enum Command {
         /// Poll just this source (repeatable).
         #[arg(long = "source", value_name = "ID")]
         source: Vec<String>,
+    },
+    /// Add, list, remove, import and export sources.
+    Sources {
+        #[command(subcommand)]
+        command: sources::SourcesCommand,
+    },
+    /// Write the preset out as a config file, or check a config.
+    Config {
+        #[command(subcommand)]
+        command: config_cmd::ConfigCommand,
     },
     /// Parse one document exactly as the poller would and show what Storyline sees.
     Inspect {
@@ -105,6 +117,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             inspect::run(&config, &target, json).await
         }
+        Command::Sources { command } => sources::run(cli.config.as_deref(), now, command).await,
+        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref())),
         Command::Poll { all, source } => {
             let config = match load_config(cli.config.as_deref()) {
                 Ok(c) => c,
