@@ -105,11 +105,13 @@ fn to_source(o: &opml::Outline, line: usize) -> Result<Option<OpmlSource>, OpmlE
 
 /// Write sources as an OPML 2.0 document.
 pub fn render(sources: &[ExportSource<'_>], title: &str) -> Result<String, String> {
-    let mut doc = opml::OPML::default();
-    doc.head = Some(opml::Head {
-        title: Some(title.to_string()),
-        ..opml::Head::default()
-    });
+    let mut doc = opml::OPML {
+        head: Some(opml::Head {
+            title: Some(title.to_string()),
+            ..opml::Head::default()
+        }),
+        ..opml::OPML::default()
+    };
     for s in sources {
         let (r#type, xml_url, url) = match s.kind {
             SourceKind::Feed => ("rss", Some(s.url.to_string()), None),

@@ -128,6 +128,8 @@ struct Polled {
     result: Result<Polled2, FetchError>,
 }
 
+// One per fetched source, moved once to the writer: boxing the document would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Polled2 {
     Parsed {
         doc: Result<Document, parse::ParseError>,

@@ -1,6 +1,9 @@
 //! Page sources and site readings, end to end: real article fixtures, page change detection
 //! across polls, static references, and site adapters through the poller into the database.
 
+// Tests may unwrap (team guide); clippy.toml covers #[test] functions, this covers helpers.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use chrono::{DateTime, Utc};

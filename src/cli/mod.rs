@@ -4,6 +4,7 @@ mod config_cmd;
 mod inspect;
 mod poll;
 mod sources;
+mod sources_add;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

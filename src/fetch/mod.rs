@@ -65,6 +65,8 @@ pub struct Fetched {
     pub status: u16,
 }
 
+// One outcome per request, moved once into the parser: boxing the body would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum FetchOutcome {
     Fetched(Fetched),
