@@ -506,3 +506,45 @@ async fn site_readings_reach_the_database() {
         Some("<p>update release number</p>")
     );
 }
+
+#[test]
+fn the_replay_article_update_is_described_as_a_paragraph_added() {
+    // The story replay's article page before and after its Update paragraph (answer key:
+    // page_updates, week 2025-W40).
+    let week = |w: &str| {
+        let path = format!(
+            "{}/../shared/fixtures/story-replay/weeks/{w}/articles/zuckerberg-flat-lab.html",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let url = Url::parse("http://127.0.0.1:8080/articles/zuckerberg-flat-lab.html").unwrap();
+    let read = |w: &str| storyline::page::read_page(&week(w), Some("text/html"), &url).unwrap();
+    let (before, after) = (read("2025-W39"), read("2025-W40"));
+    let (b, a) = (&before.entries[0], &after.entries[0]);
+    assert_eq!(
+        b.id,
+        "https://www.businessinsight.example/zuckerberg-superintelligence-lab-flat-no-deadlines-2025-9"
+    );
+    assert_eq!(a.id, b.id);
+    assert_eq!(
+        b.outlet.as_ref().and_then(|o| o.url.as_deref()),
+        Some("https://www.businessinsight.example/")
+    );
+    assert_eq!(a.updated, Some(utc("2025-10-01T16:30:00Z")));
+    assert_eq!(
+        storyline::page::describe_update(&revision(b), &revision(a)).as_deref(),
+        Some("1 paragraph added")
+    );
+    // The weeks before the update carry the same text.
+    assert_eq!(read("2025-W38").entries[0].content, b.content);
+}
+
+fn revision(e: &storyline::parse::Entry) -> storyline::page::Revision<'_> {
+    storyline::page::Revision {
+        title: e.title.as_deref(),
+        summary: e.summary.as_deref(),
+        text: e.content.as_deref().unwrap_or_default(),
+        published: e.published,
+    }
+}

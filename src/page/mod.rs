@@ -45,9 +45,15 @@ impl Page {
     pub fn into_document(self) -> Document {
         let id = self.id();
         let m = self.meta;
+        // The site's home is taken from the canonical URL when there is one: the fetched URL
+        // may be a mirror, a redirect target or a test server.
+        let home = Url::parse(&id)
+            .ok()
+            .and_then(|u| site_root(&u))
+            .or_else(|| site_root(&self.url));
         let outlet = m.site_name.clone().map(|name| Outlet {
             name,
-            url: site_root(&self.url),
+            url: home.clone(),
         });
         let entry = Entry {
             id: id.clone(),
@@ -64,7 +70,7 @@ impl Page {
         Document {
             format: Some(Format::HtmlPage),
             title: m.site_name.or(m.title),
-            link: site_root(&self.url),
+            link: home,
             entries: vec![entry],
         }
     }
