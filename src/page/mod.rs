@@ -121,3 +121,65 @@ pub fn read_page(
 pub fn is_html(body: &[u8], content_type: Option<&str>) -> bool {
     decode::decode_html(body, content_type).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://news.example/story").unwrap()
+    }
+
+    #[test]
+    fn odd_bodies_give_errors_or_pages_never_panics() {
+        let long_attr = format!(
+            "<html><head><meta property=\"og:title\" content=\"{}\">",
+            "x".repeat(100_000)
+        );
+        let inputs: Vec<Vec<u8>> = vec![
+            b"\xff\xfe\x00<\x00h\x00t\x00m\x00l".to_vec(),
+            b"<html><head><title>T".to_vec(),
+            b"<html><body><p>Unclosed <b><i>tags".to_vec(),
+            b"<html>\xc3\x28 invalid utf-8 <title>\xe2\x82</title>".to_vec(),
+            b"<!doctype html><script type=\"application/ld+json\">[[[[{\"@type\":\"Article\"".to_vec(),
+            b"<html><head><link rel=canonical href=\"http://[::1\"><link rel=alternate type=application/rss+xml href=\"::\">".to_vec(),
+            long_attr.into_bytes(),
+            vec![0u8; 4096],
+        ];
+        for body in inputs {
+            let _ = read_html(&body, None, &url());
+            let _ = read_html(&body, Some("text/html; charset=bogus"), &url());
+        }
+    }
+
+    #[test]
+    fn a_page_with_no_title_and_no_text_is_a_clear_error() {
+        let err = read_page(
+            b"<html><head></head><body><nav>Menu</nav></body></html>",
+            None,
+            &url(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not an article page: the page has no title and no text"
+        );
+        let err = read_page(b"{\"json\": true}", Some("application/json"), &url()).unwrap_err();
+        assert!(err.to_string().contains("application/json"), "{err}");
+    }
+
+    #[test]
+    fn the_entry_falls_back_to_the_fetched_url_and_the_modified_time() {
+        let html = br#"<html><head><title>Only a title</title>
+            <meta property="article:modified_time" content="2025-04-07T10:00:00Z"></head>
+            <body><p>Body.</p></body></html>"#;
+        let doc = read_page(html, Some("text/html"), &url()).unwrap();
+        let e = &doc.entries[0];
+        assert_eq!(e.id, "https://news.example/story");
+        assert_eq!(e.link.as_deref(), Some("https://news.example/story"));
+        assert_eq!(e.title.as_deref(), Some("Only a title"));
+        assert_eq!(e.content.as_deref(), Some("Body."));
+        assert_eq!(e.published, e.updated);
+        assert!(e.published.is_some());
+    }
+}
