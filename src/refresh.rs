@@ -485,26 +485,21 @@ async fn to_new_items(
                 .find(|o| o.guid == it.guid)
             {
                 if old.content_hash != it.content_hash {
-                    let revision = |title, summary, text, published| crate::page::Revision {
-                        title,
-                        summary,
-                        text,
-                        published,
+                    // Page edits get a note a digest can print ("1 paragraph added").
+                    let before = crate::page::Revision {
+                        title: old.title.as_deref(),
+                        summary: old.summary.as_deref(),
+                        text: old.content.as_deref().unwrap_or_default(),
+                        published: old.published(),
                     };
-                    it.change_note = crate::page::describe_update(
-                        &revision(
-                            old.title.as_deref(),
-                            old.summary.as_deref(),
-                            old.content.as_deref().unwrap_or_default(),
-                            old.published(),
-                        ),
-                        &revision(
-                            it.title.as_deref(),
-                            it.summary.as_deref(),
-                            it.content.as_deref().unwrap_or_default(),
-                            it.published_at,
-                        ),
-                    );
+                    let after = crate::page::Revision {
+                        title: it.title.as_deref(),
+                        summary: it.summary.as_deref(),
+                        text: it.content.as_deref().unwrap_or_default(),
+                        published: it.published_at,
+                    };
+                    let note = crate::page::describe_update(&before, &after);
+                    it.change_note = note;
                 }
             }
         }
