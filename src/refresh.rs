@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::config::Config;
-use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
+use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::parse::{self, Document, Entry};
 use crate::source::SourceKind;
 use crate::store::{FetchRecord, NewItem, SourceRow, SourceStatus, Store, StoreError};
@@ -253,33 +253,10 @@ async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Outcome, Fetc
     Ok(match fetcher.fetch(&url, &validators).await? {
         FetchOutcome::Fetched(f) => {
             let kind = source.kind();
-            let base = f.final_url.clone();
             // Parsing is CPU work on a body we already hold; it stays off the writer.
-            let doc = tokio::task::spawn_blocking(move || {
-                let doc = match kind {
-                    SourceKind::Feed => {
-                        parse::parse_feed(&f.body, f.content_type.as_deref(), Some(&f.final_url))
-                    }
-                    SourceKind::Page => {
-                        crate::page::read_page(&f.body, f.content_type.as_deref(), &f.final_url)
-                    }
-                };
-                (
-                    doc.map(|d| crate::sites::adapt(&f.final_url, d)),
-                    f.validators,
-                    f.moved_to,
-                    f.status,
-                )
-            })
-            .await
-            .map_err(|e| FetchError::Body(format!("parser task failed: {e}")))?;
-            Outcome::Parsed(Box::new(Parsed {
-                doc: doc.0,
-                validators: doc.1,
-                moved_to: doc.2,
-                base,
-                http_status: doc.3,
-            }))
+            tokio::task::spawn_blocking(move || parse_fetched(kind, *f))
+                .await
+                .map_err(|e| FetchError::Body(format!("parser task failed: {e}")))?
         }
         FetchOutcome::NotModified { validators } => Outcome::NotModified(validators),
         FetchOutcome::RateLimited {
@@ -291,6 +268,39 @@ async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Outcome, Fetc
         },
         FetchOutcome::Gone => Outcome::Gone,
     })
+}
+
+/// Parse a fetched body as the source's kind, then apply the site's reading.
+fn parse_fetched(kind: SourceKind, f: Fetched) -> Outcome {
+    let doc = match kind {
+        SourceKind::Feed => {
+            parse::parse_feed(&f.body, f.content_type.as_deref(), Some(&f.final_url))
+        }
+        SourceKind::Page => {
+            crate::page::read_page(&f.body, f.content_type.as_deref(), &f.final_url)
+        }
+    };
+    Outcome::Parsed(Box::new(Parsed {
+        doc: doc.map(|d| crate::sites::adapt(&f.final_url, &f.body, d)),
+        validators: f.validators,
+        moved_to: f.moved_to,
+        base: f.final_url,
+        http_status: f.status,
+    }))
+}
+
+/// Store a response fetched outside a round exactly as a poll would (items, validators, next
+/// due time). `storyline sources add` fetches a new source once and keeps what it got, so the
+/// first poll does not repeat the request.
+pub async fn ingest_fetched(
+    ctx: &Context,
+    source_id: &str,
+    fetched: Fetched,
+    now: DateTime<Utc>,
+) -> Result<SourceReport, StoreError> {
+    let source = ctx.store.source(source_id).await?;
+    let result = Ok(parse_fetched(source.kind(), fetched));
+    write_outcome(ctx, Polled { source, result }, now).await
 }
 
 async fn write_outcome(
@@ -476,10 +486,21 @@ async fn to_new_items(
                 .find(|o| o.guid == it.guid)
             {
                 if old.content_hash != it.content_hash {
-                    it.change_note = crate::page::describe_change(
-                        old.content.as_deref().unwrap_or_default(),
-                        it.content.as_deref().unwrap_or_default(),
-                    );
+                    // Page edits get a note a digest can print ("1 paragraph added").
+                    let before = crate::page::Revision {
+                        title: old.title.as_deref(),
+                        summary: old.summary.as_deref(),
+                        text: old.content.as_deref().unwrap_or_default(),
+                        published: old.published(),
+                    };
+                    let after = crate::page::Revision {
+                        title: it.title.as_deref(),
+                        summary: it.summary.as_deref(),
+                        text: it.content.as_deref().unwrap_or_default(),
+                        published: it.published_at,
+                    };
+                    let note = crate::page::describe_update(&before, &after);
+                    it.change_note = note;
                 }
             }
         }

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::page::{Page, PageMeta};
 use crate::parse::{self, Document, ParseError};
 
 #[derive(Serialize)]
@@ -13,6 +14,9 @@ struct InspectJson<'a> {
     format: &'a str,
     title: Option<&'a str>,
     entries: Vec<InspectEntry<'a>>,
+    /// Only for article pages: everything the page watcher extracted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<PageJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -21,6 +25,27 @@ struct InspectEntry<'a> {
     title: Option<&'a str>,
     link: Option<&'a str>,
     published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outlet: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comments: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discussion_url: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PageJson<'a> {
+    #[serde(flatten)]
+    meta: &'a PageMeta,
+    text_paragraphs: usize,
+    text_chars: usize,
+    feeds: &'a [crate::page::FeedLink],
 }
 
 pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Result<ExitCode> {
@@ -31,19 +56,27 @@ pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Re
             return Ok(ExitCode::from(2));
         }
     };
-    let doc = match parse::parse_feed(&body, content_type.as_deref(), base.as_ref()) {
-        Ok(doc) => Ok(doc),
-        Err(ParseError::HtmlPage) => {
-            let base = base
-                .clone()
-                .unwrap_or_else(|| url::Url::parse("file:///").expect("static URL"));
-            crate::page::read_page(&body, content_type.as_deref(), &base)
+    let base_or_root = base
+        .clone()
+        .unwrap_or_else(|| url::Url::parse("file:///").expect("static URL"));
+    // An HTML body is read as the page watcher reads it; anything else as a feed.
+    let (doc, page) = if crate::page::is_html(&body, content_type.as_deref()) {
+        match crate::page::read_html(&body, content_type.as_deref(), &base_or_root) {
+            Ok(page) => (Ok(page.clone().into_document()), Some(page)),
+            Err(e) => (Err(e), None),
         }
-        Err(e) => Err(e),
+    } else {
+        let doc = match parse::parse_feed(&body, content_type.as_deref(), base.as_ref()) {
+            Err(ParseError::HtmlPage) => {
+                crate::page::read_page(&body, content_type.as_deref(), &base_or_root)
+            }
+            other => other,
+        };
+        (doc, None)
     };
     let doc = match doc {
         Ok(doc) => match &base {
-            Some(b) => crate::sites::adapt(b, doc),
+            Some(b) => crate::sites::adapt(b, &body, doc),
             None => doc,
         },
         Err(e) => {
@@ -52,14 +85,17 @@ pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Re
         }
     };
     if json {
-        println!("{}", inspect_json(&doc)?);
+        println!("{}", inspect_json(&doc, page.as_ref())?);
     } else {
         print_inspect(&doc);
+        if let Some(page) = &page {
+            print_page(page);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn inspect_json(doc: &Document) -> anyhow::Result<String> {
+fn inspect_json(doc: &Document, page: Option<&Page>) -> anyhow::Result<String> {
     let out = InspectJson {
         format: doc.format.map_or("unknown", |f| f.as_str()),
         title: doc.title.as_deref(),
@@ -71,10 +107,26 @@ fn inspect_json(doc: &Document) -> anyhow::Result<String> {
                 title: e.title.as_deref(),
                 link: e.link.as_deref(),
                 published: e.published.map(|d| d.to_rfc3339()),
+                updated: e.updated.map(|d| d.to_rfc3339()),
+                outlet: e.outlet.as_ref().map(|o| o.name.as_str()),
+                parent: e.parent.as_deref(),
+                points: e.points,
+                comments: e.comments,
+                discussion_url: e.discussion_url.as_deref(),
             })
             .collect(),
+        page: page.map(|p| PageJson {
+            meta: &p.meta,
+            text_paragraphs: paragraph_count(&p.text),
+            text_chars: p.text.chars().count(),
+            feeds: &p.feeds,
+        }),
     };
     Ok(serde_json::to_string_pretty(&out)?)
+}
+
+fn paragraph_count(text: &str) -> usize {
+    text.split("\n\n").filter(|p| !p.trim().is_empty()).count()
 }
 
 fn print_inspect(doc: &Document) {
@@ -93,6 +145,54 @@ fn print_inspect(doc: &Document) {
         println!(
             "     published: {}",
             e.published.map_or("(none)".into(), |d| d.to_rfc3339())
+        );
+        let optional = [
+            ("updated", e.updated.map(|d| d.to_rfc3339())),
+            ("outlet", e.outlet.as_ref().map(|o| o.name.clone())),
+            ("parent", e.parent.clone()),
+            ("points", e.points.map(|n| n.to_string())),
+            ("comments", e.comments.map(|n| n.to_string())),
+            ("discussion", e.discussion_url.clone()),
+        ];
+        for (label, value) in optional {
+            if let Some(v) = value {
+                println!("     {:<10} {v}", format!("{label}:"));
+            }
+        }
+    }
+}
+
+/// What the page watcher extracted beyond the entry itself.
+fn print_page(page: &Page) {
+    let m = &page.meta;
+    let show = |v: Option<&str>| v.unwrap_or("(none)").to_string();
+    println!();
+    println!("page watcher:");
+    println!("     site:        {}", show(m.site_name.as_deref()));
+    println!("     author:      {}", show(m.author.as_deref()));
+    println!("     description: {}", show(m.description.as_deref()));
+    println!(
+        "     modified:    {}",
+        m.modified.map_or("(none)".into(), |d| d.to_rfc3339())
+    );
+    println!("     image:       {}", show(m.image.as_deref()));
+    println!(
+        "     main text:   {} paragraphs, {} characters (hashed to detect updates)",
+        paragraph_count(&page.text),
+        page.text.chars().count()
+    );
+    if page.feeds.is_empty() {
+        println!("     feeds:       (none advertised)");
+    }
+    for f in &page.feeds {
+        println!(
+            "     feed:        {} ({}{})",
+            f.url,
+            f.kind.as_str(),
+            f.title
+                .as_deref()
+                .map(|t| format!(", \"{t}\""))
+                .unwrap_or_default()
         );
     }
 }

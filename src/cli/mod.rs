@@ -1,7 +1,10 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
+mod config_cmd;
 mod inspect;
 mod poll;
+mod sources;
+mod sources_add;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +48,16 @@ pub enum Command {
     },
     /// Run the daemon: poll on time and serve the web site until SIGTERM/SIGINT.
     Serve,
+    /// Add, list, remove, import and export sources.
+    Sources {
+        #[command(subcommand)]
+        command: sources::SourcesCommand,
+    },
+    /// Write the preset out as a config file, or check a config.
+    Config {
+        #[command(subcommand)]
+        command: config_cmd::ConfigCommand,
+    },
     /// Parse one document exactly as the poller would and show what Storyline sees.
     Inspect {
         /// A file path or an http(s) URL.
@@ -120,6 +133,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             serve(config, now, cli.now.is_some()).await
         }
+        Command::Sources { command } => sources::run(cli.config.as_deref(), now, command).await,
+        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref())),
         Command::Poll { all, source } => {
             let config = match load_config(cli.config.as_deref()) {
                 Ok(c) => c,

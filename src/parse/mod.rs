@@ -92,6 +92,9 @@ pub enum ParseError {
     Empty,
     #[error("malformed feed: {0}")]
     Malformed(String),
+    /// A page source whose body is not a readable article page.
+    #[error("not an article page: {0}")]
+    NotAPage(String),
 }
 
 /// Resolve `href` against `base`, keeping it as written when it cannot be resolved.

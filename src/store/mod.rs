@@ -2,7 +2,9 @@
 //! build); schema in `migrations/`, applied on open; WAL so readers never block the writer.
 
 mod items;
+#[macro_use]
 mod sources;
+mod catalog;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -3,6 +3,10 @@
 
 pub mod feed_server;
 pub mod raw_server;
+mod sandbox;
+
+#[allow(unused_imports)] // each test binary uses a different part
+pub use sandbox::{own_fixture, real_fixture, Run, Sandbox, Server};
 
 use std::path::Path;
 
