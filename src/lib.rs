@@ -8,6 +8,7 @@
 //! - [`page`]: article pages without feeds.
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`store`]: all SQL.
+//! - [`digest`]: compose, render and package the weekly digest.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
 //! - [`cli`]: the `storyline` command line.
 
@@ -15,6 +16,7 @@ pub mod app;
 pub mod canon;
 pub mod cli;
 pub mod config;
+pub mod digest;
 pub mod fetch;
 pub mod page;
 pub mod parse;

@@ -1,0 +1,470 @@
+//! `compose`: a pure function from one week's raw story data to the `Digest` the templates
+//! render. No database, no clock, no I/O: the same input always gives the same digest.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono_tz::Tz;
+
+use super::model::{
+    Chart, ChartBar, Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn,
+    FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, Update, UpdateIn,
+};
+use super::sanitize::{collapse_whitespace, cut_at_word, Sanitizer};
+use crate::week::IsoWeek;
+
+/// Weeks shown on the chart, ending at the digest's week.
+pub const CHART_WEEKS: usize = 12;
+/// Discussion threads shown.
+pub const TOP_DISCUSSIONS: usize = 5;
+/// The top headline is cut to this many characters in the subject line.
+const SUBJECT_HEADLINE_CHARS: usize = 110;
+/// Sources must have failed for longer than this to be mentioned.
+const FAILING_NOTICE_AFTER: Duration = Duration::days(1);
+/// Recorded errors can be long (whole response snippets); the footer keeps a readable start.
+const ERROR_CHARS: usize = 160;
+/// A candidate excerpt must add at least this much text beyond the headline to be worth showing.
+const MIN_EXCERPT_EXTRA_CHARS: usize = 40;
+
+/// Compose the digest for one story and week.
+pub fn compose(input: &DigestInput) -> Digest {
+    let tz = input.timezone;
+    let sanitizer = Sanitizer::new();
+    let short_title = input
+        .short_title
+        .as_deref()
+        .map(collapse_whitespace)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| collapse_whitespace(&input.story_title));
+
+    let mut developments: Vec<Development> = input
+        .developments
+        .iter()
+        .map(|ev| compose_development(ev, &sanitizer, tz))
+        .collect();
+    developments.sort_by(|a, b| {
+        (
+            Reverse(a.outlets.len()),
+            Reverse(a.item_count),
+            a.date,
+            &a.id,
+        )
+            .cmp(&(
+                Reverse(b.outlets.len()),
+                Reverse(b.item_count),
+                b.date,
+                &b.id,
+            ))
+    });
+
+    let updates = compose_updates(&input.updates, tz);
+    let discussions = compose_discussions(&input.discussions);
+    let week_label = format!("week {}, {}", input.week.week, input.week.year);
+    let subject = compose_subject(&short_title, &week_label, developments.first());
+    let summary = summarize(&developments, updates.len(), discussions.len());
+
+    Digest {
+        story_id: input.story_id.clone(),
+        story_title: collapse_whitespace(&input.story_title),
+        short_title,
+        week: input.week,
+        week_label,
+        period_label: period_label(input.week_start, input.week_end, tz),
+        subject,
+        summary,
+        quiet: developments.is_empty(),
+        timeline: compose_timeline(input, &developments),
+        chart: compose_chart(input.week, &input.weekly_counts),
+        failing_sources: compose_source_notes(&input.failing_sources, input.generated_at, tz),
+        developments,
+        updates,
+        discussions,
+        generated_at: input.generated_at,
+        generated_label: input
+            .generated_at
+            .with_timezone(&tz)
+            .format("%-d %b %Y, %H:%M %Z")
+            .to_string(),
+    }
+}
+
+fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Development {
+    let items = sorted_items(&ev.items);
+    let headline = headline_or_title(&ev.headline, &items);
+    Development {
+        id: ev.id.clone(),
+        url: items.iter().find_map(|i| safe_link(i.url.as_deref())),
+        date: ev.first_seen,
+        date_label: ev
+            .first_seen
+            .with_timezone(&tz)
+            .format("%a %-d %b")
+            .to_string(),
+        excerpt: pick_excerpt(&headline, &items, sanitizer),
+        outlets: outlets(&items),
+        item_count: ev.items.len(),
+        headline,
+    }
+}
+
+/// Items in a stable order: earliest published first (undated last), then source and guid.
+fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
+    let mut sorted: Vec<&ItemIn> = items.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.published.is_none(), a.published, &a.source, &a.guid).cmp(&(
+            b.published.is_none(),
+            b.published,
+            &b.source,
+            &b.guid,
+        ))
+    });
+    sorted
+}
+
+fn headline_or_title(headline: &str, items: &[&ItemIn]) -> String {
+    let headline = collapse_whitespace(headline);
+    if !headline.is_empty() {
+        return headline;
+    }
+    items
+        .iter()
+        .filter_map(|i| i.title.as_deref().map(collapse_whitespace))
+        .find(|t| !t.is_empty())
+        .unwrap_or_else(|| "Untitled development".to_string())
+}
+
+/// The first report whose summary says more than a headline. Aggregators (Google News, link
+/// blogs) send the item's own title plus the outlet's name as the "summary"; showing that adds
+/// nothing, so such a development gets no excerpt.
+fn pick_excerpt(headline: &str, items: &[&ItemIn], sanitizer: &Sanitizer) -> String {
+    for item in items {
+        let Some(html) = item.summary_html.as_deref() else {
+            continue;
+        };
+        let excerpt = sanitizer.excerpt(html);
+        if excerpt.is_empty() {
+            continue;
+        }
+        let title = item
+            .title
+            .as_deref()
+            .map(collapse_whitespace)
+            .unwrap_or_default();
+        // "Headline - Outlet" is how aggregators title items.
+        let bare_title = title.rsplit_once(" - ").map_or(title.as_str(), |(t, _)| t);
+        let repeats = [headline, title.as_str(), bare_title]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .any(|t| {
+                let extra = excerpt.chars().count().saturating_sub(t.chars().count());
+                (excerpt.starts_with(t) || t.starts_with(excerpt.as_str()))
+                    && extra < MIN_EXCERPT_EXTRA_CHARS
+            });
+        if !repeats {
+            return excerpt;
+        }
+    }
+    String::new()
+}
+
+/// Every outlet once, in the order they reported, each linked to its first linkable report.
+fn outlets(items: &[&ItemIn]) -> Vec<Outlet> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<Outlet> = Vec::new();
+    for item in items {
+        let name = outlet_name(item);
+        let url = safe_link(item.url.as_deref());
+        let key = name.to_lowercase();
+        match index.get(&key).and_then(|&i| out.get_mut(i)) {
+            Some(existing) => {
+                if existing.url.is_none() {
+                    existing.url = url;
+                }
+            }
+            None => {
+                index.insert(key, out.len());
+                out.push(Outlet { name, url });
+            }
+        }
+    }
+    out
+}
+
+/// The feed's outlet name, else the link's host without "www.", else the source id.
+fn outlet_name(item: &ItemIn) -> String {
+    if let Some(name) = item.outlet.as_deref().map(collapse_whitespace) {
+        if !name.is_empty() {
+            return name;
+        }
+    }
+    item.url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| item.source.clone())
+}
+
+/// Only absolute http(s) URLs become links: anything else (javascript:, data:, relative)
+/// could run code or point nowhere from inside a mail.
+fn safe_link(url: Option<&str>) -> Option<String> {
+    let parsed = url::Url::parse(url?.trim()).ok()?;
+    let linkable = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host_str().is_some_and(|h| !h.is_empty());
+    linkable.then(|| parsed.to_string())
+}
+
+fn compose_updates(updates: &[UpdateIn], tz: Tz) -> Vec<Update> {
+    let mut sorted: Vec<&UpdateIn> = updates.iter().collect();
+    sorted.sort_by(|a, b| (a.when, &a.event_id, &a.what).cmp(&(b.when, &b.event_id, &b.what)));
+    sorted
+        .into_iter()
+        .map(|u| {
+            let items = sorted_items(&u.items);
+            Update {
+                event_id: u.event_id.clone(),
+                headline: headline_or_title(&u.headline, &items),
+                what: upcase_first(&collapse_whitespace(&u.what)),
+                date: u.when,
+                date_label: u.when.with_timezone(&tz).format("%a %-d %b").to_string(),
+                outlets: outlets(&items),
+            }
+        })
+        .collect()
+}
+
+/// "page updated" → "Page updated"; unlike tera's `capitalize`, leaves the rest alone.
+fn upcase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn compose_discussions(threads: &[DiscussionIn]) -> Vec<Discussion> {
+    let mut sorted: Vec<&DiscussionIn> = threads.iter().collect();
+    sorted.sort_by(|a, b| {
+        (Reverse(a.points), Reverse(a.comments), &a.title, &a.url).cmp(&(
+            Reverse(b.points),
+            Reverse(b.comments),
+            &b.title,
+            &b.url,
+        ))
+    });
+    sorted
+        .into_iter()
+        .take(TOP_DISCUSSIONS)
+        .map(|d| {
+            let title = collapse_whitespace(&d.title);
+            Discussion {
+                title: if title.is_empty() {
+                    d.url.clone()
+                } else {
+                    title
+                },
+                url: safe_link(Some(&d.url)),
+                site: collapse_whitespace(&d.site),
+                points: d.points,
+                comments: d.comments,
+                new_comments: d.new_comments,
+            }
+        })
+        .collect()
+}
+
+fn compose_subject(short_title: &str, week_label: &str, top: Option<&Development>) -> String {
+    let what = match top {
+        Some(dev) => cut_at_word(&dev.headline, SUBJECT_HEADLINE_CHARS),
+        None => "no new developments".to_string(),
+    };
+    format!("{short_title} · {week_label}: {what}")
+}
+
+fn summarize(developments: &[Development], updates: usize, discussions: usize) -> String {
+    let mut parts = Vec::new();
+    if developments.is_empty() {
+        parts.push("No new developments this week".to_string());
+    } else {
+        let outlets: HashSet<String> = developments
+            .iter()
+            .flat_map(|d| d.outlets.iter().map(|o| o.name.to_lowercase()))
+            .collect();
+        parts.push(format!(
+            "{} reported by {}",
+            plural(developments.len(), "new development", "new developments"),
+            plural(outlets.len(), "outlet", "outlets")
+        ));
+    }
+    if updates > 0 {
+        parts.push(plural(updates, "update", "updates"));
+    }
+    if discussions > 0 {
+        parts.push(plural(
+            discussions,
+            "discussion thread",
+            "discussion threads",
+        ));
+    }
+    format!("{}.", parts.join("; "))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The story so far up to the end of this week; this week's developments are flagged, and
+/// any missing from the given timeline are added so every development has its line.
+fn compose_timeline(input: &DigestInput, developments: &[Development]) -> Vec<TimelineEntry> {
+    let tz = input.timezone;
+    let this_week: HashSet<&str> = developments.iter().map(|d| d.id.as_str()).collect();
+    let mut listed = HashSet::new();
+    let mut entries: Vec<TimelineEntry> = Vec::new();
+    for t in &input.timeline {
+        if t.date >= input.week_end && !this_week.contains(t.id.as_str()) {
+            continue;
+        }
+        listed.insert(t.id.as_str());
+        entries.push(timeline_entry(
+            &t.id,
+            &collapse_whitespace(&t.headline),
+            t.date,
+            tz,
+            this_week.contains(t.id.as_str())
+                || (t.date >= input.week_start && t.date < input.week_end),
+        ));
+    }
+    for d in developments {
+        if !listed.contains(d.id.as_str()) {
+            entries.push(timeline_entry(&d.id, &d.headline, d.date, tz, true));
+        }
+    }
+    entries.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    entries
+}
+
+fn timeline_entry(
+    id: &str,
+    headline: &str,
+    date: DateTime<Utc>,
+    tz: Tz,
+    this_week: bool,
+) -> TimelineEntry {
+    TimelineEntry {
+        id: id.to_string(),
+        headline: headline.to_string(),
+        date,
+        // Space-padded day so the dates line up in the text part.
+        date_label: date.with_timezone(&tz).format("%e %b %Y").to_string(),
+        this_week,
+    }
+}
+
+/// Exactly [`CHART_WEEKS`] bars ending at `week`; weeks absent from `counts` are zero and a week
+/// listed twice is summed.
+fn compose_chart(week: IsoWeek, counts: &[(IsoWeek, u32)]) -> Chart {
+    let mut by_week: BTreeMap<IsoWeek, u32> = BTreeMap::new();
+    for (w, n) in counts {
+        let slot = by_week.entry(*w).or_default();
+        *slot = slot.saturating_add(*n);
+    }
+    let mut weeks = vec![week];
+    while weeks.len() < CHART_WEEKS {
+        let Some(earliest) = weeks.last().copied() else {
+            break;
+        };
+        weeks.push(earliest.prev());
+    }
+    weeks.reverse();
+    let bars: Vec<ChartBar> = weeks
+        .iter()
+        .map(|w| ChartBar {
+            week: *w,
+            label: format!("W{:02}", w.week),
+            count: by_week.get(w).copied().unwrap_or(0),
+            this_week: *w == week,
+        })
+        .collect();
+    let values: Vec<String> = bars.iter().map(|b| b.count.to_string()).collect();
+    let alt = format!(
+        "Items per week on the story, last {} weeks ({} to {}): {}.",
+        bars.len(),
+        weeks.first().copied().unwrap_or(week),
+        week,
+        values.join(", ")
+    );
+    Chart {
+        max: bars.iter().map(|b| b.count).max().unwrap_or(0),
+        total: bars.iter().fold(0u32, |acc, b| acc.saturating_add(b.count)),
+        bars,
+        alt,
+    }
+}
+
+fn compose_source_notes(failing: &[FailingSource], now: DateTime<Utc>, tz: Tz) -> Vec<SourceNote> {
+    let mut long_failing: Vec<&FailingSource> = failing
+        .iter()
+        .filter(|f| now - f.since > FAILING_NOTICE_AFTER)
+        .collect();
+    long_failing.sort_by(|a, b| (a.since, &a.id).cmp(&(b.since, &b.id)));
+    long_failing
+        .into_iter()
+        .map(|f| {
+            let name = f
+                .title
+                .as_deref()
+                .map(collapse_whitespace)
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| f.id.clone());
+            let days = (now - f.since).num_days();
+            let since_label = f.since.with_timezone(&tz).format("%-d %b").to_string();
+            let error = cut_at_word(&collapse_whitespace(&f.error), ERROR_CHARS);
+            let error = error.trim_end_matches('.');
+            let reason = if error.is_empty() {
+                String::new()
+            } else {
+                format!(": {error}")
+            };
+            SourceNote {
+                sentence: format!(
+                    "{name} has been failing since {since_label} ({}){reason}.",
+                    plural(usize::try_from(days).unwrap_or(0), "day", "days")
+                ),
+                id: f.id.clone(),
+                name,
+                since_label,
+                days,
+            }
+        })
+        .collect()
+}
+
+/// "12–18 May 2025", "28 Apr – 4 May 2025", "29 Dec 2025 – 4 Jan 2026", in `tz`.
+fn period_label(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
+    let first = start.with_timezone(&tz).date_naive();
+    // `end` is exclusive: the last day shown is the one before it.
+    let last = (end - Duration::seconds(1)).with_timezone(&tz).date_naive();
+    if first.year() != last.year() {
+        format!(
+            "{} – {}",
+            first.format("%-d %b %Y"),
+            last.format("%-d %b %Y")
+        )
+    } else if first.month() != last.month() {
+        format!("{} – {}", first.format("%-d %b"), last.format("%-d %b %Y"))
+    } else {
+        format!("{}–{}", first.format("%-d"), last.format("%-d %b %Y"))
+    }
+}
+
+#[cfg(test)]
+#[path = "compose_tests.rs"]
+mod tests;
