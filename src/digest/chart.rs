@@ -35,9 +35,15 @@ pub fn draw_png(chart: &Chart) -> Result<Vec<u8>, DigestError> {
     let mut pixels = vec![0u8; (w as usize) * (h as usize) * 3];
     draw_bars(chart, &mut pixels, (w, h)).map_err(|e| DigestError::Chart(e.to_string()))?;
     let mut png = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut png)
-        .write_image(&pixels, w, h, image::ColorType::Rgb8)
-        .map_err(|e| DigestError::Chart(e.to_string()))?;
+    // Flat colours in horizontal runs: the "Up" filter compresses them as well as adaptive
+    // filtering does, several times faster.
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut png,
+        image::codecs::png::CompressionType::Default,
+        image::codecs::png::FilterType::Up,
+    )
+    .write_image(&pixels, w, h, image::ColorType::Rgb8)
+    .map_err(|e| DigestError::Chart(e.to_string()))?;
     Ok(png)
 }
 
@@ -62,8 +68,8 @@ fn draw_bars(
         .margin_top(8 * s)
         .margin_right(8 * s)
         .margin_left(4 * s)
-        .x_label_area_size(22 * s)
-        .y_label_area_size(30 * s)
+        .x_label_area_size(24 * s)
+        .y_label_area_size(34 * s)
         .build_cartesian_2d((0..n).into_segmented(), 0u64..top)?;
 
     let label = |v: &SegmentValue<usize>| match v {
@@ -76,7 +82,7 @@ fn draw_bars(
         .x_label_formatter(&label)
         .y_labels(4)
         .y_label_formatter(&|v| v.to_string())
-        .label_style(font(11, &INK))
+        .label_style(font(13, &INK))
         .axis_style(RULE.stroke_width(s as u32))
         .bold_line_style(RULE.stroke_width(s as u32))
         .light_line_style(TRANSPARENT)
@@ -101,7 +107,7 @@ fn draw_bars(
             .enumerate()
             .filter(|(_, b)| b.count > 0)
             .map(|(i, bar)| {
-                let style = font(11, if bar.this_week { &BAR_THIS_WEEK } else { &INK }).pos(
+                let style = font(13, if bar.this_week { &BAR_THIS_WEEK } else { &INK }).pos(
                     plotters::style::text_anchor::Pos::new(
                         plotters::style::text_anchor::HPos::Center,
                         plotters::style::text_anchor::VPos::Bottom,

@@ -376,8 +376,11 @@ fn compose_chart(week: IsoWeek, counts: &[(IsoWeek, u32)]) -> Chart {
         let slot = by_week.entry(*w).or_default();
         *slot = slot.saturating_add(*n);
     }
-    let mut weeks = vec![week];
-    while weeks.len() < CHART_WEEKS {
+    // `IsoWeek`'s fields are public; walking back from an impossible week would panic in its
+    // date arithmetic, so such a week gets an empty chart instead.
+    let walkable = IsoWeek::new(week.year, week.week).is_some() && (1..=9999).contains(&week.year);
+    let mut weeks = if walkable { vec![week] } else { Vec::new() };
+    while !weeks.is_empty() && weeks.len() < CHART_WEEKS {
         let Some(earliest) = weeks.last().copied() else {
             break;
         };
@@ -404,6 +407,7 @@ fn compose_chart(week: IsoWeek, counts: &[(IsoWeek, u32)]) -> Chart {
     Chart {
         max: bars.iter().map(|b| b.count).max().unwrap_or(0),
         total: bars.iter().fold(0u32, |acc, b| acc.saturating_add(b.count)),
+        this_week: by_week.get(&week).copied().unwrap_or(0),
         bars,
         alt,
     }
@@ -451,7 +455,11 @@ fn compose_source_notes(failing: &[FailingSource], now: DateTime<Utc>, tz: Tz) -
 fn period_label(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> String {
     let first = start.with_timezone(&tz).date_naive();
     // `end` is exclusive: the last day shown is the one before it.
-    let last = (end - Duration::seconds(1)).with_timezone(&tz).date_naive();
+    let last = end
+        .checked_sub_signed(Duration::seconds(1))
+        .unwrap_or(end)
+        .with_timezone(&tz)
+        .date_naive();
     if first.year() != last.year() {
         format!(
             "{} – {}",

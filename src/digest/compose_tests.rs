@@ -155,7 +155,7 @@ fn chart_has_twelve_weeks_ending_this_week_with_zeros_filled() {
     assert!(c.bars[11].this_week && !c.bars[10].this_week);
     let counts: Vec<u32> = c.bars.iter().map(|b| b.count).collect();
     assert_eq!(counts, [0, 0, 0, 0, 0, 9, 8, 3, 0, 6, 2, 9]);
-    assert_eq!((c.max, c.total), (9, 37));
+    assert_eq!((c.max, c.total, c.this_week), (9, 37, 9));
     assert_eq!(
         c.alt,
         "Items per week on the story, last 12 weeks (2025-W09 to 2025-W20): \
@@ -279,4 +279,19 @@ fn dates_are_shown_in_the_digest_time_zone() {
     // 20:30 UTC on the 15th is the morning of the 16th in Sydney.
     assert_eq!(d.developments[0].date_label, "Fri 16 May");
     assert_eq!(d.generated_label, "19 May 2025, 18:00 AEST");
+}
+
+#[test]
+fn impossible_weeks_and_extreme_dates_do_not_panic() {
+    let mut input = sample_input();
+    input.week = IsoWeek {
+        year: 2025,
+        week: 60,
+    };
+    input.week_start = DateTime::<Utc>::MIN_UTC;
+    input.week_end = DateTime::<Utc>::MIN_UTC;
+    input.generated_at = DateTime::<Utc>::MAX_UTC;
+    let d = compose(&input);
+    assert!(d.chart.bars.is_empty());
+    assert_eq!(d.subject, "Llama 4 · week 60, 2025: Meta delays Behemoth");
 }

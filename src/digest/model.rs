@@ -206,6 +206,8 @@ pub struct Chart {
     pub bars: Vec<ChartBar>,
     pub max: u32,
     pub total: u32,
+    /// The count for the digest's own week (the last bar).
+    pub this_week: u32,
     /// Alt text listing every value, for readers who cannot see the image.
     pub alt: String,
 }

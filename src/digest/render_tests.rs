@@ -102,6 +102,7 @@ fn html_part_has_the_key_fragments() {
         ">TechWire</a>",
         "src=\"data:image/png;base64,iVBORw0KGgo",
         "alt=\"Items per week on the story, last 12 weeks (2025-W09 to 2025-W20): 0, 0, 0, 0, 0, 9, 8, 3, 0, 6, 2, 9.\"",
+        "37 items on the story over the last 12 weeks, 9 this week (the dark bar).",
         "ML Papers has been failing since 16 May (2 days)",
     ] {
         position(&html, fragment);
@@ -162,6 +163,7 @@ fn quiet_week_renders_a_short_digest() {
     assert!(!r.text.contains("THIS WEEK"));
     assert!(!r.html.contains(">This week</h2>"));
     assert!(r.html.contains("<strong>No new developments this week"));
+    assert!(r.html.contains("over the last 12 weeks, none this week."));
     assert!(r.text.len() < rendered().text.len());
 }
 
