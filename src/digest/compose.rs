@@ -2,20 +2,19 @@
 //! render. No database, no clock, no I/O: the same input always gives the same digest.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
+use super::history::{compose_chart, compose_timeline};
 use super::model::{
-    Chart, ChartBar, Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn,
-    FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, Update, UpdateIn,
+    Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn, FailingSource, ItemIn,
+    SourceNote, Update, UpdateIn,
 };
+use super::outlets::{outlets, safe_link};
 use super::sanitize::{collapse_whitespace, cut_at_word, Sanitizer};
-use crate::week::IsoWeek;
 
-/// Weeks shown on the chart, ending at the digest's week.
-pub const CHART_WEEKS: usize = 12;
 /// Discussion threads shown.
 pub const TOP_DISCUSSIONS: usize = 5;
 /// The top headline is cut to this many characters in the subject line.
@@ -168,56 +167,6 @@ fn pick_excerpt(headline: &str, items: &[&ItemIn], sanitizer: &Sanitizer) -> Str
     String::new()
 }
 
-/// Every outlet once, in the order they reported, each linked to its first linkable report.
-fn outlets(items: &[&ItemIn]) -> Vec<Outlet> {
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut out: Vec<Outlet> = Vec::new();
-    for item in items {
-        let name = outlet_name(item);
-        let url = safe_link(item.url.as_deref());
-        let key = name.to_lowercase();
-        match index.get(&key).and_then(|&i| out.get_mut(i)) {
-            Some(existing) => {
-                if existing.url.is_none() {
-                    existing.url = url;
-                }
-            }
-            None => {
-                index.insert(key, out.len());
-                out.push(Outlet { name, url });
-            }
-        }
-    }
-    out
-}
-
-/// The feed's outlet name, else the link's host without "www.", else the source id.
-fn outlet_name(item: &ItemIn) -> String {
-    if let Some(name) = item.outlet.as_deref().map(collapse_whitespace) {
-        if !name.is_empty() {
-            return name;
-        }
-    }
-    item.url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| h.trim_start_matches("www.").to_string())
-        })
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| item.source.clone())
-}
-
-/// Only absolute http(s) URLs become links: anything else (javascript:, data:, relative)
-/// could run code or point nowhere from inside a mail.
-fn safe_link(url: Option<&str>) -> Option<String> {
-    let parsed = url::Url::parse(url?.trim()).ok()?;
-    let linkable = matches!(parsed.scheme(), "http" | "https")
-        && parsed.host_str().is_some_and(|h| !h.is_empty());
-    linkable.then(|| parsed.to_string())
-}
-
 fn compose_updates(updates: &[UpdateIn], tz: Tz) -> Vec<Update> {
     let mut sorted: Vec<&UpdateIn> = updates.iter().collect();
     sorted.sort_by(|a, b| (a.when, &a.event_id, &a.what).cmp(&(b.when, &b.event_id, &b.what)));
@@ -318,98 +267,6 @@ fn plural(n: usize, one: &str, many: &str) -> String {
         format!("1 {one}")
     } else {
         format!("{n} {many}")
-    }
-}
-
-/// The story so far up to the end of this week; this week's developments are flagged, and
-/// any missing from the given timeline are added so every development has its line.
-fn compose_timeline(input: &DigestInput, developments: &[Development]) -> Vec<TimelineEntry> {
-    let tz = input.timezone;
-    let this_week: HashSet<&str> = developments.iter().map(|d| d.id.as_str()).collect();
-    let mut listed = HashSet::new();
-    let mut entries: Vec<TimelineEntry> = Vec::new();
-    for t in &input.timeline {
-        if t.date >= input.week_end && !this_week.contains(t.id.as_str()) {
-            continue;
-        }
-        listed.insert(t.id.as_str());
-        entries.push(timeline_entry(
-            &t.id,
-            &collapse_whitespace(&t.headline),
-            t.date,
-            tz,
-            this_week.contains(t.id.as_str())
-                || (t.date >= input.week_start && t.date < input.week_end),
-        ));
-    }
-    for d in developments {
-        if !listed.contains(d.id.as_str()) {
-            entries.push(timeline_entry(&d.id, &d.headline, d.date, tz, true));
-        }
-    }
-    entries.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-    entries
-}
-
-fn timeline_entry(
-    id: &str,
-    headline: &str,
-    date: DateTime<Utc>,
-    tz: Tz,
-    this_week: bool,
-) -> TimelineEntry {
-    TimelineEntry {
-        id: id.to_string(),
-        headline: headline.to_string(),
-        date,
-        // Space-padded day so the dates line up in the text part.
-        date_label: date.with_timezone(&tz).format("%e %b %Y").to_string(),
-        this_week,
-    }
-}
-
-/// Exactly [`CHART_WEEKS`] bars ending at `week`; weeks absent from `counts` are zero and a week
-/// listed twice is summed.
-fn compose_chart(week: IsoWeek, counts: &[(IsoWeek, u32)]) -> Chart {
-    let mut by_week: BTreeMap<IsoWeek, u32> = BTreeMap::new();
-    for (w, n) in counts {
-        let slot = by_week.entry(*w).or_default();
-        *slot = slot.saturating_add(*n);
-    }
-    // `IsoWeek`'s fields are public; walking back from an impossible week would panic in its
-    // date arithmetic, so such a week gets an empty chart instead.
-    let walkable = IsoWeek::new(week.year, week.week).is_some() && (1..=9999).contains(&week.year);
-    let mut weeks = if walkable { vec![week] } else { Vec::new() };
-    while !weeks.is_empty() && weeks.len() < CHART_WEEKS {
-        let Some(earliest) = weeks.last().copied() else {
-            break;
-        };
-        weeks.push(earliest.prev());
-    }
-    weeks.reverse();
-    let bars: Vec<ChartBar> = weeks
-        .iter()
-        .map(|w| ChartBar {
-            week: *w,
-            label: format!("W{:02}", w.week),
-            count: by_week.get(w).copied().unwrap_or(0),
-            this_week: *w == week,
-        })
-        .collect();
-    let values: Vec<String> = bars.iter().map(|b| b.count.to_string()).collect();
-    let alt = format!(
-        "Items per week on the story, last {} weeks ({} to {}): {}.",
-        bars.len(),
-        weeks.first().copied().unwrap_or(week),
-        week,
-        values.join(", ")
-    );
-    Chart {
-        max: bars.iter().map(|b| b.count).max().unwrap_or(0),
-        total: bars.iter().fold(0u32, |acc, b| acc.saturating_add(b.count)),
-        this_week: by_week.get(&week).copied().unwrap_or(0),
-        bars,
-        alt,
     }
 }
 

@@ -9,8 +9,10 @@
 
 pub mod chart;
 pub mod compose;
+pub mod history;
 pub mod mime;
 pub mod model;
+mod outlets;
 pub mod render;
 pub mod sanitize;
 

@@ -243,3 +243,10 @@ fn wrap_and_pad_filters() {
     );
     assert!(pad_filter(&Value::from(7), &HashMap::new()).is_err());
 }
+
+#[test]
+fn templates_can_be_shared_across_tasks() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Templates>();
+    assert_send_sync::<Rendered>();
+}
