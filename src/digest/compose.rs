@@ -25,6 +25,9 @@ const FAILING_NOTICE_AFTER: Duration = Duration::days(1);
 const ERROR_CHARS: usize = 160;
 /// A candidate excerpt must add at least this much text beyond the headline to be worth showing.
 const MIN_EXCERPT_EXTRA_CHARS: usize = 40;
+/// Reports examined for an excerpt; a big story's development can gather hundreds, and the
+/// earliest ones are where a summary worth quoting is found.
+const MAX_EXCERPT_CANDIDATES: usize = 25;
 
 /// Compose the digest for one story and week.
 pub fn compose(input: &DigestInput) -> Digest {
@@ -137,7 +140,7 @@ fn headline_or_title(headline: &str, items: &[&ItemIn]) -> String {
 /// blogs) send the item's own title plus the outlet's name as the "summary"; showing that adds
 /// nothing, so such a development gets no excerpt.
 fn pick_excerpt(headline: &str, items: &[&ItemIn], sanitizer: &Sanitizer) -> String {
-    for item in items {
+    for item in items.iter().take(MAX_EXCERPT_CANDIDATES) {
         let Some(html) = item.summary_html.as_deref() else {
             continue;
         };

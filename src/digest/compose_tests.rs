@@ -298,3 +298,23 @@ fn impossible_weeks_and_extreme_dates_do_not_panic() {
     assert!(d.chart.bars.is_empty());
     assert_eq!(d.subject, "Llama 4 · week 60, 2025: Meta delays Behemoth");
 }
+
+#[test]
+fn aggregator_only_development_gets_no_excerpt() {
+    let mut input = sample_input();
+    let gnews_only: Vec<ItemIn> = input.developments[1]
+        .items
+        .iter()
+        .filter(|i| i.source == "gnews-llama4")
+        .cloned()
+        .collect();
+    assert!(gnews_only.iter().any(|i| i.summary_html.is_some()));
+    input.developments[1].items = gnews_only;
+    let d = compose(&input);
+    let dev = d.developments.iter().find(|d| d.id == "E06").unwrap();
+    assert_eq!(dev.excerpt, "");
+    assert_eq!(
+        names(&dev.outlets),
+        ["The Financial Ledger", "Global Newswire"]
+    );
+}
