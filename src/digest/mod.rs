@@ -22,7 +22,7 @@ mod browser_tests;
 mod sample;
 
 pub use compose::compose;
-pub use mime::{to_eml, MailHeaders};
+pub use mime::{to_eml, to_message, MailHeaders};
 pub use model::{
     Chart, ChartBar, Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn,
     FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, TimelineIn, Update, UpdateIn,
