@@ -8,6 +8,7 @@
 //! - [`page`]: article pages without feeds.
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`store`]: all SQL.
+//! - [`digest`]: compose, render and package the weekly digest.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
 //! - [`cli`]: the `storyline` command line.
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod discovery;
+pub mod digest;
 pub mod fetch;
 pub mod metrics;
 pub mod opml;
