@@ -114,6 +114,7 @@ impl Store {
         .map(|(g, id, h)| (g, (id, h)))
         .collect();
         let mut seen_now = std::collections::HashSet::new();
+        let mut fresh: Vec<&NewItem> = Vec::new();
         for it in items {
             // A feed listing the same guid twice stores it once (the first wins).
             if !seen_now.insert(it.guid.as_str()) {
@@ -125,11 +126,15 @@ impl Store {
                     update_item(&mut tx, *id, it, now).await?;
                     out.updated.push(*id);
                 }
-                None if out.new.len() >= max_new => out.over_cap += 1,
-                None => out
-                    .new
-                    .push(insert_item(&mut tx, source_id, it, now).await?),
+                None if fresh.len() >= max_new => out.over_cap += 1,
+                None => fresh.push(it),
             }
+        }
+        // Many rows per statement: each statement is a round trip to sqlx's SQLite thread,
+        // which costs more than the insert itself.
+        for chunk in fresh.chunks(INSERT_BATCH) {
+            out.new
+                .extend(insert_items(&mut tx, source_id, chunk, now).await?);
         }
         tx.commit().await?;
         Ok(out)
@@ -170,39 +175,48 @@ impl Store {
     }
 }
 
-async fn insert_item(
+/// Rows per multi-row INSERT (17 parameters each, far under SQLite's limit).
+const INSERT_BATCH: usize = 64;
+
+/// Insert `items` in one statement; returns their row ids in the same order.
+async fn insert_items(
     tx: &mut sqlx::SqliteConnection,
     source_id: &str,
-    it: &NewItem,
+    items: &[&NewItem],
     now: DateTime<Utc>,
-) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+) -> Result<Vec<i64>> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO items (source_id, guid, url, canonical_url, title, summary, content, author, \
              outlet_name, outlet_url, published_at, first_seen_at, content_hash, parent_guid, \
-             points, comments, discussion_url) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
-         RETURNING id",
-    )
-    .bind(source_id)
-    .bind(&it.guid)
-    .bind(&it.url)
-    .bind(&it.canonical_url)
-    .bind(&it.title)
-    .bind(&it.summary)
-    .bind(&it.content)
-    .bind(&it.author)
-    .bind(&it.outlet_name)
-    .bind(&it.outlet_url)
-    .bind(it.published_at.map(to_ts))
-    .bind(to_ts(now))
-    .bind(&it.content_hash)
-    .bind(&it.parent_guid)
-    .bind(it.points)
-    .bind(it.comments)
-    .bind(&it.discussion_url)
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(id)
+             points, comments, discussion_url) ",
+    );
+    q.push_values(items, |mut row, it| {
+        row.push_bind(source_id)
+            .push_bind(&it.guid)
+            .push_bind(&it.url)
+            .push_bind(&it.canonical_url)
+            .push_bind(&it.title)
+            .push_bind(&it.summary)
+            .push_bind(&it.content)
+            .push_bind(&it.author)
+            .push_bind(&it.outlet_name)
+            .push_bind(&it.outlet_url)
+            .push_bind(it.published_at.map(to_ts))
+            .push_bind(to_ts(now))
+            .push_bind(&it.content_hash)
+            .push_bind(&it.parent_guid)
+            .push_bind(it.points)
+            .push_bind(it.comments)
+            .push_bind(&it.discussion_url);
+    });
+    q.push(" RETURNING id, guid");
+    let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+    // RETURNING order is not promised; match rows back by guid (unique within the batch).
+    let by_guid: HashMap<&str, i64> = rows.iter().map(|(id, g)| (g.as_str(), *id)).collect();
+    Ok(items
+        .iter()
+        .filter_map(|it| by_guid.get(it.guid.as_str()).copied())
+        .collect())
 }
 
 async fn update_item(

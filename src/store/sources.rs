@@ -1,5 +1,7 @@
 //! The `sources` table: configured sources and their fetch state.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{from_ts, to_ts, Result, Store, StoreError};
@@ -111,8 +113,44 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
+        // Most starts change nothing: skip rows that already match, so a config with
+        // thousands of sources costs one read, not thousands of writes.
+        type Synced = (
+            String,
+            String,
+            String,
+            Option<String>,
+            bool,
+            bool,
+            i64,
+            Option<String>,
+            String,
+        );
+        let stored: HashMap<String, Synced> = sqlx::query_as::<_, Synced>(
+            "SELECT id, kind, config_url, title, enabled, poll, interval_secs, note, origin \
+             FROM sources",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|row| (row.0.clone(), row))
+        .collect();
         for s in sources {
             let interval = s.interval_or(fetch).as_secs() as i64;
+            let wanted: Synced = (
+                s.id.to_string(),
+                s.kind.as_str().to_string(),
+                s.url.to_string(),
+                s.title.clone(),
+                s.enabled,
+                s.poll,
+                interval,
+                s.note.clone(),
+                "config".to_string(),
+            );
+            if stored.get(s.id.as_str()) == Some(&wanted) {
+                continue;
+            }
             sqlx::query(
                 "INSERT INTO sources (id, kind, config_url, url, title, origin, enabled, poll, \
                      interval_secs, note, next_due_at, created_at) \
