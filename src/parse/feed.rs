@@ -1,95 +1,129 @@
-//! Feed parsing: the guarded front end around feed-rs.
+//! The feed parse: decode, sniff, then feed-rs, directly when the document is plain RSS 2.0 or
+//! Atom 1.0 and feed-rs reads it completely, through the repair pass otherwise.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use sha2::{Digest as _, Sha256};
 use url::Url;
 
-use super::{resolve_link, Document, Entry, Format, ParseError};
+use super::charset;
+use super::convert::convert;
+use super::json::parse_json_feed;
+use super::repair::repair;
+use super::sniff::{sniff, Kind, Sniffed};
+use super::{Document, Format, ParseError};
 
 /// Parse a feed body. `content_type` is the HTTP header when there is one; `base` resolves
 /// relative links.
+///
+/// Never panics: the whole parse runs under `catch_unwind`, and a panic in a dependency is
+/// reported as [`ParseError::Malformed`].
 pub fn parse_feed(
     body: &[u8],
     content_type: Option<&str>,
     base: Option<&Url>,
 ) -> Result<Document, ParseError> {
-    let _ = content_type;
+    catch_unwind(AssertUnwindSafe(|| parse_unguarded(body, content_type, base))).unwrap_or_else(
+        |_| {
+            Err(ParseError::Malformed(
+                "the parser gave up on this document".into(),
+            ))
+        },
+    )
+}
+
+fn parse_unguarded(
+    body: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
+) -> Result<Document, ParseError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
-    if looks_like_html(body) {
-        return Err(ParseError::HtmlPage);
+    let decoded = charset::decode(body, content_type);
+    let text = decoded.text();
+    if text.trim().is_empty() {
+        return Err(ParseError::Empty);
     }
-    let parsed = catch_unwind(AssertUnwindSafe(|| {
-        feed_rs::parser::Builder::new()
-            .sanitize_content(false)
-            .build()
-            .parse(body)
-    }))
-    .map_err(|_| ParseError::Malformed("the parser gave up on this document".into()))?
-    .map_err(|e| ParseError::NotAFeed(e.to_string()))?;
-    Ok(convert(parsed, base))
-}
-
-fn looks_like_html(body: &[u8]) -> bool {
-    let head: String = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-    let head = head.trim_start_matches('\u{feff}').trim_start();
-    head.starts_with("<!doctype html") || head.starts_with("<html")
-}
-
-fn convert(f: feed_rs::model::Feed, base: Option<&Url>) -> Document {
-    let format = match f.feed_type {
-        feed_rs::model::FeedType::Atom => Format::Atom,
-        feed_rs::model::FeedType::JSON => Format::JsonFeed,
-        feed_rs::model::FeedType::RSS1 => Format::Rdf,
-        _ => Format::Rss,
+    let sniffed = sniff(text);
+    let format = match sniffed.kind {
+        Kind::Json => return parse_json_feed(text, base),
+        Kind::Html => return Err(ParseError::HtmlPage),
+        Kind::Text => return Err(ParseError::NotAFeed("no markup found".into())),
+        Kind::OtherXml => {
+            return Err(ParseError::NotAFeed(format!(
+                "root element <{}>",
+                sniffed.root.chars().take(40).collect::<String>()
+            )))
+        }
+        Kind::Rss => Format::Rss,
+        Kind::Rdf => Format::Rdf,
+        Kind::Atom => Format::Atom,
     };
-    let entries = f
-        .entries
-        .into_iter()
-        .map(|e| {
-            let link = e.links.first().map(|l| resolve_link(&l.href, base));
-            let title = e.title.map(|t| t.content);
-            let published = e.published.or(e.updated);
-            let id = if !e.id.is_empty() {
-                e.id
-            } else if let Some(l) = &link {
-                l.clone()
-            } else {
-                fallback_id(
-                    title.as_deref(),
-                    published.map(|d| d.to_rfc3339()).as_deref(),
-                )
-            };
-            Entry {
-                id,
-                title,
-                link,
-                summary: e.summary.map(|s| s.content),
-                content: e.content.and_then(|c| c.body),
-                author: e.authors.first().and_then(|a| a.name.clone()),
-                published,
-                updated: e.updated,
-                ..Entry::default()
+    if sniffed.feed_rs_ready() {
+        if let Ok(feed) = run_feed_rs(text, base) {
+            if complete(text, &sniffed, &feed) {
+                return Ok(convert(feed, format, base));
             }
-        })
-        .collect();
-    Document {
-        format: Some(format),
-        title: f.title.map(|t| t.content),
-        link: f.links.first().map(|l| resolve_link(&l.href, base)),
-        entries,
+        }
     }
+    let (canonical, repaired_format) = repair(text, base)?;
+    let feed = run_feed_rs(&canonical, None)
+        .map_err(|e| ParseError::Malformed(format!("after repair: {e}")))?;
+    Ok(convert(feed, repaired_format, base))
 }
 
-/// Identity for entries with neither id nor link: a hash of title + date, never random.
-pub(crate) fn fallback_id(title: Option<&str>, date: Option<&str>) -> String {
-    let mut h = Sha256::new();
-    h.update(title.unwrap_or_default().as_bytes());
-    h.update([0]);
-    h.update(date.unwrap_or_default().as_bytes());
-    let digest = h.finalize();
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("urn:storyline:{hex}")
+fn run_feed_rs(
+    text: &str,
+    base: Option<&Url>,
+) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
+    feed_rs::parser::Builder::new()
+        .sanitize_content(false)
+        .base_uri(base.map(Url::as_str))
+        // Identity is decided in `convert` (guid/id, else link, else a hash of title and date);
+        // feed-rs would otherwise invent a random one.
+        .id_generator(|_, _, _| String::new())
+        .build()
+        .parse(text.as_bytes())
+}
+
+/// Whether feed-rs read everything feedparser would: one entry per item/entry tag, and titles
+/// that are text (feed-rs keeps only the text before a title's first child element).
+fn complete(text: &str, sniffed: &Sniffed<'_>, feed: &feed_rs::model::Feed) -> bool {
+    let entry_tag = match sniffed.kind {
+        Kind::Atom => "<entry",
+        _ => "<item",
+    };
+    count_start_tags(text, entry_tag) == feed.entries.len() && titles_are_text(text)
+}
+
+fn count_start_tags(text: &str, tag: &str) -> usize {
+    text.match_indices(tag)
+        .filter(|(i, _)| {
+            text[i + tag.len()..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
+        })
+        .count()
+}
+
+fn titles_are_text(text: &str) -> bool {
+    text.match_indices("<title").all(|(i, _)| {
+        let rest = &text[i + 6..];
+        let Some(open_end) = rest.find('>') else {
+            return false;
+        };
+        let inner = &rest[open_end + 1..];
+        let mut inner = &inner[..inner.find("</title").unwrap_or(inner.len())];
+        // CDATA sections are text to feed-rs; markup anywhere else is not.
+        loop {
+            match inner.find('<') {
+                None => return true,
+                Some(lt) if inner[lt..].starts_with("<![CDATA[") => {
+                    match inner[lt..].find("]]>") {
+                        Some(end) => inner = &inner[lt + end + 3..],
+                        None => return false,
+                    }
+                }
+                Some(_) => return false,
+            }
+        }
+    })
 }

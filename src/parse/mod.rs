@@ -3,7 +3,16 @@
 //! Pure and synchronous; never panics (every parse runs under `catch_unwind`); gives every entry
 //! a stable identity (guid/id, else link, else a hash of title + date).
 
+mod canonical;
+mod charset;
+mod convert;
 mod feed;
+mod json;
+mod ns;
+mod repair;
+mod sniff;
+mod soup;
+mod text;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,0 +1,403 @@
+//! The repair pass: any RSS, RDF or Atom dialect, well-formed or not, rewritten as the one
+//! canonical Atom 1.0 document feed-rs reads exactly.
+//!
+//! It reads the forgiving tree from [`soup`](super::soup) the way feedparser reads feeds: every
+//! `<item>` (RSS, RDF, CDF) or `<entry>` (Atom) is an entry wherever it sits; element names
+//! are matched without regard to case; the feed vocabularies' old namespaces count as their
+//! own; Atom 0.3's `issued`/`modified`, `mode="escaped"`/`"base64"` and MIME-typed text are
+//! mapped to Atom 1.0; xml:base is applied to links; RSS 1.0's `rdf:about` and CDF's `href`
+//! stand in for a missing guid and link.
+
+use base64::Engine as _;
+use url::Url;
+
+use super::canonical::{self, CanonEntry, CanonFeed, CanonText};
+use super::ns::{Ns, Scope};
+use super::soup::{self, Element, Node};
+use super::{Format, ParseError};
+
+/// Rewrite `text` (decoded, any feed dialect) as canonical Atom; also says which dialect it was.
+pub(crate) fn repair(text: &str, base: Option<&Url>) -> Result<(String, Format), ParseError> {
+    let root = soup::parse_tree(text).ok_or(ParseError::NotAFeed("no markup found".into()))?;
+    let format = match root.local_name().to_ascii_lowercase().as_str() {
+        "rss" | "channel" => Format::Rss,
+        "rdf" => Format::Rdf,
+        "feed" | "entry" => Format::Atom,
+        "html" => return Err(ParseError::HtmlPage),
+        other => {
+            return Err(ParseError::NotAFeed(format!(
+                "root element <{}>",
+                truncate(other, 40)
+            )))
+        }
+    };
+    let scope = Scope::default().enter(&root);
+    let base = xml_base(base.cloned(), &root);
+    let mut feed = CanonFeed::default();
+    let walker = Walker { format };
+    walker.read_feed_level(&root, &scope, base.as_ref(), &mut feed);
+    if root.local_name().eq_ignore_ascii_case("entry") {
+        feed.entries.push(walker.read_entry(&root, &scope, base.as_ref()));
+    } else {
+        walker.collect_entries(&root, &scope, base.as_ref(), &mut feed.entries, 0);
+    }
+    Ok((canonical::write(&feed), format))
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// The base URL inside `element`, given the one outside it.
+fn xml_base(outer: Option<Url>, element: &Element) -> Option<Url> {
+    let Some(value) = element.attr("xml:base").map(str::trim) else {
+        return outer;
+    };
+    let joined = match &outer {
+        Some(outer) => outer.join(value).ok(),
+        None => Url::parse(value).ok(),
+    };
+    // A malformed xml:base is ignored rather than fatal.
+    joined.or(outer)
+}
+
+/// Resolve `href` against the base in force; relative links without a base stay as written.
+fn resolve(href: &str, base: Option<&Url>) -> String {
+    let href = href.trim();
+    match base.and_then(|b| b.join(href).ok()) {
+        Some(u) => u.to_string(),
+        None => href.to_string(),
+    }
+}
+
+struct Walker {
+    format: Format,
+}
+
+/// How deep to look for items below the root (feeds nest them two or three levels down).
+const MAX_ITEM_DEPTH: usize = 8;
+
+impl Walker {
+    fn entry_name(&self) -> &'static str {
+        match self.format {
+            Format::Atom => "entry",
+            _ => "item",
+        }
+    }
+
+    /// Every item/entry below `element`, in document order, not looking inside entries.
+    fn collect_entries(
+        &self,
+        element: &Element,
+        scope: &Scope,
+        base: Option<&Url>,
+        out: &mut Vec<CanonEntry>,
+        depth: usize,
+    ) {
+        if depth > MAX_ITEM_DEPTH {
+            return;
+        }
+        for child in element.elements() {
+            let inner = scope.enter(child);
+            let child_base = xml_base(base.cloned(), child);
+            if inner.of(child) == Ns::Feed && child.local_name().eq_ignore_ascii_case(self.entry_name())
+            {
+                out.push(self.read_entry(child, &inner, child_base.as_ref()));
+            } else {
+                self.collect_entries(child, &inner, child_base.as_ref(), out, depth + 1);
+            }
+        }
+    }
+
+    /// The feed's own title and link: children of the channel (RSS, RDF) or of the root.
+    fn read_feed_level(&self, root: &Element, scope: &Scope, base: Option<&Url>, feed: &mut CanonFeed) {
+        let channel = match self.format {
+            Format::Atom => None,
+            _ if root.local_name().eq_ignore_ascii_case("channel") => None,
+            _ => root
+                .elements()
+                .find(|e| e.local_name().eq_ignore_ascii_case("channel")),
+        };
+        let (holder, scope, base) = match channel {
+            Some(c) => (c, scope.enter(c), xml_base(base.cloned(), c)),
+            None => (root, scope.clone(), base.cloned()),
+        };
+        if let Some(href) = holder.attr("href") {
+            feed.link = Some(resolve(href, base.as_ref()));
+        }
+        for child in holder.elements() {
+            let inner = scope.enter(child);
+            let ns = inner.of(child);
+            let name = child.local_name().to_ascii_lowercase();
+            let child_base = xml_base(base.clone(), child);
+            match (ns, name.as_str()) {
+                (Ns::Feed | Ns::Dc, "title") if feed.title.is_none() => {
+                    feed.title = Some(self.text_construct(child));
+                }
+                (Ns::Feed, "link") if feed.link.is_none() => {
+                    feed.link = link_of(child, child_base.as_ref());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn read_entry(&self, item: &Element, scope: &Scope, base: Option<&Url>) -> CanonEntry {
+        let mut e = CanonEntry::default();
+        let mut fallback_link = None;
+        for child in item.elements() {
+            let inner = scope.enter(child);
+            let child_base = xml_base(base.cloned(), child);
+            let name = child.local_name().to_ascii_lowercase();
+            self.read_entry_child(&mut e, &mut fallback_link, child, inner.of(child), &name, child_base.as_ref());
+        }
+        // Identity and link stand-ins: RSS 1.0's rdf:about, CDF's href.
+        if e.id.is_none() {
+            e.id = item
+                .attr("rdf:about")
+                .or_else(|| item.attr("about"))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+        }
+        if e.link.is_none() {
+            e.link = fallback_link.or_else(|| item.attr("href").map(|h| resolve(h, base)));
+        }
+        e
+    }
+
+    fn read_entry_child(
+        &self,
+        e: &mut CanonEntry,
+        fallback_link: &mut Option<String>,
+        child: &Element,
+        ns: Ns,
+        name: &str,
+        base: Option<&Url>,
+    ) {
+        match (ns, name) {
+            (Ns::Feed, "id" | "guid") if e.id.is_none() => e.id = non_empty(child.text()),
+            (Ns::Feed, "title") if e.title.is_none() => e.title = Some(self.text_construct(child)),
+            (Ns::Dc, "title") if e.title.is_none() => e.title = Some(self.text_construct(child)),
+            (Ns::Feed, "link") => {
+                let is_alternate = child
+                    .attr("rel")
+                    .is_none_or(|r| r.trim().eq_ignore_ascii_case("alternate"));
+                let link = link_of(child, base);
+                if is_alternate && child.attr("href").is_none() {
+                    // RSS's text <link> outranks Atom-style links in the same item.
+                    e.link = e.link.take().or(link).or(fallback_link.take());
+                } else if is_alternate && fallback_link.is_none() {
+                    *fallback_link = link;
+                }
+            }
+            (Ns::Feed, "description" | "summary" | "abstract") | (Ns::Dc, "description")
+                if e.summary.is_none() =>
+            {
+                e.summary = Some(self.body_construct(child));
+            }
+            (Ns::Feed, "content" | "body" | "fullitem") | (Ns::Content, "encoded") | (Ns::Xhtml, "body")
+                if e.content.is_none() =>
+            {
+                if child.attr("src").is_none() {
+                    e.content = Some(self.body_construct(child));
+                }
+            }
+            (Ns::Feed, "pubdate" | "published" | "issued")
+            | (Ns::Dc, "date")
+            | (Ns::Dcterms, "issued" | "created")
+                if e.published.is_none() =>
+            {
+                e.published = non_empty(child.text());
+            }
+            (Ns::Feed, "created") if e.created.is_none() => e.created = non_empty(child.text()),
+            (Ns::Feed, "updated" | "modified") | (Ns::Dcterms, "modified") if e.updated.is_none() => {
+                e.updated = non_empty(child.text());
+            }
+            (Ns::Feed, "author") | (Ns::Dc, "creator" | "author") if e.author.is_none() => {
+                e.author = person_of(child);
+            }
+            _ => {}
+        }
+    }
+
+    /// A title-like element: plain text unless typed or written as markup.
+    fn text_construct(&self, element: &Element) -> CanonText {
+        match self.format {
+            Format::Atom => atom_text(element, false),
+            _ if element.has_elements() => CanonText::html(inner_markup(element)),
+            _ => CanonText::plain(element.text()),
+        }
+    }
+
+    /// A description or content element: HTML unless Atom says otherwise.
+    fn body_construct(&self, element: &Element) -> CanonText {
+        match self.format {
+            Format::Atom => atom_text(element, true),
+            _ if element.has_elements() => CanonText::html(inner_markup(element)),
+            _ => CanonText::html(element.text()),
+        }
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// An Atom-style `href` link, or an RSS-style text link.
+fn link_of(element: &Element, base: Option<&Url>) -> Option<String> {
+    match element.attr("href") {
+        Some(href) if !href.trim().is_empty() => Some(resolve(href, base)),
+        Some(_) => None,
+        None => non_empty(element.text()).map(|t| resolve(&t, base)),
+    }
+}
+
+/// An author: Atom's `<name>`/`<email>` children, or RSS's "email (Name)" text.
+fn person_of(element: &Element) -> Option<canonical::Person> {
+    if element.has_elements() {
+        let field = |want: &str| {
+            element
+                .elements()
+                .find(|c| c.local_name().eq_ignore_ascii_case(want))
+                .and_then(|c| non_empty(c.text()))
+        };
+        let person = canonical::Person {
+            name: field("name"),
+            email: field("email"),
+        };
+        return (person.name.is_some() || person.email.is_some()).then_some(person);
+    }
+    let raw = non_empty(element.text())?;
+    Some(split_person(&raw))
+}
+
+/// "jo@example.org (Jo Bloggs)" → name and email; anything else is a name.
+fn split_person(raw: &str) -> canonical::Person {
+    if let Some((email, rest)) = raw.split_once('(') {
+        let name = rest.trim_end().trim_end_matches(')').trim();
+        let email = email.trim();
+        if email.contains('@') && !email.contains(' ') && !name.is_empty() {
+            return canonical::Person {
+                name: Some(name.to_string()),
+                email: Some(email.to_string()),
+            };
+        }
+    }
+    if raw.contains('@') && !raw.contains(' ') {
+        return canonical::Person {
+            name: None,
+            email: Some(raw.trim_start_matches("mailto:").to_string()),
+        };
+    }
+    canonical::Person {
+        name: Some(raw.to_string()),
+        email: None,
+    }
+}
+
+/// An Atom 1.0 or 0.3 text construct: `type` (short names or MIME types) and 0.3's `mode`.
+fn atom_text(element: &Element, body: bool) -> CanonText {
+    let ty = element.attr("type").unwrap_or("").trim().to_ascii_lowercase();
+    let mode = element.attr("mode").unwrap_or("").trim().to_ascii_lowercase();
+    let is_html = match ty.as_str() {
+        "" => body && element.has_elements(),
+        "text" | "plain" | "text/plain" => false,
+        _ => true,
+    };
+    let is_xhtml = ty == "xhtml" || ty.ends_with("xml");
+    match mode.as_str() {
+        "base64" => {
+            let compact: String = element.text().split_whitespace().collect();
+            let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(compact.trim_end_matches('='))
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            CanonText::new(decoded, is_html)
+        }
+        "escaped" => CanonText::new(element.text(), is_html),
+        _ if is_xhtml || element.has_elements() => CanonText::html(inner_markup(unwrap_div(element))),
+        _ => CanonText::new(element.text(), is_html),
+    }
+}
+
+/// XHTML content is wrapped in one `<div>` that is not part of it.
+fn unwrap_div(element: &Element) -> &Element {
+    let mut elements = element.elements();
+    let only_div = match (elements.next(), elements.next()) {
+        (Some(div), None) if div.local_name().eq_ignore_ascii_case("div") => Some(div),
+        _ => None,
+    };
+    let stray_text = element
+        .children
+        .iter()
+        .any(|n| matches!(n, Node::Text(t) if !t.trim().is_empty()));
+    match only_div {
+        Some(div) if !stray_text => div,
+        _ => element,
+    }
+}
+
+/// The markup inside `element`, serialised as HTML (prefixes and xmlns attributes dropped).
+fn inner_markup(element: &Element) -> String {
+    let mut out = String::new();
+    push_children(&mut out, element);
+    out
+}
+
+fn push_children(out: &mut String, element: &Element) {
+    for child in &element.children {
+        match child {
+            Node::Text(t) => canonical::push_escaped(out, t, false),
+            Node::Element(e) => {
+                let name = e.local_name();
+                out.push('<');
+                out.push_str(name);
+                for (k, v) in &e.attrs {
+                    if k == "xmlns" || k.starts_with("xmlns:") {
+                        continue;
+                    }
+                    out.push(' ');
+                    out.push_str(soup::local_part(k));
+                    out.push_str("=\"");
+                    canonical::push_escaped(out, v, true);
+                    out.push('"');
+                }
+                if e.children.is_empty() {
+                    out.push_str(" />");
+                } else {
+                    out.push('>');
+                    push_children(out, e);
+                    out.push_str("</");
+                    out.push_str(name);
+                    out.push('>');
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persons_split_like_rss_authors() {
+        let p = split_person("jo@example.org (Jo Bloggs)");
+        assert_eq!(p.name.as_deref(), Some("Jo Bloggs"));
+        assert_eq!(p.email.as_deref(), Some("jo@example.org"));
+        assert_eq!(split_person("Jo Bloggs").name.as_deref(), Some("Jo Bloggs"));
+        assert_eq!(split_person("jo@example.org").email.as_deref(), Some("jo@example.org"));
+    }
+
+    #[test]
+    fn malformed_xml_base_is_ignored() {
+        let e = soup::parse_tree("<feed xml:base=\"http://a b/\"/>").unwrap();
+        let base = Url::parse("http://example.org/").ok();
+        assert_eq!(xml_base(base.clone(), &e), Url::parse("http://a%20b/").ok().or(base));
+    }
+}

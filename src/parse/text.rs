@@ -1,0 +1,188 @@
+//! Text helpers shared by the feed readers: character references, markup stripping, and the
+//! "does this plain text look like HTML" test feedparser applies to RSS text.
+
+use std::borrow::Cow;
+
+/// Longest entity name we look up; anything longer is not a reference.
+const MAX_REFERENCE_LEN: usize = 32;
+
+/// Decode one reference body (the part between `&` and `;`): `amp`, `#38`, `#x26`, or any HTML5
+/// named entity. `None` when it is not a reference we know.
+pub(crate) fn resolve_reference(name: &str) -> Option<Cow<'static, str>> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse::<u32>().ok()?,
+        };
+        // NUL and surrogates are not characters; feedparser drops such references as well.
+        let ch = char::from_u32(code).filter(|&c| c != '\0')?;
+        return Some(Cow::Owned(ch.to_string()));
+    }
+    quick_xml::escape::resolve_html5_entity(name).map(Cow::Borrowed)
+}
+
+/// Decode character and entity references; a `&` that starts no known reference stays as is.
+pub(crate) fn decode_references(s: &str) -> Cow<'_, str> {
+    if !s.contains('&') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let resolved = after
+            .find(';')
+            .filter(|&end| end > 0 && end <= MAX_REFERENCE_LEN)
+            .and_then(|end| resolve_reference(&after[..end]).map(|r| (r, end)));
+        match resolved {
+            Some((text, end)) => {
+                out.push_str(&text);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Whether the `<` just before `after_lt` opens markup (a tag, a comment,
+/// a declaration or a processing instruction) rather than being a literal less-than sign.
+fn opens_markup(after_lt: &str) -> bool {
+    after_lt
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
+}
+
+/// Remove markup from an HTML fragment, keeping its text (references left undecoded).
+pub(crate) fn strip_tags(s: &str) -> Cow<'_, str> {
+    if !s.contains('<') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('<') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        match after.find('>') {
+            Some(end) if opens_markup(after) => rest = &after[end + 1..],
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Collapse whitespace runs to one space and trim the ends.
+pub(crate) fn squash_whitespace(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// The plain text of an HTML fragment: tags removed, references decoded, whitespace squashed.
+pub(crate) fn html_to_text(s: &str) -> String {
+    let stripped = strip_tags(s);
+    squash_whitespace(&decode_references(&stripped))
+}
+
+/// HTML elements feedparser accepts in content; text whose tags are all from this list and
+/// that has an end tag or a reference "looks like HTML".
+const KNOWN_HTML_ELEMENTS: &[&str] = &[
+    "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big",
+    "blockquote", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
+    "colgroup", "command", "datagrid", "datalist", "dd", "del", "details", "dfn", "dialog", "dir",
+    "div", "dl", "dt", "em", "event-source", "fieldset", "figcaption", "figure", "font", "footer",
+    "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "i", "img", "input", "ins",
+    "kbd", "keygen", "label", "legend", "li", "m", "map", "menu", "meter", "multicol", "nav",
+    "nextid", "noscript", "ol", "optgroup", "option", "output", "p", "pre", "progress", "q", "s",
+    "samp", "section", "select", "small", "sound", "source", "spacer", "span", "strike",
+    "strong", "sub", "sup", "table", "tbody", "td", "textarea", "tfoot", "th", "thead", "time",
+    "tr", "tt", "u", "ul", "var", "video",
+];
+
+/// feedparser's test for plain-typed RSS text that is really HTML: it has an end tag or a
+/// character reference, and every tag in it is a known HTML element.
+pub(crate) fn looks_like_html(s: &str) -> bool {
+    let has_end_tag = s.match_indices("</").any(|(i, _)| {
+        s[i + 2..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+    });
+    let has_reference = s.match_indices('&').any(|(i, _)| {
+        let after = &s[i + 1..];
+        after
+            .find(';')
+            .filter(|&end| end > 0 && end <= MAX_REFERENCE_LEN)
+            .is_some_and(|end| {
+                let name = after[..end].trim_start_matches('#');
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+    });
+    if !has_end_tag && !has_reference {
+        return false;
+    }
+    tag_names(s).all(|name| KNOWN_HTML_ELEMENTS.contains(&name.to_ascii_lowercase().as_str()))
+}
+
+/// Names of the start and end tags in `s`.
+fn tag_names(s: &str) -> impl Iterator<Item = &str> {
+    s.match_indices('<').filter_map(move |(i, _)| {
+        let after = s[i + 1..].strip_prefix('/').unwrap_or(&s[i + 1..]);
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(after.len());
+        let name = &after[..len];
+        (!name.is_empty() && name.starts_with(|c: char| c.is_ascii_alphabetic())).then_some(name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_decode_named_numeric_and_hex() {
+        assert_eq!(decode_references("a &amp; b"), "a & b");
+        assert_eq!(decode_references("&hellip;&#8217;&#x2019;&#X41;"), "…’’A");
+        assert_eq!(decode_references("caf&eacute;"), "café");
+    }
+
+    #[test]
+    fn unknown_or_bare_ampersands_stay() {
+        assert_eq!(decode_references("AT&T & co"), "AT&T & co");
+        assert_eq!(decode_references("&nosuchentity;"), "&nosuchentity;");
+        assert_eq!(decode_references("&#0;&#xD800;"), "&#0;&#xD800;");
+        assert_eq!(decode_references("trailing &"), "trailing &");
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        assert_eq!(html_to_text("<b>Tom</b> &amp;\n <i>Jerry</i>"), "Tom & Jerry");
+        assert_eq!(html_to_text("a < b"), "a < b");
+        assert_eq!(html_to_text("<img src=\"x.jpg\" />"), "");
+    }
+
+    #[test]
+    fn looks_like_html_follows_feedparser() {
+        assert!(looks_like_html("<b>bold</b>"));
+        assert!(looks_like_html("Tom &amp; Jerry"));
+        assert!(!looks_like_html("plain title"));
+        assert!(!looks_like_html("<b>no end tag"));
+        assert!(!looks_like_html("<madeup>x</madeup>"));
+    }
+}
