@@ -71,7 +71,11 @@ pub(crate) fn write(feed: &CanonFeed) -> String {
             push_simple(&mut out, "email", p.email.as_deref());
             out.push_str("</author>");
         }
-        push_simple(&mut out, "published", e.published.as_deref().or(e.created.as_deref()));
+        push_simple(
+            &mut out,
+            "published",
+            e.published.as_deref().or(e.created.as_deref()),
+        );
         push_simple(&mut out, "updated", e.updated.as_deref());
         out.push_str("</entry>");
     }

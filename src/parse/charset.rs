@@ -53,7 +53,10 @@ pub(crate) fn decode<'a>(body: &'a [u8], content_type: Option<&str>) -> Decoded<
 
 fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>, &'static str) {
     if let Some((utf32, bom_len)) = utf32_bom(body) {
-        return (Cow::Owned(decode_utf32(&body[bom_len..], utf32)), utf32.name());
+        return (
+            Cow::Owned(decode_utf32(&body[bom_len..], utf32)),
+            utf32.name(),
+        );
     }
     if let Some((encoding, bom_len)) = Encoding::for_bom(body) {
         let (text, _) = encoding.decode_without_bom_handling(&body[bom_len..]);
@@ -211,7 +214,11 @@ mod tests {
     fn utf16(s: &str, big_endian: bool, bom: bool) -> Vec<u8> {
         let mut out = Vec::new();
         if bom {
-            out.extend(if big_endian { [0xFE, 0xFF] } else { [0xFF, 0xFE] });
+            out.extend(if big_endian {
+                [0xFE, 0xFF]
+            } else {
+                [0xFF, 0xFE]
+            });
         }
         for unit in s.encode_utf16() {
             out.extend(if big_endian {
@@ -253,7 +260,10 @@ mod tests {
         let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>\u{e9}</rss>";
         for big_endian in [true, false] {
             for bom in [true, false] {
-                let d = decode(&utf16(doc, big_endian, bom), Some("text/xml; charset=utf-8"));
+                let d = decode(
+                    &utf16(doc, big_endian, bom),
+                    Some("text/xml; charset=utf-8"),
+                );
                 assert_eq!(d.text(), "<rss>é</rss>", "be={big_endian} bom={bom}");
             }
         }

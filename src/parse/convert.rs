@@ -28,17 +28,24 @@ pub(crate) fn convert(f: model::Feed, format: Format, base: Option<&Url>) -> Doc
 }
 
 fn entry_of(e: model::Entry, format: Format, base: Option<&Url>) -> Entry {
+    // Media RSS's title is the fallback for an entry without one, as in the repair pass.
+    let media_title = e.media.iter().find_map(|m| m.title.as_ref());
     let title = e
         .title
         .as_ref()
         .map(|t| text_of(t, format))
+        .filter(|t| !t.is_empty())
+        .or_else(|| media_title.map(|t| squash_whitespace(&t.content)))
         .filter(|t| !t.is_empty());
     let id = Some(e.id.trim().to_string()).filter(|id| !id.is_empty());
     let mut link = pick_link(&e.links, base);
     if link.is_none() && matches!(format, Format::Rss | Format::Rdf) {
         // An RSS guid is the item's permalink unless the feed says otherwise; without a
         // <link>, a guid that is a web address is the best link there is.
-        link = id.as_deref().filter(|id| is_web_address(id)).map(str::to_string);
+        link = id
+            .as_deref()
+            .filter(|id| is_web_address(id))
+            .map(str::to_string);
     }
     let published = e.published.or(e.updated);
     let author = e
@@ -52,8 +59,14 @@ fn entry_of(e: model::Entry, format: Format, base: Option<&Url>) -> Entry {
         id: entry_identity(id, link.as_deref(), title.as_deref(), published),
         title,
         link,
-        summary: e.summary.map(|s| s.content).filter(|s| !s.trim().is_empty()),
-        content: e.content.and_then(|c| c.body).filter(|c| !c.trim().is_empty()),
+        summary: e
+            .summary
+            .map(|s| s.content)
+            .filter(|s| !s.trim().is_empty()),
+        content: e
+            .content
+            .and_then(|c| c.body)
+            .filter(|c| !c.trim().is_empty()),
         author,
         published,
         updated: e.updated,
@@ -83,7 +96,11 @@ fn pick_link(links: &[model::Link], base: Option<&Url>) -> Option<String> {
 fn text_of(t: &Text, format: Format) -> String {
     let subtype = t.content_type.subty().as_str();
     let html = subtype.eq_ignore_ascii_case("html") || subtype.eq_ignore_ascii_case("xhtml+xml");
-    title_text(&t.content, html, matches!(format, Format::Rss | Format::Rdf))
+    title_text(
+        &t.content,
+        html,
+        matches!(format, Format::Rss | Format::Rdf),
+    )
 }
 
 /// A title as text: HTML is reduced to its text; plain text is taken as is, except that for
@@ -138,7 +155,10 @@ mod tests {
     fn titles_decode_by_type() {
         assert_eq!(title_text("<b>A</b> &amp; B", true, false), "A & B");
         assert_eq!(title_text("Tom &amp; Jerry", false, true), "Tom & Jerry");
-        assert_eq!(title_text("Tom &amp; Jerry", false, false), "Tom &amp; Jerry");
+        assert_eq!(
+            title_text("Tom &amp; Jerry", false, false),
+            "Tom &amp; Jerry"
+        );
         assert_eq!(title_text("  a\n  b ", false, true), "a b");
     }
 }

@@ -9,7 +9,7 @@ use super::charset;
 use super::convert::convert;
 use super::json::parse_json_feed;
 use super::repair::repair;
-use super::sniff::{sniff, Kind, Sniffed};
+use super::sniff::{sniff, Kind};
 use super::{Document, Format, ParseError};
 
 /// Parse a feed body. `content_type` is the HTTP header when there is one; `base` resolves
@@ -22,13 +22,14 @@ pub fn parse_feed(
     content_type: Option<&str>,
     base: Option<&Url>,
 ) -> Result<Document, ParseError> {
-    catch_unwind(AssertUnwindSafe(|| parse_unguarded(body, content_type, base))).unwrap_or_else(
-        |_| {
-            Err(ParseError::Malformed(
-                "the parser gave up on this document".into(),
-            ))
-        },
-    )
+    catch_unwind(AssertUnwindSafe(|| {
+        parse_unguarded(body, content_type, base)
+    }))
+    .unwrap_or_else(|_| {
+        Err(ParseError::Malformed(
+            "the parser gave up on this document".into(),
+        ))
+    })
 }
 
 fn parse_unguarded(
@@ -61,7 +62,7 @@ fn parse_unguarded(
     };
     if sniffed.feed_rs_ready() {
         if let Ok(feed) = run_feed_rs(text, base) {
-            if complete(text, &sniffed, &feed) {
+            if complete(text, &feed) {
                 return Ok(convert(feed, format, base));
             }
         }
@@ -88,12 +89,9 @@ fn run_feed_rs(
 
 /// Whether feed-rs read everything feedparser would: one entry per item/entry tag, and titles
 /// that are text (feed-rs keeps only the text before a title's first child element).
-fn complete(text: &str, sniffed: &Sniffed<'_>, feed: &feed_rs::model::Feed) -> bool {
-    let entry_tag = match sniffed.kind {
-        Kind::Atom => "<entry",
-        _ => "<item",
-    };
-    count_start_tags(text, entry_tag) == feed.entries.len() && titles_are_text(text)
+fn complete(text: &str, feed: &feed_rs::model::Feed) -> bool {
+    let tags = count_start_tags(text, "<item") + count_start_tags(text, "<entry");
+    tags == feed.entries.len() && titles_are_text(text)
 }
 
 fn count_start_tags(text: &str, tag: &str) -> usize {
@@ -116,12 +114,10 @@ fn titles_are_text(text: &str) -> bool {
         loop {
             match inner.find('<') {
                 None => return true,
-                Some(lt) if inner[lt..].starts_with("<![CDATA[") => {
-                    match inner[lt..].find("]]>") {
-                        Some(end) => inner = &inner[lt + end + 3..],
-                        None => return false,
-                    }
-                }
+                Some(lt) if inner[lt..].starts_with("<![CDATA[") => match inner[lt..].find("]]>") {
+                    Some(end) => inner = &inner[lt + end + 3..],
+                    None => return false,
+                },
                 Some(_) => return false,
             }
         }

@@ -15,7 +15,10 @@ use super::{resolve_link, Document, Entry, Format, ParseError};
 pub(crate) fn parse_json_feed(text: &str, base: Option<&Url>) -> Result<Document, ParseError> {
     let root: Value =
         serde_json::from_str(text).map_err(|e| ParseError::Malformed(format!("JSON: {e}")))?;
-    let version = root.get("version").and_then(Value::as_str).unwrap_or_default();
+    let version = root
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if !version.contains("jsonfeed.org/version/") {
         return Err(ParseError::NotAFeed(
             "JSON without a JSON Feed version".into(),
@@ -52,7 +55,12 @@ fn entry_of(item: &Value, base: Option<&Url>, feed_author: Option<&str>) -> Entr
     let published = published.or(updated);
     let content = string(item, "content_html").or_else(|| string(item, "content_text"));
     let summary = string(item, "summary");
-    let id = entry_identity(string(item, "id"), link.as_deref(), title.as_deref(), published);
+    let id = entry_identity(
+        string(item, "id"),
+        link.as_deref(),
+        title.as_deref(),
+        published,
+    );
     Entry {
         id,
         title,
@@ -113,7 +121,10 @@ mod tests {
         assert_eq!(e.link.as_deref(), Some("https://example.org/a"));
         assert_eq!(e.title.as_deref(), Some("One & two"));
         assert_eq!(e.author.as_deref(), Some("Ann"));
-        assert_eq!(e.published.map(|d| d.to_rfc3339()).as_deref(), Some("2025-04-05T14:00:00+00:00"));
+        assert_eq!(
+            e.published.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2025-04-05T14:00:00+00:00")
+        );
     }
 
     #[test]
@@ -139,6 +150,9 @@ mod tests {
             parse_json_feed(r#"{"items": []}"#, None),
             Err(ParseError::NotAFeed(_))
         ));
-        assert!(matches!(parse_json_feed("{", None), Err(ParseError::Malformed(_))));
+        assert!(matches!(
+            parse_json_feed("{", None),
+            Err(ParseError::Malformed(_))
+        ));
     }
 }

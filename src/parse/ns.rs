@@ -13,6 +13,7 @@ pub(crate) enum Ns {
     Content,
     Xhtml,
     Rdf,
+    Media,
     Other,
 }
 
@@ -47,6 +48,7 @@ fn classify(uri: &str) -> Ns {
         "http://purl.org/rss/1.0/modules/content" => Ns::Content,
         "http://www.w3.org/1999/xhtml" => Ns::Xhtml,
         "http://www.w3.org/1999/02/22-rdf-syntax-ns#" => Ns::Rdf,
+        "http://search.yahoo.com/mrss" => Ns::Media,
         _ => Ns::Other,
     }
 }
@@ -60,6 +62,7 @@ fn conventional(prefix: &str) -> Ns {
         "content" => Ns::Content,
         "xhtml" | "html" => Ns::Xhtml,
         "rdf" => Ns::Rdf,
+        "media" => Ns::Media,
         _ => Ns::Other,
     }
 }

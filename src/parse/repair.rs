@@ -36,8 +36,9 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> Result<(String, Format),
     let mut feed = CanonFeed::default();
     let walker = Walker { format };
     walker.read_feed_level(&root, &scope, base.as_ref(), &mut feed);
-    if root.local_name().eq_ignore_ascii_case("entry") {
-        feed.entries.push(walker.read_entry(&root, &scope, base.as_ref()));
+    if is_entry_name(root.local_name()) {
+        feed.entries
+            .push(walker.read_entry(&root, &scope, base.as_ref()));
     } else {
         walker.collect_entries(&root, &scope, base.as_ref(), &mut feed.entries, 0);
     }
@@ -81,13 +82,6 @@ struct Walker {
 const MAX_ITEM_DEPTH: usize = 8;
 
 impl Walker {
-    fn entry_name(&self) -> &'static str {
-        match self.format {
-            Format::Atom => "entry",
-            _ => "item",
-        }
-    }
-
     /// Every item/entry below `element`, in document order, not looking inside entries.
     fn collect_entries(
         &self,
@@ -103,8 +97,7 @@ impl Walker {
         for child in element.elements() {
             let inner = scope.enter(child);
             let child_base = xml_base(base.cloned(), child);
-            if inner.of(child) == Ns::Feed && child.local_name().eq_ignore_ascii_case(self.entry_name())
-            {
+            if inner.of(child) == Ns::Feed && is_entry_name(child.local_name()) {
                 out.push(self.read_entry(child, &inner, child_base.as_ref()));
             } else {
                 self.collect_entries(child, &inner, child_base.as_ref(), out, depth + 1);
@@ -113,7 +106,13 @@ impl Walker {
     }
 
     /// The feed's own title and link: children of the channel (RSS, RDF) or of the root.
-    fn read_feed_level(&self, root: &Element, scope: &Scope, base: Option<&Url>, feed: &mut CanonFeed) {
+    fn read_feed_level(
+        &self,
+        root: &Element,
+        scope: &Scope,
+        base: Option<&Url>,
+        feed: &mut CanonFeed,
+    ) {
         let channel = match self.format {
             Format::Atom => None,
             _ if root.local_name().eq_ignore_ascii_case("channel") => None,
@@ -148,11 +147,26 @@ impl Walker {
     fn read_entry(&self, item: &Element, scope: &Scope, base: Option<&Url>) -> CanonEntry {
         let mut e = CanonEntry::default();
         let mut fallback_link = None;
+        let mut media_title = None;
         for child in item.elements() {
             let inner = scope.enter(child);
             let child_base = xml_base(base.cloned(), child);
             let name = child.local_name().to_ascii_lowercase();
-            self.read_entry_child(&mut e, &mut fallback_link, child, inner.of(child), &name, child_base.as_ref());
+            if inner.of(child) == Ns::Media && name == "title" && media_title.is_none() {
+                media_title = Some(CanonText::plain(child.text()));
+            }
+            self.read_entry_child(
+                &mut e,
+                &mut fallback_link,
+                child,
+                inner.of(child),
+                &name,
+                child_base.as_ref(),
+            );
+        }
+        // Media RSS's title is the fallback for an entry without one.
+        if e.title.is_none() {
+            e.title = media_title;
         }
         // Identity and link stand-ins: RSS 1.0's rdf:about, CDF's href.
         if e.id.is_none() {
@@ -199,7 +213,9 @@ impl Walker {
             {
                 e.summary = Some(self.body_construct(child));
             }
-            (Ns::Feed, "content" | "body" | "fullitem") | (Ns::Content, "encoded") | (Ns::Xhtml, "body")
+            (Ns::Feed, "content" | "body" | "fullitem")
+            | (Ns::Content, "encoded")
+            | (Ns::Xhtml, "body")
                 if e.content.is_none() =>
             {
                 if child.attr("src").is_none() {
@@ -214,7 +230,9 @@ impl Walker {
                 e.published = non_empty(child.text());
             }
             (Ns::Feed, "created") if e.created.is_none() => e.created = non_empty(child.text()),
-            (Ns::Feed, "updated" | "modified") | (Ns::Dcterms, "modified") if e.updated.is_none() => {
+            (Ns::Feed, "updated" | "modified") | (Ns::Dcterms, "modified")
+                if e.updated.is_none() =>
+            {
                 e.updated = non_empty(child.text());
             }
             (Ns::Feed, "author") | (Ns::Dc, "creator" | "author") if e.author.is_none() => {
@@ -241,6 +259,11 @@ impl Walker {
             _ => CanonText::html(element.text()),
         }
     }
+}
+
+/// feedparser takes `<item>` and `<entry>` as entries in every dialect.
+fn is_entry_name(name: &str) -> bool {
+    name.eq_ignore_ascii_case("item") || name.eq_ignore_ascii_case("entry")
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -302,8 +325,16 @@ fn split_person(raw: &str) -> canonical::Person {
 
 /// An Atom 1.0 or 0.3 text construct: `type` (short names or MIME types) and 0.3's `mode`.
 fn atom_text(element: &Element, body: bool) -> CanonText {
-    let ty = element.attr("type").unwrap_or("").trim().to_ascii_lowercase();
-    let mode = element.attr("mode").unwrap_or("").trim().to_ascii_lowercase();
+    let ty = element
+        .attr("type")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let mode = element
+        .attr("mode")
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let is_html = match ty.as_str() {
         "" => body && element.has_elements(),
         "text" | "plain" | "text/plain" => false,
@@ -320,7 +351,9 @@ fn atom_text(element: &Element, body: bool) -> CanonText {
             CanonText::new(decoded, is_html)
         }
         "escaped" => CanonText::new(element.text(), is_html),
-        _ if is_xhtml || element.has_elements() => CanonText::html(inner_markup(unwrap_div(element))),
+        _ if is_xhtml || element.has_elements() => {
+            CanonText::html(inner_markup(unwrap_div(element)))
+        }
         _ => CanonText::new(element.text(), is_html),
     }
 }
@@ -391,13 +424,19 @@ mod tests {
         assert_eq!(p.name.as_deref(), Some("Jo Bloggs"));
         assert_eq!(p.email.as_deref(), Some("jo@example.org"));
         assert_eq!(split_person("Jo Bloggs").name.as_deref(), Some("Jo Bloggs"));
-        assert_eq!(split_person("jo@example.org").email.as_deref(), Some("jo@example.org"));
+        assert_eq!(
+            split_person("jo@example.org").email.as_deref(),
+            Some("jo@example.org")
+        );
     }
 
     #[test]
     fn malformed_xml_base_is_ignored() {
         let e = soup::parse_tree("<feed xml:base=\"http://a b/\"/>").unwrap();
         let base = Url::parse("http://example.org/").ok();
-        assert_eq!(xml_base(base.clone(), &e), Url::parse("http://a%20b/").ok().or(base));
+        assert_eq!(
+            xml_base(base.clone(), &e),
+            Url::parse("http://a%20b/").ok().or(base)
+        );
     }
 }

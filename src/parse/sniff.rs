@@ -167,9 +167,13 @@ mod tests {
         assert!(sniff("<feed xmlns=\"http://www.w3.org/2005/Atom\">").feed_rs_ready());
         assert!(!sniff("<rss>").feed_rs_ready());
         assert!(!sniff("<rss version=\"0.94\">").feed_rs_ready());
-        assert!(!sniff("<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\">")
-            .feed_rs_ready());
-        assert!(!sniff("<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">").feed_rs_ready());
+        assert!(
+            !sniff("<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\">")
+                .feed_rs_ready()
+        );
+        assert!(
+            !sniff("<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\">").feed_rs_ready()
+        );
         assert!(!sniff("<!DOCTYPE rss [<!ENTITY a \"b\">]><rss version=\"2.0\">").feed_rs_ready());
         assert!(!sniff("<!-- x --><?xml version=\"1.0\"?><rss version=\"2.0\">").feed_rs_ready());
     }

@@ -384,9 +384,7 @@ mod tests {
     use super::*;
 
     fn texts(e: &Element) -> Vec<(String, String)> {
-        e.elements()
-            .map(|c| (c.name.clone(), c.text()))
-            .collect()
+        e.elements().map(|c| (c.name.clone(), c.text())).collect()
     }
 
     #[test]
