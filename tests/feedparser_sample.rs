@@ -91,7 +91,17 @@ fn decode_references(s: &str) -> String {
                 };
                 code.and_then(char::from_u32).map(String::from)
             } else {
-                quick_xml::escape::resolve_html5_entity(name).map(String::from)
+                let key = format!("{name};");
+                markup5ever::data::NAMED_ENTITIES
+                    .get(key.as_str())
+                    .filter(|(first, _)| *first != 0)
+                    .map(|&(first, second)| {
+                        [first, second]
+                            .into_iter()
+                            .filter(|&c| c != 0)
+                            .filter_map(char::from_u32)
+                            .collect()
+                    })
             };
             ch.map(|c| (c, end))
         });

@@ -232,7 +232,8 @@ mod tests {
 
     #[test]
     fn prolog_encoding_is_applied_and_the_declaration_skipped() {
-        let d = decode(&latin1(DOC), None);
+        let body = latin1(DOC);
+        let d = decode(&body, None);
         assert_eq!(d.text(), "<rss><t>café</t></rss>");
         assert_eq!(d.encoding, "windows-1252");
     }
@@ -260,10 +261,8 @@ mod tests {
         let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>\u{e9}</rss>";
         for big_endian in [true, false] {
             for bom in [true, false] {
-                let d = decode(
-                    &utf16(doc, big_endian, bom),
-                    Some("text/xml; charset=utf-8"),
-                );
+                let body = utf16(doc, big_endian, bom);
+                let d = decode(&body, Some("text/xml; charset=utf-8"));
                 assert_eq!(d.text(), "<rss>é</rss>", "be={big_endian} bom={bom}");
             }
         }

@@ -39,9 +39,9 @@ fn entry_of(e: model::Entry, format: Format, base: Option<&Url>) -> Entry {
         .filter(|t| !t.is_empty());
     let id = Some(e.id.trim().to_string()).filter(|id| !id.is_empty());
     let mut link = pick_link(&e.links, base);
-    if link.is_none() && matches!(format, Format::Rss | Format::Rdf) {
-        // An RSS guid is the item's permalink unless the feed says otherwise; without a
-        // <link>, a guid that is a web address is the best link there is.
+    if link.is_none() {
+        // Without a link, an id that is a web address is the best link there is (feedparser
+        // does the same for Atom ids and RSS guids).
         link = id
             .as_deref()
             .filter(|id| is_web_address(id))

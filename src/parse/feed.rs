@@ -10,6 +10,7 @@ use super::convert::convert;
 use super::json::parse_json_feed;
 use super::repair::repair;
 use super::sniff::{sniff, Kind};
+use super::text::has_non_xml_entities;
 use super::{Document, Format, ParseError};
 
 /// Parse a feed body. `content_type` is the HTTP header when there is one; `base` resolves
@@ -41,6 +42,7 @@ fn parse_unguarded(
         return Err(ParseError::Empty);
     }
     let decoded = charset::decode(body, content_type);
+    tracing::trace!(encoding = decoded.encoding, "decoded feed body");
     let text = decoded.text();
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
@@ -60,7 +62,7 @@ fn parse_unguarded(
         Kind::Rdf => Format::Rdf,
         Kind::Atom => Format::Atom,
     };
-    if sniffed.feed_rs_ready() {
+    if sniffed.feed_rs_ready() && !has_non_xml_entities(text) {
         if let Ok(feed) = run_feed_rs(text, base) {
             if complete(text, &feed) {
                 return Ok(convert(feed, format, base));

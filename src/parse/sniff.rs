@@ -65,6 +65,9 @@ pub(crate) fn sniff(text: &str) -> Sniffed<'_> {
         irregular_prolog: false,
     };
     let mut rest = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    // An HTML DOCTYPE decides only when the root is not a feed's (feeds have been seen behind
+    // copy-pasted XHTML DOCTYPEs).
+    let mut html_doctype = false;
     if rest.starts_with('{') {
         s.kind = Kind::Json;
         return s;
@@ -87,8 +90,7 @@ pub(crate) fn sniff(text: &str) -> Sniffed<'_> {
                 .get(..12)
                 .is_some_and(|d| d.eq_ignore_ascii_case("doctype html"))
             {
-                s.kind = Kind::Html;
-                return s;
+                html_doctype = true;
             }
             if decl.contains('[') {
                 s.irregular_prolog = true;
@@ -100,8 +102,14 @@ pub(crate) fn sniff(text: &str) -> Sniffed<'_> {
             }
         } else {
             read_root(&rest[1..], &mut s);
+            if html_doctype && matches!(s.kind, Kind::OtherXml) {
+                s.kind = Kind::Html;
+            }
             return s;
         }
+    }
+    if html_doctype {
+        s.kind = Kind::Html;
     }
     s
 }
@@ -116,7 +124,7 @@ fn read_root<'a>(tag: &'a str, s: &mut Sniffed<'a>) {
         "rss" | "channel" => Kind::Rss,
         "rdf" => Kind::Rdf,
         "feed" | "entry" => Kind::Atom,
-        "html" => Kind::Html,
+        "html" | "head" | "body" => Kind::Html,
         _ => Kind::OtherXml,
     };
     let tag_end = tag.find('>').unwrap_or(tag.len());
@@ -156,6 +164,8 @@ mod tests {
         assert_eq!(sniff("<feed version=\"0.3\">").kind, Kind::Atom);
         assert_eq!(sniff("  {\"version\": 1}").kind, Kind::Json);
         assert_eq!(sniff("<!DOCTYPE html><html>").kind, Kind::Html);
+        assert_eq!(sniff("<!DOCTYPE html>\n<head><title>x").kind, Kind::Html);
+        assert_eq!(sniff("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML\"><rss>").kind, Kind::Rss);
         assert_eq!(sniff("<HTML><body>").kind, Kind::Html);
         assert_eq!(sniff("<urlset>").kind, Kind::OtherXml);
         assert_eq!(sniff("no markup").kind, Kind::Text);

@@ -330,7 +330,11 @@ impl TreeBuilder {
                 let name = &after[..end];
                 match self.entities.get(name) {
                     Some(v) => Some(v.clone()),
-                    None => resolve_reference(name).map(|c| c.into_owned()),
+                    None => resolve_reference(name).map(|c| {
+                        let mut s = String::new();
+                        c.push_to(&mut s);
+                        s
+                    }),
                 }
                 .map(|v| (v, end))
             });

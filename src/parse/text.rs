@@ -8,7 +8,7 @@ const MAX_REFERENCE_LEN: usize = 32;
 
 /// Decode one reference body (the part between `&` and `;`): `amp`, `#38`, `#x26`, or any HTML5
 /// named entity. `None` when it is not a reference we know.
-pub(crate) fn resolve_reference(name: &str) -> Option<Cow<'static, str>> {
+pub(crate) fn resolve_reference(name: &str) -> Option<Expansion> {
     if let Some(num) = name.strip_prefix('#') {
         let code = match num.strip_prefix(['x', 'X']) {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
@@ -16,9 +16,54 @@ pub(crate) fn resolve_reference(name: &str) -> Option<Cow<'static, str>> {
         };
         // NUL and surrogates are not characters; feedparser drops such references as well.
         let ch = char::from_u32(code).filter(|&c| c != '\0')?;
-        return Some(Cow::Owned(ch.to_string()));
+        return Some(Expansion(ch, None));
     }
-    quick_xml::escape::resolve_html5_entity(name).map(Cow::Borrowed)
+    named_entity(name)
+}
+
+/// The HTML5 named entities, from html5ever's table (the keys end with `;`).
+fn named_entity(name: &str) -> Option<Expansion> {
+    // Build "name;" on the stack: this runs for every reference in a repaired feed.
+    let mut key = [0u8; MAX_REFERENCE_LEN + 1];
+    let len = name.len();
+    if len == 0 || len > MAX_REFERENCE_LEN {
+        return None;
+    }
+    key[..len].copy_from_slice(name.as_bytes());
+    key[len] = b';';
+    let key = std::str::from_utf8(&key[..=len]).ok()?;
+    let &(first, second) = markup5ever::data::NAMED_ENTITIES.get(key)?;
+    // The table also lists every prefix of every name, mapped to 0.
+    let first = char::from_u32(first).filter(|&c| c != '\0')?;
+    Some(Expansion(first, char::from_u32(second).filter(|&c| c != '\0')))
+}
+
+/// What a reference stands for: one character, or two for a few HTML5 entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Expansion(char, Option<char>);
+
+impl Expansion {
+    /// Append the characters to `out`.
+    pub(crate) fn push_to(self, out: &mut String) {
+        out.push(self.0);
+        if let Some(c) = self.1 {
+            out.push(c);
+        }
+    }
+}
+
+/// Whether `text` uses an entity reference beyond XML's five (`&hellip;`), which strict XML
+/// readers cannot expand.
+pub(crate) fn has_non_xml_entities(text: &str) -> bool {
+    text.match_indices('&').any(|(i, _)| {
+        let after = &text[i + 1..];
+        let name_len = after
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(after.len());
+        name_len > 0
+            && after[name_len..].starts_with(';')
+            && !matches!(&after[..name_len], "amp" | "lt" | "gt" | "quot" | "apos")
+    })
 }
 
 /// Decode character and entity references; a `&` that starts no known reference stays as is.
@@ -36,8 +81,8 @@ pub(crate) fn decode_references(s: &str) -> Cow<'_, str> {
             .filter(|&end| end > 0 && end <= MAX_REFERENCE_LEN)
             .and_then(|end| resolve_reference(&after[..end]).map(|r| (r, end)));
         match resolved {
-            Some((text, end)) => {
-                out.push_str(&text);
+            Some((chars, end)) => {
+                chars.push_to(&mut out);
                 rest = &after[end + 1..];
             }
             None => {
@@ -50,8 +95,8 @@ pub(crate) fn decode_references(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether the `<` just before `after_lt` opens markup (a tag, a comment,
-/// a declaration or a processing instruction) rather than being a literal less-than sign.
+/// Whether the `<` just before `after_lt` opens markup (a tag, a comment, a declaration or a
+/// processing instruction) rather than being a literal less-than sign.
 fn opens_markup(after_lt: &str) -> bool {
     after_lt
         .chars()
@@ -59,7 +104,31 @@ fn opens_markup(after_lt: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
 }
 
-/// Remove markup from an HTML fragment, keeping its text (references left undecoded).
+/// Where the tag whose text (after `<`) is `after_lt` ends: just past its `>`, skipping `>`
+/// inside attribute values quoted right after their `=`.
+fn tag_end(after_lt: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut after_equals = false;
+    for (i, c) in after_lt.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if after_equals => quote = Some(c),
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+        if quote.is_none() && !c.is_whitespace() {
+            after_equals = c == '=';
+        }
+    }
+    None
+}
+
+/// Elements whose content is not text (feedparser drops it along with the tags).
+const NON_TEXT_ELEMENTS: &[&str] = &["script", "style", "applet"];
+
+/// Remove markup from an HTML fragment, keeping its text (references left undecoded); the
+/// content of `<script>`, `<style>` and `<applet>` goes too.
 pub(crate) fn strip_tags(s: &str) -> Cow<'_, str> {
     if !s.contains('<') {
         return Cow::Borrowed(s);
@@ -69,9 +138,17 @@ pub(crate) fn strip_tags(s: &str) -> Cow<'_, str> {
     while let Some(pos) = rest.find('<') {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
-        match after.find('>') {
-            Some(end) if opens_markup(after) => rest = &after[end + 1..],
-            _ => {
+        match tag_end(after).filter(|_| opens_markup(after)) {
+            Some(end) => {
+                rest = &after[end..];
+                if let Some(name) = NON_TEXT_ELEMENTS
+                    .iter()
+                    .find(|n| starts_with_tag_name(after, n))
+                {
+                    rest = skip_past_end_tag(rest, name);
+                }
+            }
+            None => {
                 out.push('<');
                 rest = after;
             }
@@ -79,6 +156,26 @@ pub(crate) fn strip_tags(s: &str) -> Cow<'_, str> {
     }
     out.push_str(rest);
     Cow::Owned(out)
+}
+
+fn starts_with_tag_name(after_lt: &str, name: &str) -> bool {
+    after_lt
+        .get(..name.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(name))
+        && !after_lt[name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// The text after `</name>` (case-insensitive), or nothing if it never closes.
+fn skip_past_end_tag<'s>(s: &'s str, name: &str) -> &'s str {
+    let mut rest = s;
+    while let Some(pos) = rest.find("</") {
+        let after = &rest[pos + 2..];
+        if starts_with_tag_name(after, name) {
+            return after.find('>').map_or("", |end| &after[end + 1..]);
+        }
+        rest = after;
+    }
+    ""
 }
 
 /// Collapse whitespace runs to one space and trim the ends.
@@ -249,6 +346,8 @@ mod tests {
     fn references_decode_named_numeric_and_hex() {
         assert_eq!(decode_references("a &amp; b"), "a & b");
         assert_eq!(decode_references("&hellip;&#8217;&#x2019;&#X41;"), "…’’A");
+        assert_eq!(decode_references("&scaron;&Alpha;&epsilon;&lang;"), "šΑε\u{27e8}");
+        assert_eq!(decode_references("&NotEqualTilde;"), "\u{2242}\u{338}");
         assert_eq!(decode_references("caf&eacute;"), "café");
     }
 
@@ -256,8 +355,15 @@ mod tests {
     fn unknown_or_bare_ampersands_stay() {
         assert_eq!(decode_references("AT&T & co"), "AT&T & co");
         assert_eq!(decode_references("&nosuchentity;"), "&nosuchentity;");
+        assert_eq!(decode_references("&am;"), "&am;");
         assert_eq!(decode_references("&#0;&#xD800;"), "&#0;&#xD800;");
         assert_eq!(decode_references("trailing &"), "trailing &");
+    }
+
+    #[test]
+    fn spots_entities_strict_xml_lacks() {
+        assert!(has_non_xml_entities("a &hellip; b"));
+        assert!(!has_non_xml_entities("a &amp; b &#8230; &#x2026; &lt; AT&T"));
     }
 
     #[test]
@@ -268,6 +374,11 @@ mod tests {
         );
         assert_eq!(html_to_text("a < b"), "a < b");
         assert_eq!(html_to_text("<img src=\"x.jpg\" />"), "");
+        assert_eq!(html_to_text("<img alt=\"a<br />b\" src=\"x\">after"), "after");
+        assert_eq!(html_to_text("safe<script>alert(1);</script><STYLE>p{}</STYLE>!"), "safe!");
+        assert_eq!(html_to_text("x<script>never closed"), "x");
+        assert_eq!(html_to_text("<scripted>kept</scripted>"), "kept");
+        assert_eq!(html_to_text("<a href=http://e.org/\">x</a>"), "x");
     }
 
     #[test]
