@@ -324,38 +324,46 @@ fn split_person(raw: &str) -> canonical::Person {
 }
 
 /// An Atom 1.0 or 0.3 text construct: `type` (short names or MIME types) and 0.3's `mode`.
+/// As in feedparser, a MIME type that is neither text nor XML means base64-encoded content.
 fn atom_text(element: &Element, body: bool) -> CanonText {
     let ty = element
         .attr("type")
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    let ty = match ty.as_str() {
+        "" | "text" | "plain" => "text/plain",
+        "html" => "text/html",
+        "xhtml" => "application/xhtml+xml",
+        other => other,
+    };
     let mode = element
         .attr("mode")
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    let is_html = match ty.as_str() {
-        "" => body && element.has_elements(),
-        "text" | "plain" | "text/plain" => false,
-        _ => true,
-    };
-    let is_xhtml = ty == "xhtml" || ty.ends_with("xml");
-    match mode.as_str() {
-        "base64" => {
-            let compact: String = element.text().split_whitespace().collect();
-            let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(compact.trim_end_matches('='))
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .unwrap_or_default();
-            CanonText::new(decoded, is_html)
-        }
-        "escaped" => CanonText::new(element.text(), is_html),
-        _ if is_xhtml || element.has_elements() => {
-            CanonText::html(inner_markup(unwrap_div(element)))
-        }
-        _ => CanonText::new(element.text(), is_html),
+    let is_xml = ty.ends_with("+xml") || ty.ends_with("/xml");
+    let is_html = ty == "text/html" || is_xml;
+    let is_base64 = mode == "base64" || !(ty.starts_with("text/") || is_xml);
+    if is_base64 {
+        let compact: String = element.text().split_whitespace().collect();
+        let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(compact.trim_end_matches('='))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        return CanonText::new(decoded, is_html);
     }
+    if mode == "escaped" {
+        return CanonText::new(element.text(), is_html);
+    }
+    if is_xml || element.has_elements() {
+        return CanonText::html(inner_markup(unwrap_div(element)));
+    }
+    // Undeclared bodies (content, summary) are HTML in practice; undeclared titles are text.
+    CanonText::new(
+        element.text(),
+        is_html || (body && element.attr("type").is_none()),
+    )
 }
 
 /// XHTML content is wrapped in one `<div>` that is not part of it.

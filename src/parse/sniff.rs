@@ -165,7 +165,10 @@ mod tests {
         assert_eq!(sniff("  {\"version\": 1}").kind, Kind::Json);
         assert_eq!(sniff("<!DOCTYPE html><html>").kind, Kind::Html);
         assert_eq!(sniff("<!DOCTYPE html>\n<head><title>x").kind, Kind::Html);
-        assert_eq!(sniff("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML\"><rss>").kind, Kind::Rss);
+        assert_eq!(
+            sniff("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML\"><rss>").kind,
+            Kind::Rss
+        );
         assert_eq!(sniff("<HTML><body>").kind, Kind::Html);
         assert_eq!(sniff("<urlset>").kind, Kind::OtherXml);
         assert_eq!(sniff("no markup").kind, Kind::Text);

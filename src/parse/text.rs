@@ -35,7 +35,10 @@ fn named_entity(name: &str) -> Option<Expansion> {
     let &(first, second) = markup5ever::data::NAMED_ENTITIES.get(key)?;
     // The table also lists every prefix of every name, mapped to 0.
     let first = char::from_u32(first).filter(|&c| c != '\0')?;
-    Some(Expansion(first, char::from_u32(second).filter(|&c| c != '\0')))
+    Some(Expansion(
+        first,
+        char::from_u32(second).filter(|&c| c != '\0'),
+    ))
 }
 
 /// What a reference stands for: one character, or two for a few HTML5 entities.
@@ -302,40 +305,39 @@ const KNOWN_HTML_ELEMENTS: &[&str] = &[
 ];
 
 /// feedparser's test for plain-typed RSS text that is really HTML: it has an end tag or a
-/// character reference, and every tag in it is a known HTML element.
+/// character reference, every tag in it is a known HTML element, and every named reference is
+/// a known entity.
 pub(crate) fn looks_like_html(s: &str) -> bool {
     let has_end_tag = s.match_indices("</").any(|(i, _)| {
-        s[i + 2..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
+        let name = word_at(&s[i + 2..]);
+        !name.is_empty() && s[i + 2 + name.len()..].starts_with('>')
     });
     let has_reference = s.match_indices('&').any(|(i, _)| {
-        let after = &s[i + 1..];
-        after
-            .find(';')
-            .filter(|&end| end > 0 && end <= MAX_REFERENCE_LEN)
-            .is_some_and(|end| {
-                let name = after[..end].trim_start_matches('#');
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric())
-            })
+        let after = s[i + 1..].strip_prefix('#').unwrap_or(&s[i + 1..]);
+        let name = word_at(after);
+        !name.is_empty() && after[name.len()..].starts_with(';')
     });
     if !has_end_tag && !has_reference {
         return false;
     }
-    tag_names(s).all(|name| KNOWN_HTML_ELEMENTS.contains(&name.to_ascii_lowercase().as_str()))
+    let tags_known = s.match_indices('<').all(|(i, _)| {
+        let after = s[i + 1..].strip_prefix('/').unwrap_or(&s[i + 1..]);
+        let name = word_at(after);
+        name.is_empty() || KNOWN_HTML_ELEMENTS.contains(&name.to_ascii_lowercase().as_str())
+    });
+    let entities_known = s.match_indices('&').all(|(i, _)| {
+        let name = word_at(&s[i + 1..]);
+        name.is_empty() || !s[i + 1 + name.len()..].starts_with(';') || named_entity(name).is_some()
+    });
+    tags_known && entities_known
 }
 
-/// Names of the start and end tags in `s`.
-fn tag_names(s: &str) -> impl Iterator<Item = &str> {
-    s.match_indices('<').filter_map(move |(i, _)| {
-        let after = s[i + 1..].strip_prefix('/').unwrap_or(&s[i + 1..]);
-        let len = after
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-            .unwrap_or(after.len());
-        let name = &after[..len];
-        (!name.is_empty() && name.starts_with(|c: char| c.is_ascii_alphabetic())).then_some(name)
-    })
+/// The run of word characters (letters, digits, `_`) at the start of `s`.
+fn word_at(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..end]
 }
 
 #[cfg(test)]
@@ -346,7 +348,10 @@ mod tests {
     fn references_decode_named_numeric_and_hex() {
         assert_eq!(decode_references("a &amp; b"), "a & b");
         assert_eq!(decode_references("&hellip;&#8217;&#x2019;&#X41;"), "…’’A");
-        assert_eq!(decode_references("&scaron;&Alpha;&epsilon;&lang;"), "šΑε\u{27e8}");
+        assert_eq!(
+            decode_references("&scaron;&Alpha;&epsilon;&lang;"),
+            "šΑε\u{27e8}"
+        );
         assert_eq!(decode_references("&NotEqualTilde;"), "\u{2242}\u{338}");
         assert_eq!(decode_references("caf&eacute;"), "café");
     }
@@ -363,7 +368,9 @@ mod tests {
     #[test]
     fn spots_entities_strict_xml_lacks() {
         assert!(has_non_xml_entities("a &hellip; b"));
-        assert!(!has_non_xml_entities("a &amp; b &#8230; &#x2026; &lt; AT&T"));
+        assert!(!has_non_xml_entities(
+            "a &amp; b &#8230; &#x2026; &lt; AT&T"
+        ));
     }
 
     #[test]
@@ -374,8 +381,14 @@ mod tests {
         );
         assert_eq!(html_to_text("a < b"), "a < b");
         assert_eq!(html_to_text("<img src=\"x.jpg\" />"), "");
-        assert_eq!(html_to_text("<img alt=\"a<br />b\" src=\"x\">after"), "after");
-        assert_eq!(html_to_text("safe<script>alert(1);</script><STYLE>p{}</STYLE>!"), "safe!");
+        assert_eq!(
+            html_to_text("<img alt=\"a<br />b\" src=\"x\">after"),
+            "after"
+        );
+        assert_eq!(
+            html_to_text("safe<script>alert(1);</script><STYLE>p{}</STYLE>!"),
+            "safe!"
+        );
         assert_eq!(html_to_text("x<script>never closed"), "x");
         assert_eq!(html_to_text("<scripted>kept</scripted>"), "kept");
         assert_eq!(html_to_text("<a href=http://e.org/\">x</a>"), "x");
@@ -388,5 +401,8 @@ mod tests {
         assert!(!looks_like_html("plain title"));
         assert!(!looks_like_html("<b>no end tag"));
         assert!(!looks_like_html("<madeup>x</madeup>"));
+        assert!(!looks_like_html("safe<script>x</script>"));
+        assert!(!looks_like_html("&madeup; entity"));
+        assert!(!looks_like_html("a <3 b &amp; c"));
     }
 }
