@@ -97,29 +97,36 @@ fn complete(text: &str, feed: &feed_rs::model::Feed) -> bool {
 }
 
 fn count_start_tags(text: &str, tag: &str) -> usize {
-    text.match_indices(tag)
-        .filter(|(i, _)| {
-            text[i + tag.len()..].starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, tag.as_bytes())
+        .filter(|&i| {
+            bytes
+                .get(i + tag.len())
+                .is_some_and(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
         })
         .count()
 }
 
 fn titles_are_text(text: &str) -> bool {
-    text.match_indices("<title").all(|(i, _)| {
-        let rest = &text[i + 6..];
-        let Some(open_end) = rest.find('>') else {
+    let bytes = text.as_bytes();
+    let closer = memchr::memmem::Finder::new(b"</title");
+    memchr::memmem::find_iter(bytes, b"<title").all(|i| {
+        let rest = &bytes[i + 6..];
+        let Some(open_end) = memchr::memchr(b'>', rest) else {
             return false;
         };
         let inner = &rest[open_end + 1..];
-        let mut inner = &inner[..inner.find("</title").unwrap_or(inner.len())];
+        let mut inner = &inner[..closer.find(inner).unwrap_or(inner.len())];
         // CDATA sections are text to feed-rs; markup anywhere else is not.
         loop {
-            match inner.find('<') {
+            match memchr::memchr(b'<', inner) {
                 None => return true,
-                Some(lt) if inner[lt..].starts_with("<![CDATA[") => match inner[lt..].find("]]>") {
-                    Some(end) => inner = &inner[lt + end + 3..],
-                    None => return false,
-                },
+                Some(lt) if inner[lt..].starts_with(b"<![CDATA[") => {
+                    match memchr::memmem::find(&inner[lt..], b"]]>") {
+                        Some(end) => inner = &inner[lt + end + 3..],
+                        None => return false,
+                    }
+                }
                 Some(_) => return false,
             }
         }
