@@ -24,7 +24,7 @@ pub fn parse_feed(
     base: Option<&Url>,
 ) -> Result<Document, ParseError> {
     catch_unwind(AssertUnwindSafe(|| {
-        parse_unguarded(body, content_type, base)
+        parse_unguarded(body, content_type, base, Route::Fastest)
     }))
     .unwrap_or_else(|_| {
         Err(ParseError::Malformed(
@@ -33,10 +33,22 @@ pub fn parse_feed(
     })
 }
 
-fn parse_unguarded(
+/// Which way a document may take to feed-rs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Straight to feed-rs when it can read the document whole, else through the repair pass.
+    Fastest,
+    /// Always through the repair pass (tests compare the two routes).
+    #[cfg(test)]
+    Repair,
+}
+
+/// The parse without its panic guard (tests call it to prove nothing panics inside).
+pub(crate) fn parse_unguarded(
     body: &[u8],
     content_type: Option<&str>,
     base: Option<&Url>,
+    route: Route,
 ) -> Result<Document, ParseError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
@@ -62,7 +74,7 @@ fn parse_unguarded(
         Kind::Rdf => Format::Rdf,
         Kind::Atom => Format::Atom,
     };
-    if sniffed.feed_rs_ready() && !has_non_xml_entities(text) {
+    if route == Route::Fastest && sniffed.feed_rs_ready() && !has_non_xml_entities(text) {
         if let Ok(feed) = run_feed_rs(text, base) {
             if complete(text, &feed) {
                 return Ok(convert(feed, format, base));
@@ -73,6 +85,17 @@ fn parse_unguarded(
     let feed = run_feed_rs(&canonical, None)
         .map_err(|e| ParseError::Malformed(format!("after repair: {e}")))?;
     Ok(convert(feed, repaired_format, base))
+}
+
+/// Whether `body` takes the direct route to feed-rs (tests check that it is the common one).
+#[cfg(test)]
+pub(crate) fn takes_direct_route(body: &[u8]) -> bool {
+    let decoded = charset::decode(body, None);
+    let text = decoded.text();
+    let sniffed = sniff(text);
+    sniffed.feed_rs_ready()
+        && !has_non_xml_entities(text)
+        && run_feed_rs(text, None).is_ok_and(|feed| complete(text, &feed))
 }
 
 fn run_feed_rs(

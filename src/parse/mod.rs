@@ -14,6 +14,9 @@ mod sniff;
 mod soup;
 mod text;
 
+#[cfg(test)]
+mod tests;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;

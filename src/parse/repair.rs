@@ -180,6 +180,10 @@ impl Walker {
         if e.link.is_none() {
             e.link = fallback_link.or_else(|| item.attr("href").map(|h| resolve(h, base)));
         }
+        if self.format == Format::Rss && e.updated.is_none() {
+            // feed-rs dates an RSS 2.0 item's update by its publication; so must this route.
+            e.updated.clone_from(&e.published);
+        }
         e
     }
 

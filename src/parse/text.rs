@@ -56,16 +56,33 @@ impl Expansion {
 }
 
 /// Whether `text` uses an entity reference beyond XML's five (`&hellip;`), which strict XML
-/// readers cannot expand.
+/// readers cannot expand. CDATA sections are skipped: `&nbsp;` there is literal text.
 pub(crate) fn has_non_xml_entities(text: &str) -> bool {
-    text.match_indices('&').any(|(i, _)| {
-        let after = &text[i + 1..];
-        let name_len = after
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(after.len());
-        name_len > 0
-            && after[name_len..].starts_with(';')
-            && !matches!(&after[..name_len], "amp" | "lt" | "gt" | "quot" | "apos")
+    let bytes = text.as_bytes();
+    let cdata_open = memchr::memmem::Finder::new(b"<![CDATA[");
+    let cdata_close = memchr::memmem::Finder::new(b"]]>");
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let segment_end = cdata_open
+            .find(&bytes[pos..])
+            .map_or(bytes.len(), |i| pos + i);
+        if segment_has_entities(&text[pos..segment_end]) {
+            return true;
+        }
+        pos = cdata_close
+            .find(&bytes[segment_end..])
+            .map_or(bytes.len(), |i| segment_end + i + 3);
+    }
+    false
+}
+
+fn segment_has_entities(segment: &str) -> bool {
+    memchr::memchr_iter(b'&', segment.as_bytes()).any(|i| {
+        let after = &segment[i + 1..];
+        let name = word_at(after);
+        !name.is_empty()
+            && after[name.len()..].starts_with(';')
+            && !matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
     })
 }
 
