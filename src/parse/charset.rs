@@ -80,7 +80,7 @@ fn decode_text<'a>(body: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>,
         .into_iter()
         .flatten()
         .filter_map(|label| Encoding::for_label(label.trim().as_bytes()))
-        .filter(|e| usable_for_ascii_bytes(e))
+        .filter(usable_for_ascii_bytes)
         .chain([UTF_8]);
     for encoding in candidates {
         if let Some(text) = encoding.decode_without_bom_handling_and_without_replacement(body) {
@@ -173,7 +173,7 @@ fn prolog_encoding_label(body: &[u8]) -> Option<&str> {
 /// Byte range of a leading `<?xml ...?>` declaration (after optional whitespace).
 fn declaration_span(text: &str) -> Option<std::ops::Range<usize>> {
     let lead = text.len() - text.trim_start().len();
-    let rest = text[lead..].as_bytes();
+    let rest = &text.as_bytes()[lead..];
     let is_decl = rest.len() > 5
         && rest[..5].eq_ignore_ascii_case(b"<?xml")
         && (rest[5].is_ascii_whitespace() || rest[5] == b'?');

@@ -1,6 +1,8 @@
 //! XML namespaces as the repair pass sees them: which family an element belongs to, with the
 //! old and unofficial names of RSS and Atom folded into one "feed" family, as feedparser does.
 
+use std::borrow::Cow;
+
 use super::soup::Element;
 
 /// The namespace families the repair pass distinguishes.
@@ -76,16 +78,26 @@ pub(crate) struct Scope {
 
 impl Scope {
     /// The scope inside `element`: this scope plus the element's own declarations.
-    pub(crate) fn enter(&self, element: &Element) -> Scope {
+    pub(crate) fn enter(&self, element: &Element) -> Cow<'_, Scope> {
+        let declares = |name: &str| name == "xmlns" || name.starts_with("xmlns:");
+        if !element.attrs.iter().any(|(name, _)| declares(name)) {
+            return Cow::Borrowed(self);
+        }
         let mut inner = self.clone();
         for (name, value) in &element.attrs {
             if name == "xmlns" {
-                inner.bindings.push((String::new(), classify(value)));
+                // feedparser reads a document's own elements whatever its default namespace
+                // is called; only a known other vocabulary (XHTML) keeps its meaning.
+                let ns = match classify(value) {
+                    Ns::Other => Ns::Feed,
+                    known => known,
+                };
+                inner.bindings.push((String::new(), ns));
             } else if let Some(prefix) = name.strip_prefix("xmlns:") {
                 inner.bindings.push((prefix.to_string(), classify(value)));
             }
         }
-        inner
+        Cow::Owned(inner)
     }
 
     /// The family of `element`'s name in this scope (which must include its declarations).
@@ -118,7 +130,8 @@ mod tests {
              xmlns:d=\"http://purl.org/dc/elements/1.1/\" xmlns:o=\"urn:other\"><a/></rss>",
         )
         .unwrap();
-        let scope = Scope::default().enter(&root);
+        let outer = Scope::default();
+        let scope = outer.enter(&root);
         let ns = |name: &str| {
             let e = Element {
                 name: name.to_string(),
@@ -132,5 +145,11 @@ mod tests {
         assert_eq!(ns("o:title"), Ns::Other);
         assert_eq!(ns("content:encoded"), Ns::Content);
         assert_eq!(ns("unknown:thing"), Ns::Other);
+        let odd = parse_tree("<rss xmlns=\"http://example.com/mine\"/>").unwrap();
+        let plain = Element {
+            name: "item".into(),
+            ..Element::default()
+        };
+        assert_eq!(Scope::default().enter(&odd).of(&plain), Ns::Feed);
     }
 }

@@ -31,7 +31,8 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> Result<(String, Format),
             )))
         }
     };
-    let scope = Scope::default().enter(&root);
+    let outer = Scope::default();
+    let scope = outer.enter(&root);
     let base = xml_base(base.cloned(), &root);
     let mut feed = CanonFeed::default();
     let walker = Walker { format };
@@ -122,7 +123,7 @@ impl Walker {
         };
         let (holder, scope, base) = match channel {
             Some(c) => (c, scope.enter(c), xml_base(base.cloned(), c)),
-            None => (root, scope.clone(), base.cloned()),
+            None => (root, std::borrow::Cow::Borrowed(scope), base.cloned()),
         };
         if let Some(href) = holder.attr("href") {
             feed.link = Some(resolve(href, base.as_ref()));
@@ -220,11 +221,9 @@ impl Walker {
             (Ns::Feed, "content" | "body" | "fullitem")
             | (Ns::Content, "encoded")
             | (Ns::Xhtml, "body")
-                if e.content.is_none() =>
+                if e.content.is_none() && child.attr("src").is_none() =>
             {
-                if child.attr("src").is_none() {
-                    e.content = Some(self.body_construct(child));
-                }
+                e.content = Some(self.body_construct(child));
             }
             (Ns::Feed, "pubdate" | "published" | "issued")
             | (Ns::Dc, "date")

@@ -121,7 +121,7 @@ fn read_root<'a>(tag: &'a str, s: &mut Sniffed<'a>) {
     s.root = &tag[..name_end];
     let local = s.root.rsplit(':').next().unwrap_or_default();
     s.kind = match local.to_ascii_lowercase().as_str() {
-        "rss" | "channel" => Kind::Rss,
+        "rss" | "channel" | "item" => Kind::Rss,
         "rdf" => Kind::Rdf,
         "feed" | "entry" => Kind::Atom,
         "html" | "head" | "body" => Kind::Html,
