@@ -78,6 +78,11 @@ impl Element {
     }
 }
 
+fn is_entry_tag(name: &str) -> bool {
+    let local = local_part(name);
+    local.eq_ignore_ascii_case("item") || local.eq_ignore_ascii_case("entry")
+}
+
 /// The part of a qualified name after its prefix.
 pub(crate) fn local_part(name: &str) -> &str {
     name.rsplit_once(':').map_or(name, |(_, local)| local)
@@ -252,6 +257,15 @@ impl TreeBuilder {
             return;
         }
         self.root_seen = true;
+        if is_entry_tag(name) {
+            // Entries never nest: an unclosed <item> ends where the next one starts, as in
+            // feedparser, which opens a new entry at every <item>/<entry> start tag.
+            if let Some(open) = self.stack.iter().rposition(|e| is_entry_tag(&e.name)) {
+                while self.stack.len() > open.max(1) {
+                    self.close_top();
+                }
+            }
+        }
         let element = Element {
             name: name.to_string(),
             attrs,
@@ -411,11 +425,15 @@ mod tests {
 
     #[test]
     fn unclosed_and_misnested_tags_are_recovered() {
-        let root = parse_tree("<rss><channel><item><title>One<item><title>Two</channel>").unwrap();
+        let root = parse_tree("<rss><channel><b>x<c>y</b>z</channel>").unwrap();
         let channel = root.elements().next().unwrap();
         assert_eq!(channel.elements().count(), 1);
-        let first = channel.elements().next().unwrap();
-        assert_eq!(first.text(), "OneTwo");
+        assert_eq!(channel.text(), "xyz");
+        // An unclosed item ends where the next begins.
+        let root = parse_tree("<rss><channel><item><title>One<item><title>Two</channel>").unwrap();
+        let channel = root.elements().next().unwrap();
+        let items: Vec<_> = channel.elements().map(Element::text).collect();
+        assert_eq!(items, vec!["One", "Two"]);
         // A stray end tag is ignored; content after a premature root end still counts.
         let root = parse_tree("<rss></nope><a>1</a></rss><b>2</b>").unwrap();
         assert_eq!(texts(&root).len(), 2);
