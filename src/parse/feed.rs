@@ -112,46 +112,77 @@ fn run_feed_rs(
         .parse(text.as_bytes())
 }
 
-/// Whether feed-rs read everything feedparser would: one entry per item/entry tag, and titles
-/// that are text (feed-rs keeps only the text before a title's first child element).
+/// Whether feed-rs read everything feedparser would: one entry per item/entry start tag
+/// (outside CDATA and comments), titles that are text (feed-rs keeps only the text before a
+/// title's first child element), and no key element in a case feed-rs does not match
+/// (feedparser reads `<ITEM>` and `<Title>` too).
 fn complete(text: &str, feed: &feed_rs::model::Feed) -> bool {
-    let tags = count_start_tags(text, "<item") + count_start_tags(text, "<entry");
-    tags == feed.entries.len() && titles_are_text(text)
-}
-
-fn count_start_tags(text: &str, tag: &str) -> usize {
     let bytes = text.as_bytes();
-    memchr::memmem::find_iter(bytes, tag.as_bytes())
-        .filter(|&i| {
-            bytes
-                .get(i + tag.len())
-                .is_some_and(|&b| b == b'>' || b == b'/' || b.is_ascii_whitespace())
-        })
-        .count()
-}
-
-fn titles_are_text(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let closer = memchr::memmem::Finder::new(b"</title");
-    memchr::memmem::find_iter(bytes, b"<title").all(|i| {
-        let rest = &bytes[i + 6..];
-        let Some(open_end) = memchr::memchr(b'>', rest) else {
-            return false;
-        };
-        let inner = &rest[open_end + 1..];
-        let mut inner = &inner[..closer.find(inner).unwrap_or(inner.len())];
-        // CDATA sections are text to feed-rs; markup anywhere else is not.
-        loop {
-            match memchr::memchr(b'<', inner) {
-                None => return true,
-                Some(lt) if inner[lt..].starts_with(b"<![CDATA[") => {
-                    match memchr::memmem::find(&inner[lt..], b"]]>") {
-                        Some(end) => inner = &inner[lt + end + 3..],
-                        None => return false,
-                    }
-                }
-                Some(_) => return false,
+    let mut entries = 0;
+    let mut pos = 0;
+    while let Some(at) = memchr::memchr(b'<', &bytes[pos..]).map(|i| pos + i) {
+        let rest = &bytes[at + 1..];
+        pos = at + 1;
+        if rest.starts_with(b"![CDATA[") {
+            match memchr::memmem::find(rest, b"]]>") {
+                Some(end) => pos += end + 3,
+                None => return false,
             }
+            continue;
         }
-    })
+        if rest.starts_with(b"!--") {
+            match memchr::memmem::find(rest, b"-->") {
+                Some(end) => pos += end + 3,
+                None => return false,
+            }
+            continue;
+        }
+        let Some(name) = KEY_TAGS.iter().find(|name| is_tag(rest, name)) else {
+            continue;
+        };
+        if !rest.starts_with(name.as_bytes()) {
+            return false;
+        }
+        match *name {
+            "item" | "entry" => entries += 1,
+            "title" if !title_is_text(&rest[name.len()..]) => return false,
+            _ => {}
+        }
+    }
+    entries == feed.entries.len()
+}
+
+/// Elements whose spelling decides what feed-rs reads.
+const KEY_TAGS: &[&str] = &["item", "entry", "title", "link"];
+
+/// Whether `rest` (the text after a `<`) opens the element `name`, in any letter case.
+fn is_tag(rest: &[u8], name: &str) -> bool {
+    rest.len() > name.len()
+        && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+        && matches!(rest[name.len()], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Whether a title's content (the text after `<title`) is text: CDATA sections are text to
+/// feed-rs, markup anywhere else is not.
+fn title_is_text(after_name: &[u8]) -> bool {
+    let Some(open_end) = memchr::memchr(b'>', after_name) else {
+        return false;
+    };
+    if after_name[..open_end].ends_with(b"/") {
+        return true;
+    }
+    let inner = &after_name[open_end + 1..];
+    let mut inner = &inner[..memchr::memmem::find(inner, b"</title").unwrap_or(inner.len())];
+    loop {
+        match memchr::memchr(b'<', inner) {
+            None => return true,
+            Some(lt) if inner[lt..].starts_with(b"<![CDATA[") => {
+                match memchr::memmem::find(&inner[lt..], b"]]>") {
+                    Some(end) => inner = &inner[lt + end + 3..],
+                    None => return false,
+                }
+            }
+            Some(_) => return false,
+        }
+    }
 }

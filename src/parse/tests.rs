@@ -170,6 +170,28 @@ fn html_named_entities_are_decoded() {
 }
 
 #[test]
+fn element_names_match_in_any_case() {
+    let doc = parse(
+        b"<rss version=\"2.0\"><channel><ITEM><TITLE>Upper</TITLE><Link>http://e.org/u</Link></ITEM>\
+          <item><title>Lower</title></item></channel></rss>",
+    );
+    let titles: Vec<_> = doc.entries.iter().map(|e| e.title.as_deref()).collect();
+    assert_eq!(titles, vec![Some("Upper"), Some("Lower")]);
+    assert_eq!(doc.entries[0].link.as_deref(), Some("http://e.org/u"));
+}
+
+#[test]
+fn entries_outside_the_channel_and_in_cdata() {
+    let doc = parse(
+        b"<rss version=\"2.0\"><channel><title>T</title>\
+          <item><title>In</title><description><![CDATA[<item>not an entry</item>]]></description></item>\
+          </channel><item><title>Out</title></item></rss>",
+    );
+    let titles: Vec<_> = doc.entries.iter().map(|e| e.title.as_deref()).collect();
+    assert_eq!(titles, vec![Some("In"), Some("Out")]);
+}
+
+#[test]
 fn ill_formed_xml_is_recovered() {
     let doc = parse(
         b"<rss version=\"2.0\"><channel><title>Broken</title>\
