@@ -7,10 +7,10 @@ use url::Url;
 
 use super::charset;
 use super::convert::convert;
+use super::entity::has_non_xml_entities;
 use super::json::parse_json_feed;
 use super::repair::repair;
 use super::sniff::{sniff, Kind};
-use super::text::has_non_xml_entities;
 use super::{Document, Format, ParseError};
 
 /// Parse a feed body. `content_type` is the HTTP header when there is one; `base` resolves

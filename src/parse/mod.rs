@@ -5,7 +5,9 @@
 
 mod canonical;
 mod charset;
+mod construct;
 mod convert;
+mod entity;
 mod feed;
 mod json;
 mod ns;

@@ -8,13 +8,13 @@
 //! mapped to Atom 1.0; xml:base is applied to links; RSS 1.0's `rdf:about` and CDF's `href`
 //! stand in for a missing guid and link.
 
-use base64::Engine as _;
 use url::Url;
 
 use super::canonical::{self, CanonEntry, CanonFeed, CanonText};
+use super::construct::{atom_text, inner_markup, link_of, non_empty, person_of};
 use super::ns::{Ns, Scope};
-use super::soup::{self, Element, Node};
-use super::{Format, ParseError};
+use super::soup::{self, Element};
+use super::{resolve_link, Format, ParseError};
 
 /// Rewrite `text` (decoded, any feed dialect) as canonical Atom; also says which dialect it was.
 pub(crate) fn repair(text: &str, base: Option<&Url>) -> Result<(String, Format), ParseError> {
@@ -64,15 +64,6 @@ fn xml_base(outer: Option<Url>, element: &Element) -> Option<Url> {
     };
     // A malformed xml:base is ignored rather than fatal.
     joined.or(outer)
-}
-
-/// Resolve `href` against the base in force; relative links without a base stay as written.
-fn resolve(href: &str, base: Option<&Url>) -> String {
-    let href = href.trim();
-    match base.and_then(|b| b.join(href).ok()) {
-        Some(u) => u.to_string(),
-        None => href.to_string(),
-    }
 }
 
 struct Walker {
@@ -126,7 +117,7 @@ impl Walker {
             None => (root, std::borrow::Cow::Borrowed(scope), base.cloned()),
         };
         if let Some(href) = holder.attr("href") {
-            feed.link = Some(resolve(href, base.as_ref()));
+            feed.link = Some(resolve_link(href, base.as_ref()));
         }
         for child in holder.elements() {
             let inner = scope.enter(child);
@@ -179,7 +170,7 @@ impl Walker {
                 .map(str::to_string);
         }
         if e.link.is_none() {
-            e.link = fallback_link.or_else(|| item.attr("href").map(|h| resolve(h, base)));
+            e.link = fallback_link.or_else(|| item.attr("href").map(|h| resolve_link(h, base)));
         }
         if self.format == Format::Rss && e.updated.is_none() {
             // feed-rs dates an RSS 2.0 item's update by its publication; so must this route.
@@ -269,177 +260,9 @@ fn is_entry_name(name: &str) -> bool {
     name.eq_ignore_ascii_case("item") || name.eq_ignore_ascii_case("entry")
 }
 
-fn non_empty(s: String) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
-/// An Atom-style `href` link, or an RSS-style text link.
-fn link_of(element: &Element, base: Option<&Url>) -> Option<String> {
-    match element.attr("href") {
-        Some(href) if !href.trim().is_empty() => Some(resolve(href, base)),
-        Some(_) => None,
-        None => non_empty(element.text()).map(|t| resolve(&t, base)),
-    }
-}
-
-/// An author: Atom's `<name>`/`<email>` children, or RSS's "email (Name)" text.
-fn person_of(element: &Element) -> Option<canonical::Person> {
-    if element.has_elements() {
-        let field = |want: &str| {
-            element
-                .elements()
-                .find(|c| c.local_name().eq_ignore_ascii_case(want))
-                .and_then(|c| non_empty(c.text()))
-        };
-        let person = canonical::Person {
-            name: field("name"),
-            email: field("email"),
-        };
-        return (person.name.is_some() || person.email.is_some()).then_some(person);
-    }
-    let raw = non_empty(element.text())?;
-    Some(split_person(&raw))
-}
-
-/// "jo@example.org (Jo Bloggs)" → name and email; anything else is a name.
-fn split_person(raw: &str) -> canonical::Person {
-    if let Some((email, rest)) = raw.split_once('(') {
-        let name = rest.trim_end().trim_end_matches(')').trim();
-        let email = email.trim();
-        if email.contains('@') && !email.contains(' ') && !name.is_empty() {
-            return canonical::Person {
-                name: Some(name.to_string()),
-                email: Some(email.to_string()),
-            };
-        }
-    }
-    if raw.contains('@') && !raw.contains(' ') {
-        return canonical::Person {
-            name: None,
-            email: Some(raw.trim_start_matches("mailto:").to_string()),
-        };
-    }
-    canonical::Person {
-        name: Some(raw.to_string()),
-        email: None,
-    }
-}
-
-/// An Atom 1.0 or 0.3 text construct: `type` (short names or MIME types) and 0.3's `mode`.
-/// As in feedparser, a MIME type that is neither text nor XML means base64-encoded content.
-fn atom_text(element: &Element, body: bool) -> CanonText {
-    let ty = element
-        .attr("type")
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let ty = match ty.as_str() {
-        "" | "text" | "plain" => "text/plain",
-        "html" => "text/html",
-        "xhtml" => "application/xhtml+xml",
-        other => other,
-    };
-    let mode = element
-        .attr("mode")
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let is_xml = ty.ends_with("+xml") || ty.ends_with("/xml");
-    let is_html = ty == "text/html" || is_xml;
-    let is_base64 = mode == "base64" || !(ty.starts_with("text/") || is_xml);
-    if is_base64 {
-        let compact: String = element.text().split_whitespace().collect();
-        let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(compact.trim_end_matches('='))
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        return CanonText::new(decoded, is_html);
-    }
-    if mode == "escaped" {
-        return CanonText::new(element.text(), is_html);
-    }
-    if is_xml || element.has_elements() {
-        return CanonText::html(inner_markup(unwrap_div(element)));
-    }
-    // Undeclared bodies (content, summary) are HTML in practice; undeclared titles are text.
-    CanonText::new(
-        element.text(),
-        is_html || (body && element.attr("type").is_none()),
-    )
-}
-
-/// XHTML content is wrapped in one `<div>` that is not part of it.
-fn unwrap_div(element: &Element) -> &Element {
-    let mut elements = element.elements();
-    let only_div = match (elements.next(), elements.next()) {
-        (Some(div), None) if div.local_name().eq_ignore_ascii_case("div") => Some(div),
-        _ => None,
-    };
-    let stray_text = element
-        .children
-        .iter()
-        .any(|n| matches!(n, Node::Text(t) if !t.trim().is_empty()));
-    match only_div {
-        Some(div) if !stray_text => div,
-        _ => element,
-    }
-}
-
-/// The markup inside `element`, serialised as HTML (prefixes and xmlns attributes dropped).
-fn inner_markup(element: &Element) -> String {
-    let mut out = String::new();
-    push_children(&mut out, element);
-    out
-}
-
-fn push_children(out: &mut String, element: &Element) {
-    for child in &element.children {
-        match child {
-            Node::Text(t) => canonical::push_escaped(out, t, false),
-            Node::Element(e) => {
-                let name = e.local_name();
-                out.push('<');
-                out.push_str(name);
-                for (k, v) in &e.attrs {
-                    if k == "xmlns" || k.starts_with("xmlns:") {
-                        continue;
-                    }
-                    out.push(' ');
-                    out.push_str(soup::local_part(k));
-                    out.push_str("=\"");
-                    canonical::push_escaped(out, v, true);
-                    out.push('"');
-                }
-                if e.children.is_empty() {
-                    out.push_str(" />");
-                } else {
-                    out.push('>');
-                    push_children(out, e);
-                    out.push_str("</");
-                    out.push_str(name);
-                    out.push('>');
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn persons_split_like_rss_authors() {
-        let p = split_person("jo@example.org (Jo Bloggs)");
-        assert_eq!(p.name.as_deref(), Some("Jo Bloggs"));
-        assert_eq!(p.email.as_deref(), Some("jo@example.org"));
-        assert_eq!(split_person("Jo Bloggs").name.as_deref(), Some("Jo Bloggs"));
-        assert_eq!(
-            split_person("jo@example.org").email.as_deref(),
-            Some("jo@example.org")
-        );
-    }
 
     #[test]
     fn malformed_xml_base_is_ignored() {

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::text::resolve_reference;
+use super::entity::resolve_reference;
 
 /// Deeper elements are flattened into their ancestor at this depth.
 const MAX_DEPTH: usize = 128;
