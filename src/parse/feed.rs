@@ -10,7 +10,7 @@ use super::convert::convert;
 use super::entity::has_non_xml_entities;
 use super::json::parse_json_feed;
 use super::repair::repair;
-use super::sniff::{sniff, Kind};
+use super::sniff::{feed_root_after_junk, sniff, Kind};
 use super::{Document, Format, ParseError};
 
 /// Parse a feed body. `content_type` is the HTTP header when there is one; `base` resolves
@@ -55,11 +55,17 @@ pub(crate) fn parse_unguarded(
     }
     let decoded = charset::decode(body, content_type);
     tracing::trace!(encoding = decoded.encoding, "decoded feed body");
-    let text = decoded.text();
+    let mut text = decoded.text();
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let sniffed = sniff(text);
+    let mut sniffed = sniff(text);
+    if matches!(sniffed.kind, Kind::OtherXml | Kind::Text) {
+        if let Some(at) = feed_root_after_junk(text) {
+            text = &text[at..];
+            sniffed = sniff(text);
+        }
+    }
     let format = match sniffed.kind {
         Kind::Json => return parse_json_feed(text, base),
         Kind::Html => return Err(ParseError::HtmlPage),

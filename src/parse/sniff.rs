@@ -114,6 +114,24 @@ pub(crate) fn sniff(text: &str) -> Sniffed<'_> {
     s
 }
 
+/// How far into a document junk may precede the feed (a server's warning text, a stray tag).
+const JUNK_WINDOW: usize = 4096;
+
+/// Where a feed's root element starts when something that is not a feed comes first.
+pub(crate) fn feed_root_after_junk(text: &str) -> Option<usize> {
+    let window = &text.as_bytes()[..text.len().min(JUNK_WINDOW)];
+    ["<rss", "<feed", "<rdf:RDF", "<RDF"]
+        .iter()
+        .filter_map(|tag| {
+            memchr::memmem::find_iter(window, tag.as_bytes()).find(|&at| {
+                window
+                    .get(at + tag.len())
+                    .is_some_and(|&b| b == b'>' || b.is_ascii_whitespace())
+            })
+        })
+        .min()
+}
+
 fn read_root<'a>(tag: &'a str, s: &mut Sniffed<'a>) {
     let name_end = tag
         .find(|c: char| c.is_whitespace() || matches!(c, '/' | '>'))
@@ -189,6 +207,16 @@ mod tests {
         );
         assert!(!sniff("<!DOCTYPE rss [<!ENTITY a \"b\">]><rss version=\"2.0\">").feed_rs_ready());
         assert!(!sniff("<!-- x --><?xml version=\"1.0\"?><rss version=\"2.0\">").feed_rs_ready());
+    }
+
+    #[test]
+    fn finds_a_feed_behind_junk() {
+        let text = "Warning: something<br />\n<?xml version=\"1.0\"?><rss version=\"2.0\">";
+        assert_eq!(sniff(text).kind, Kind::OtherXml);
+        let at = feed_root_after_junk(text).unwrap();
+        assert!(text[at..].starts_with("<rss version"));
+        assert_eq!(feed_root_after_junk("<urlset><url>x</url></urlset>"), None);
+        assert_eq!(feed_root_after_junk("<p>a <feeder> b</p>"), None);
     }
 
     #[test]

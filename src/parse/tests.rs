@@ -192,6 +192,15 @@ fn entries_outside_the_channel_and_in_cdata() {
 }
 
 #[test]
+fn junk_before_the_feed_is_skipped() {
+    let doc = parse(
+        b"<b>Warning</b>: headers already sent<br />\n<?xml version=\"1.0\"?>\
+          <rss version=\"2.0\"><channel><item><title>Still here</title></item></channel></rss>",
+    );
+    assert_eq!(first_title(&doc), Some("Still here"));
+}
+
+#[test]
 fn ill_formed_xml_is_recovered() {
     let doc = parse(
         b"<rss version=\"2.0\"><channel><title>Broken</title>\
