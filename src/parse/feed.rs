@@ -82,7 +82,7 @@ pub(crate) fn parse_unguarded(
     };
     if route == Route::Fastest && sniffed.feed_rs_ready() && !has_non_xml_entities(text) {
         if let Ok(feed) = run_feed_rs(text, base) {
-            if complete(text, &feed) {
+            if complete(text, sniffed.kind, &feed) {
                 return Ok(convert(feed, format, base));
             }
         }
@@ -101,7 +101,7 @@ pub(crate) fn takes_direct_route(body: &[u8]) -> bool {
     let sniffed = sniff(text);
     sniffed.feed_rs_ready()
         && !has_non_xml_entities(text)
-        && run_feed_rs(text, None).is_ok_and(|feed| complete(text, &feed))
+        && run_feed_rs(text, None).is_ok_and(|feed| complete(text, sniffed.kind, &feed))
 }
 
 fn run_feed_rs(
@@ -120,9 +120,10 @@ fn run_feed_rs(
 
 /// Whether feed-rs read everything feedparser would: one entry per item/entry start tag
 /// (outside CDATA and comments), titles that are text (feed-rs keeps only the text before a
-/// title's first child element), and no key element in a case feed-rs does not match
-/// (feedparser reads `<ITEM>` and `<Title>` too).
-fn complete(text: &str, feed: &feed_rs::model::Feed) -> bool {
+/// title's first child element), no key element in a case feed-rs does not match (feedparser
+/// reads `<ITEM>` and `<Title>` too), and no Atom-style `<link href>` in RSS (feed-rs reads RSS
+/// links from their text only).
+fn complete(text: &str, kind: Kind, feed: &feed_rs::model::Feed) -> bool {
     let bytes = text.as_bytes();
     let mut entries = 0;
     let mut pos = 0;
@@ -149,9 +150,11 @@ fn complete(text: &str, feed: &feed_rs::model::Feed) -> bool {
         if !rest.starts_with(name.as_bytes()) {
             return false;
         }
+        let after_name = &rest[name.len()..];
         match *name {
             "item" | "entry" => entries += 1,
-            "title" if !title_is_text(&rest[name.len()..]) => return false,
+            "title" if !title_is_text(after_name) => return false,
+            "link" if kind == Kind::Rss && tag_has_href(after_name) => return false,
             _ => {}
         }
     }
@@ -166,6 +169,11 @@ fn is_tag(rest: &[u8], name: &str) -> bool {
     rest.len() > name.len()
         && rest[..name.len()].eq_ignore_ascii_case(name.as_bytes())
         && matches!(rest[name.len()], b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn tag_has_href(after_name: &[u8]) -> bool {
+    let tag = &after_name[..memchr::memchr(b'>', after_name).unwrap_or(after_name.len())];
+    memchr::memmem::find(tag, b"href").is_some()
 }
 
 /// Whether a title's content (the text after `<title`) is text: CDATA sections are text to

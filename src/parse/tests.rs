@@ -192,6 +192,13 @@ fn entries_outside_the_channel_and_in_cdata() {
 }
 
 #[test]
+fn atom_style_links_in_rss_are_read() {
+    let doc =
+        parse(rss_item("<item><title>A</title><link href=\"http://e.org/a\"/></item>").as_bytes());
+    assert_eq!(doc.entries[0].link.as_deref(), Some("http://e.org/a"));
+}
+
+#[test]
 fn junk_before_the_feed_is_skipped() {
     let doc = parse(
         b"<b>Warning</b>: headers already sent<br />\n<?xml version=\"1.0\"?>\
