@@ -124,17 +124,23 @@ fn push_link(out: &mut String, href: Option<&str>) {
 
 /// Append `s` escaped for XML text (or an attribute value), dropping characters XML forbids.
 pub(crate) fn push_escaped(out: &mut String, s: &str, attribute: bool) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
+    // Copy runs of ordinary text whole; only the rare special characters are handled one by one.
+    let mut run_start = 0;
+    for (i, c) in s.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' if attribute => "&quot;",
+            '\t' | '\n' | '\r' => continue,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "",
+            _ => continue,
+        };
+        out.push_str(&s[run_start..i]);
+        out.push_str(replacement);
+        run_start = i + c.len_utf8();
     }
+    out.push_str(&s[run_start..]);
 }
 
 #[cfg(test)]
@@ -147,7 +153,7 @@ mod tests {
             title: Some(CanonText::plain("A & B".into())),
             link: None,
             entries: vec![CanonEntry {
-                title: Some(CanonText::html("<b>x</b>\u{1}".into())),
+                title: Some(CanonText::html("<b>x</b>\u{1}\u{FFFF}é".into())),
                 link: Some("http://e.org/?a=1&b=\"2\"".into()),
                 created: Some("2004-01-01".into()),
                 ..CanonEntry::default()
@@ -156,7 +162,7 @@ mod tests {
         assert_eq!(
             write(&feed),
             "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"text\">A &amp; B</title>\
-             <entry><title type=\"html\">&lt;b&gt;x&lt;/b&gt;</title>\
+             <entry><title type=\"html\">&lt;b&gt;x&lt;/b&gt;é</title>\
              <link href=\"http://e.org/?a=1&amp;b=&quot;2&quot;\"/>\
              <published>2004-01-01</published></entry></feed>"
         );
