@@ -80,7 +80,11 @@ pub(crate) fn parse_unguarded(
         Kind::Rdf => Format::Rdf,
         Kind::Atom => Format::Atom,
     };
-    if route == Route::Fastest && sniffed.feed_rs_ready() && !has_non_xml_entities(text) {
+    let direct = route == Route::Fastest
+        && sniffed.feed_rs_ready()
+        && !has_non_xml_entities(text)
+        && !has_stray_declaration(text);
+    if direct {
         if let Ok(feed) = run_feed_rs(text, base) {
             if complete(text, sniffed.kind, &feed) {
                 return Ok(convert(feed, format, base));
@@ -101,21 +105,36 @@ pub(crate) fn takes_direct_route(body: &[u8]) -> bool {
     let sniffed = sniff(text);
     sniffed.feed_rs_ready()
         && !has_non_xml_entities(text)
+        && !has_stray_declaration(text)
         && run_feed_rs(text, None).is_ok_and(|feed| complete(text, sniffed.kind, &feed))
 }
 
-fn run_feed_rs(
-    text: &str,
-    base: Option<&Url>,
-) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
-    feed_rs::parser::Builder::new()
-        .sanitize_content(false)
-        .base_uri(base.map(Url::as_str))
-        // Identity is decided in `convert` (guid/id, else link, else a hash of title and date);
-        // feed-rs would otherwise invent a random one.
-        .id_generator(|_, _, _| String::new())
-        .build()
-        .parse(text.as_bytes())
+/// feed-rs on `text`; a panic inside it (quick-xml asserts on some inputs) is an error like any
+/// other, so the direct route falls back to the repair pass.
+fn run_feed_rs(text: &str, base: Option<&Url>) -> Result<feed_rs::model::Feed, String> {
+    let parse = || {
+        feed_rs::parser::Builder::new()
+            .sanitize_content(false)
+            .base_uri(base.map(Url::as_str))
+            // Identity is decided in `convert` (guid/id, else link, else a hash of title and
+            // date); feed-rs would otherwise invent a random one.
+            .id_generator(|_, _, _| String::new())
+            .build()
+            .parse(text.as_bytes())
+            .map_err(|e| e.to_string())
+    };
+    catch_unwind(AssertUnwindSafe(parse))
+        .unwrap_or_else(|_| Err("feed-rs gave up on this document".to_string()))
+}
+
+/// An XML declaration past the start makes quick-xml switch decoders mid-stream (and assert).
+fn has_stray_declaration(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"<?xml").any(|at| {
+        bytes
+            .get(at + 5)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b'?')
+    })
 }
 
 /// Whether feed-rs read everything feedparser would: one entry per item/entry start tag

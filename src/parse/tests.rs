@@ -198,6 +198,20 @@ fn atom_style_links_in_rss_are_read() {
     assert_eq!(doc.entries[0].link.as_deref(), Some("http://e.org/a"));
 }
 
+/// Inputs that make feed-rs itself panic (a mid-document XML declaration, a non-ASCII letter
+/// next to an RSS author's e-mail address) are read through the repair pass instead.
+#[test]
+fn feed_rs_panics_fall_back_to_the_repair_pass() {
+    for item in [
+        "<item><title>A<?xml version=\"1.0\" encoding=\"utf-16\"?></title></item>",
+        "<item><title>A</title><author>\u{201c}jo@example.org</author></item>",
+    ] {
+        let body = rss_item(item);
+        let doc = parse_unguarded(body.as_bytes(), None, None, Route::Fastest).unwrap();
+        assert_eq!(first_title(&doc), Some("A"), "{item}");
+    }
+}
+
 #[test]
 fn junk_before_the_feed_is_skipped() {
     let doc = parse(
