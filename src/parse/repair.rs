@@ -116,9 +116,7 @@ impl Walker {
             Some(c) => (c, scope.enter(c), xml_base(base.cloned(), c)),
             None => (root, std::borrow::Cow::Borrowed(scope), base.cloned()),
         };
-        if let Some(href) = holder.attr("href") {
-            feed.link = Some(resolve_link(href, base.as_ref()));
-        }
+        let mut links = LinkChoice::default();
         for child in holder.elements() {
             let inner = scope.enter(child);
             let ns = inner.of(child);
@@ -128,17 +126,19 @@ impl Walker {
                 (Ns::Feed | Ns::Dc, "title") if feed.title.is_none() => {
                     feed.title = Some(self.text_construct(child));
                 }
-                (Ns::Feed, "link") if feed.link.is_none() => {
-                    feed.link = link_of(child, child_base.as_ref());
-                }
+                (Ns::Feed, "link") => links.consider(child, child_base.as_ref()),
                 _ => {}
             }
         }
+        // CDF puts the channel's link in an attribute.
+        feed.link = links
+            .best()
+            .or_else(|| holder.attr("href").map(|h| resolve_link(h, base.as_ref())));
     }
 
     fn read_entry(&self, item: &Element, scope: &Scope, base: Option<&Url>) -> CanonEntry {
         let mut e = CanonEntry::default();
-        let mut fallback_link = None;
+        let mut links = LinkChoice::default();
         let mut media_title = None;
         for child in item.elements() {
             let inner = scope.enter(child);
@@ -149,7 +149,7 @@ impl Walker {
             }
             self.read_entry_child(
                 &mut e,
-                &mut fallback_link,
+                &mut links,
                 child,
                 inner.of(child),
                 &name,
@@ -169,9 +169,9 @@ impl Walker {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string);
         }
-        if e.link.is_none() {
-            e.link = fallback_link.or_else(|| item.attr("href").map(|h| resolve_link(h, base)));
-        }
+        e.link = links
+            .best()
+            .or_else(|| item.attr("href").map(|h| resolve_link(h, base)));
         if self.format == Format::Rss && e.updated.is_none() {
             // feed-rs dates an RSS 2.0 item's update by its publication; so must this route.
             e.updated.clone_from(&e.published);
@@ -182,7 +182,7 @@ impl Walker {
     fn read_entry_child(
         &self,
         e: &mut CanonEntry,
-        fallback_link: &mut Option<String>,
+        links: &mut LinkChoice,
         child: &Element,
         ns: Ns,
         name: &str,
@@ -192,18 +192,7 @@ impl Walker {
             (Ns::Feed, "id" | "guid") if e.id.is_none() => e.id = non_empty(child.text()),
             (Ns::Feed, "title") if e.title.is_none() => e.title = Some(self.text_construct(child)),
             (Ns::Dc, "title") if e.title.is_none() => e.title = Some(self.text_construct(child)),
-            (Ns::Feed, "link") => {
-                let is_alternate = child
-                    .attr("rel")
-                    .is_none_or(|r| r.trim().eq_ignore_ascii_case("alternate"));
-                let link = link_of(child, base);
-                if is_alternate && child.attr("href").is_none() {
-                    // RSS's text <link> outranks Atom-style links in the same item.
-                    e.link = e.link.take().or(link).or(fallback_link.take());
-                } else if is_alternate && fallback_link.is_none() {
-                    *fallback_link = link;
-                }
-            }
+            (Ns::Feed, "link") => links.consider(child, base),
             (Ns::Feed, "description" | "summary" | "abstract") | (Ns::Dc, "description")
                 if e.summary.is_none() =>
             {
@@ -252,6 +241,38 @@ impl Walker {
             _ if element.has_elements() => CanonText::html(inner_markup(element)),
             _ => CanonText::html(element.text()),
         }
+    }
+}
+
+/// The page an entry (or the feed) points to: its first text `<link>` (RSS), else its first
+/// alternate `<link href>` (Atom, or Atom inside RSS); links to related resources (self,
+/// enclosure, replies) are not it.
+#[derive(Default)]
+struct LinkChoice {
+    text: Option<String>,
+    alternate: Option<String>,
+}
+
+impl LinkChoice {
+    fn consider(&mut self, link: &Element, base: Option<&Url>) {
+        let is_alternate = link
+            .attr("rel")
+            .is_none_or(|r| r.trim().eq_ignore_ascii_case("alternate"));
+        if !is_alternate {
+            return;
+        }
+        let slot = if link.attr("href").is_some() {
+            &mut self.alternate
+        } else {
+            &mut self.text
+        };
+        if slot.is_none() {
+            *slot = link_of(link, base);
+        }
+    }
+
+    fn best(self) -> Option<String> {
+        self.text.or(self.alternate)
     }
 }
 
