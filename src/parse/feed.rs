@@ -140,8 +140,8 @@ fn has_stray_declaration(text: &str) -> bool {
 /// Whether feed-rs read everything feedparser would: one entry per item/entry start tag
 /// (outside CDATA and comments), titles that are text (feed-rs keeps only the text before a
 /// title's first child element), no key element in a case feed-rs does not match (feedparser
-/// reads `<ITEM>` and `<Title>` too), and no Atom-style `<link href>` in RSS (feed-rs reads RSS
-/// links from their text only).
+/// reads `<ITEM>` and `<Title>` too), no Atom-style `<link href>` in RSS (feed-rs reads RSS
+/// links from their text only), and no `<dc:title>`.
 fn complete(text: &str, kind: Kind, feed: &feed_rs::model::Feed) -> bool {
     let bytes = text.as_bytes();
     let mut entries = 0;
@@ -162,6 +162,10 @@ fn complete(text: &str, kind: Kind, feed: &feed_rs::model::Feed) -> bool {
                 None => return false,
             }
             continue;
+        }
+        if is_tag(rest, "dc:title") {
+            // feedparser titles entries by Dublin Core too; feed-rs does not read it.
+            return false;
         }
         let Some(name) = KEY_TAGS.iter().find(|name| is_tag(rest, name)) else {
             continue;

@@ -189,6 +189,13 @@ fn entries_outside_the_channel_and_in_cdata() {
 }
 
 #[test]
+fn dublin_core_titles_are_read() {
+    let body = "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>\
+                <item><dc:title>From DC</dc:title></item></channel></rss>";
+    assert_eq!(first_title(&parse(body.as_bytes())), Some("From DC"));
+}
+
+#[test]
 fn atom_style_links_in_rss_are_read() {
     let doc =
         parse(rss_item("<item><title>A</title><link href=\"http://e.org/a\"/></item>").as_bytes());
