@@ -174,7 +174,7 @@ fn name_len(s: &str) -> usize {
 
 /// Parse attributes up to the end of a start tag; returns them, whether the tag closed
 /// itself, and how many bytes were consumed (through the `>`, or to the end of the text).
-fn read_attributes(s: &str, builder: &TreeBuilder) -> (Vec<(String, String)>, bool, usize) {
+fn read_attributes(s: &str, builder: &mut TreeBuilder) -> (Vec<(String, String)>, bool, usize) {
     let mut attrs: Vec<(String, String)> = Vec::new();
     let mut pos = 0;
     loop {
@@ -234,7 +234,6 @@ fn attribute_value(v: &str) -> (&str, usize) {
     }
 }
 
-#[derive(Default)]
 struct TreeBuilder {
     /// Open elements; the root is never popped, so content after a premature root end tag
     /// still lands in the tree (feedparser keeps reading past it too).
@@ -243,6 +242,26 @@ struct TreeBuilder {
     /// Elements ignored because the depth cap was reached.
     ignored_depth: usize,
     entities: HashMap<String, String>,
+    /// Bytes that DOCTYPE entities may still add to the document.
+    expansion_budget: usize,
+}
+
+/// Longest DOCTYPE entity value kept.
+const MAX_ENTITY_VALUE: usize = 1024;
+
+/// Total bytes DOCTYPE entities may add to one document.
+const ENTITY_EXPANSION_BUDGET: usize = 1 << 20;
+
+impl Default for TreeBuilder {
+    fn default() -> Self {
+        TreeBuilder {
+            stack: Vec::new(),
+            root_seen: false,
+            ignored_depth: 0,
+            entities: HashMap::new(),
+            expansion_budget: ENTITY_EXPANSION_BUDGET,
+        }
+    }
 }
 
 impl TreeBuilder {
@@ -328,7 +347,13 @@ impl TreeBuilder {
     }
 
     /// Decode references, using the DOCTYPE's entities as well as HTML's.
-    fn decode(&self, raw: &str) -> String {
+    fn decode(&mut self, raw: &str) -> String {
+        self.decode_with(raw, true)
+    }
+
+    /// Decode references; `custom` allows the DOCTYPE's entities, within the expansion budget
+    /// (so that entities defined by entities cannot blow a small document up).
+    fn decode_with(&mut self, raw: &str, custom: bool) -> String {
         if !raw.contains('&') {
             return raw.to_string();
         }
@@ -342,8 +367,15 @@ impl TreeBuilder {
                 .filter(|&end| after[end..].starts_with(';') && end > 0);
             let resolved = end.and_then(|end| {
                 let name = &after[..end];
-                match self.entities.get(name) {
-                    Some(v) => Some(v.clone()),
+                let declared = self
+                    .entities
+                    .get(name)
+                    .filter(|v| custom && v.len() <= self.expansion_budget);
+                match declared {
+                    Some(v) => {
+                        self.expansion_budget -= v.len();
+                        Some(v.clone())
+                    }
                     None => resolve_reference(name).map(|c| {
                         let mut s = String::new();
                         c.push_to(&mut s);
@@ -381,8 +413,8 @@ impl TreeBuilder {
             }
             let tail = tail.trim_start();
             if let Some(q @ ('"' | '\'')) = tail.chars().next() {
-                if let Some(end) = tail[1..].find(q) {
-                    let value = self.decode(&tail[1..1 + end]);
+                if let Some(end) = tail[1..].find(q).filter(|&end| end <= MAX_ENTITY_VALUE) {
+                    let value = self.decode_with(&tail[1..1 + end], false);
                     self.entities.entry(name.to_string()).or_insert(value);
                 }
             }
@@ -451,6 +483,20 @@ mod tests {
         let b = root.elements().nth(1).unwrap();
         assert_eq!(b.attr("href"), Some("?a=1&b=2"));
         assert_eq!(b.attr("bare"), Some("yes"));
+    }
+
+    #[test]
+    fn entities_defined_by_entities_cannot_explode() {
+        let mut doc = String::from("<!DOCTYPE rss [<!ENTITY a0 \"0123456789\">");
+        for i in 1..12 {
+            let refs = format!("&a{};", i - 1).repeat(10);
+            doc.push_str(&format!("<!ENTITY a{i} \"{refs}\">"));
+        }
+        doc.push_str("]><rss><t>");
+        doc.push_str(&"&a11;&a0;".repeat(200_000));
+        doc.push_str("</t></rss>");
+        let root = parse_tree(&doc).unwrap();
+        assert!(root.text().len() < 8 << 20);
     }
 
     #[test]

@@ -19,7 +19,11 @@ fn opens_markup(after_lt: &str) -> bool {
 fn tag_end(after_lt: &str) -> Option<usize> {
     let mut quote = None;
     let mut after_equals = false;
-    for (i, c) in after_lt.char_indices() {
+    // A bound on the scan keeps text full of unclosed '<' linear rather than quadratic.
+    for (i, c) in after_lt
+        .char_indices()
+        .take_while(|&(i, _)| i < MAX_TAG_LEN)
+    {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
@@ -33,6 +37,9 @@ fn tag_end(after_lt: &str) -> Option<usize> {
     }
     None
 }
+
+/// Longest tag `strip_tags` recognises.
+const MAX_TAG_LEN: usize = 2048;
 
 /// Elements whose content is not text (feedparser drops it along with the tags).
 const NON_TEXT_ELEMENTS: &[&str] = &["script", "style", "applet"];
@@ -88,6 +95,21 @@ fn skip_past_end_tag<'s>(s: &'s str, name: &str) -> &'s str {
     ""
 }
 
+/// Longest fragment `html_to_text` reads.
+const MAX_TEXT_LEN: usize = 64 * 1024;
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Collapse whitespace runs to one space and trim the ends.
 pub(crate) fn squash_whitespace(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -101,7 +123,9 @@ pub(crate) fn squash_whitespace(s: &str) -> String {
 }
 
 /// The plain text of an HTML fragment: tags removed, references decoded, whitespace squashed.
+/// Meant for titles: the input is cut at 64 KiB first, which no real title reaches.
 pub(crate) fn html_to_text(s: &str) -> String {
+    let s = cut(s, MAX_TEXT_LEN);
     let stripped = strip_tags(s);
     squash_whitespace(&decode_references(&stripped))
 }
@@ -262,6 +286,9 @@ mod tests {
         assert_eq!(html_to_text("x<script>never closed"), "x");
         assert_eq!(html_to_text("<scripted>kept</scripted>"), "kept");
         assert_eq!(html_to_text("<a href=http://e.org/\">x</a>"), "x");
+        let hostile = "<a x='".repeat(200_000);
+        assert!(html_to_text(&hostile).len() <= MAX_TEXT_LEN);
+        assert_eq!(cut("caf\u{e9}", 4), "caf");
     }
 
     #[test]
