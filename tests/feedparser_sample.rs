@@ -47,7 +47,7 @@ fn plain_text(title: Option<&str>) -> String {
 }
 
 /// Whether Storyline's title matches feedparser's (see the module docs for the rule).
-pub fn titles_match(ours: Option<&str>, theirs: Option<&str>) -> bool {
+fn titles_match(ours: Option<&str>, theirs: Option<&str>) -> bool {
     let ours = squash(ours.unwrap_or_default());
     ours == squash(theirs.unwrap_or_default()) || ours == plain_text(theirs)
 }
