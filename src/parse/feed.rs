@@ -10,7 +10,7 @@ use super::convert::convert;
 use super::entity::has_non_xml_entities;
 use super::json::parse_json_feed;
 use super::repair::repair;
-use super::sniff::{feed_root_after_junk, sniff, Kind};
+use super::sniff::{feed_root_after_junk, sniff, Kind, Sniffed};
 use super::{Document, Format, ParseError};
 
 /// Parse a feed body. `content_type` is the HTTP header when there is one; `base` resolves
@@ -80,21 +80,24 @@ pub(crate) fn parse_unguarded(
         Kind::Rdf => Format::Rdf,
         Kind::Atom => Format::Atom,
     };
-    let direct = route == Route::Fastest
-        && sniffed.feed_rs_ready()
-        && !has_non_xml_entities(text)
-        && !has_stray_declaration(text);
-    if direct {
+    if route == Route::Fastest && direct_candidate(text, &sniffed) {
         if let Ok(feed) = run_feed_rs(text, base) {
             if complete(text, sniffed.kind, &feed) {
                 return Ok(convert(feed, format, base));
             }
         }
     }
-    let (canonical, repaired_format) = repair(text, base)?;
+    let canonical = repair(text, base, format)?;
     let feed = run_feed_rs(&canonical, None)
         .map_err(|e| ParseError::Malformed(format!("after repair: {e}")))?;
-    Ok(convert(feed, repaired_format, base))
+    Ok(convert(feed, format, base))
+}
+
+/// Whether feed-rs may read `text` as it is: a dialect it knows, in a shape it reads
+/// (`Sniffed::feed_rs_ready`), with no entity it cannot expand and no XML declaration past
+/// the start. Its result is still checked by `complete`.
+fn direct_candidate(text: &str, sniffed: &Sniffed<'_>) -> bool {
+    sniffed.feed_rs_ready() && !has_non_xml_entities(text) && !has_stray_declaration(text)
 }
 
 /// Whether `body` takes the direct route to feed-rs (tests check that it is the common one).
@@ -103,9 +106,7 @@ pub(crate) fn takes_direct_route(body: &[u8]) -> bool {
     let decoded = charset::decode(body, None);
     let text = decoded.text();
     let sniffed = sniff(text);
-    sniffed.feed_rs_ready()
-        && !has_non_xml_entities(text)
-        && !has_stray_declaration(text)
+    direct_candidate(text, &sniffed)
         && run_feed_rs(text, None).is_ok_and(|feed| complete(text, sniffed.kind, &feed))
 }
 

@@ -16,21 +16,9 @@ use super::ns::{Ns, Scope};
 use super::soup::{self, Element};
 use super::{resolve_link, Format, ParseError};
 
-/// Rewrite `text` (decoded, any feed dialect) as canonical Atom; also says which dialect it was.
-pub(crate) fn repair(text: &str, base: Option<&Url>) -> Result<(String, Format), ParseError> {
+/// Rewrite `text` (decoded; its root sniffed as a `format` feed) as canonical Atom.
+pub(crate) fn repair(text: &str, base: Option<&Url>, format: Format) -> Result<String, ParseError> {
     let root = soup::parse_tree(text).ok_or(ParseError::NotAFeed("no markup found".into()))?;
-    let format = match root.local_name().to_ascii_lowercase().as_str() {
-        "rss" | "channel" => Format::Rss,
-        "rdf" => Format::Rdf,
-        "feed" | "entry" => Format::Atom,
-        "html" => return Err(ParseError::HtmlPage),
-        other => {
-            return Err(ParseError::NotAFeed(format!(
-                "root element <{}>",
-                truncate(other, 40)
-            )))
-        }
-    };
     let outer = Scope::default();
     let scope = outer.enter(&root);
     let base = xml_base(base.cloned(), &root);
@@ -43,14 +31,7 @@ pub(crate) fn repair(text: &str, base: Option<&Url>) -> Result<(String, Format),
     } else {
         walker.collect_entries(&root, &scope, base.as_ref(), &mut feed.entries, 0);
     }
-    Ok((canonical::write(&feed), format))
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
+    Ok(canonical::write(&feed))
 }
 
 /// The base URL inside `element`, given the one outside it.

@@ -104,6 +104,22 @@ fn rss_without_or_with_odd_version_is_read() {
 }
 
 #[test]
+fn headless_channels_and_lone_entries_are_read() {
+    let cdf = parse(b"<CHANNEL HREF=\"http://e.org/\"><TITLE>C</TITLE><ITEM HREF=\"http://e.org/1\"><TITLE>One</TITLE></ITEM></CHANNEL>");
+    assert_eq!(cdf.link.as_deref(), Some("http://e.org/"));
+    assert_eq!(cdf.entries[0].link.as_deref(), Some("http://e.org/1"));
+    let item = parse(b"<item><title>Solo</title></item>");
+    assert_eq!(first_title(&item), Some("Solo"));
+    let entry = parse(
+        b"<entry xmlns=\"http://www.w3.org/2005/Atom\"><id>e</id><title>Alone</title></entry>",
+    );
+    assert_eq!(
+        (entry.format, first_title(&entry)),
+        (Some(Format::Atom), Some("Alone"))
+    );
+}
+
+#[test]
 fn atom_03_is_mapped_to_atom_10() {
     let doc = parse(
         br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#">
