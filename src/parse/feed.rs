@@ -142,7 +142,7 @@ fn has_stray_declaration(text: &str) -> bool {
 /// (outside CDATA and comments), titles that are text (feed-rs keeps only the text before a
 /// title's first child element), no key element in a case feed-rs does not match (feedparser
 /// reads `<ITEM>` and `<Title>` too), no Atom-style `<link href>` in RSS (feed-rs reads RSS
-/// links from their text only), and no `<dc:title>`.
+/// links from their text only), no `<dc:title>`, and no Media RSS title feed-rs may have missed.
 fn complete(text: &str, kind: Kind, feed: &feed_rs::model::Feed) -> bool {
     let bytes = text.as_bytes();
     let mut entries = 0;
@@ -182,7 +182,11 @@ fn complete(text: &str, kind: Kind, feed: &feed_rs::model::Feed) -> bool {
             _ => {}
         }
     }
+    // feed-rs keeps a Media RSS title only with a <media:content>; the repair pass finds every
+    // one, for entries that lack a title of their own.
+    let untitled = feed.entries.iter().any(|e| e.title.is_none());
     entries == feed.entries.len()
+        && !(untitled && memchr::memmem::find(bytes, b"<media:title").is_some())
 }
 
 /// Elements whose spelling decides what feed-rs reads.

@@ -120,14 +120,10 @@ impl Walker {
     fn read_entry(&self, item: &Element, scope: &Scope, base: Option<&Url>) -> CanonEntry {
         let mut e = CanonEntry::default();
         let mut links = LinkChoice::default();
-        let mut media_title = None;
         for child in item.elements() {
             let inner = scope.enter(child);
             let child_base = xml_base(base.cloned(), child);
             let name = child.local_name().to_ascii_lowercase();
-            if inner.of(child) == Ns::Media && name == "title" && media_title.is_none() {
-                media_title = Some(CanonText::plain(child.text()));
-            }
             self.read_entry_child(
                 &mut e,
                 &mut links,
@@ -139,7 +135,7 @@ impl Walker {
         }
         // Media RSS's title is the fallback for an entry without one.
         if e.title.is_none() {
-            e.title = media_title;
+            e.title = media_title(item, scope, 0).map(|t| CanonText::plain(t.text()));
         }
         // Identity and link stand-ins: RSS 1.0's rdf:about, CDF's href.
         if e.id.is_none() {
@@ -255,6 +251,21 @@ impl LinkChoice {
     fn best(self) -> Option<String> {
         self.text.or(self.alternate)
     }
+}
+
+/// The first Media RSS title in an entry, also inside `<media:group>` or `<media:content>`.
+fn media_title<'e>(element: &'e Element, scope: &Scope, depth: usize) -> Option<&'e Element> {
+    if depth > 2 {
+        return None;
+    }
+    element.elements().find_map(|child| {
+        let inner = scope.enter(child);
+        match inner.of(child) {
+            Ns::Media if child.local_name().eq_ignore_ascii_case("title") => Some(child),
+            Ns::Media => media_title(child, &inner, depth + 1),
+            _ => None,
+        }
+    })
 }
 
 /// feedparser takes `<item>` and `<entry>` as entries in every dialect.

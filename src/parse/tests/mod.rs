@@ -205,6 +205,19 @@ fn entries_outside_the_channel_and_in_cdata() {
 }
 
 #[test]
+fn media_rss_titles_stand_in_for_missing_titles() {
+    let body = "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel>\
+                <item><media:group><media:title>Grouped</media:title></media:group></item>\
+                <item><media:title>Loose</media:title><title>Own</title></item></channel></rss>";
+    let direct = parse(body.as_bytes());
+    let repaired = parse_unguarded(body.as_bytes(), None, None, Route::Repair).unwrap();
+    for doc in [direct, repaired] {
+        let titles: Vec<_> = doc.entries.iter().map(|e| e.title.as_deref()).collect();
+        assert_eq!(titles, vec![Some("Grouped"), Some("Own")]);
+    }
+}
+
+#[test]
 fn dublin_core_titles_are_read() {
     let body = "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>\
                 <item><dc:title>From DC</dc:title></item></channel></rss>";
