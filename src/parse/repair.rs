@@ -278,12 +278,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn malformed_xml_base_is_ignored() {
-        let e = soup::parse_tree("<feed xml:base=\"http://a b/\"/>").unwrap();
-        let base = Url::parse("http://example.org/").ok();
+    fn xml_base_resolves_and_a_malformed_one_is_ignored() {
+        let outer = Url::parse("http://example.org/feed/").ok();
+        let relative = soup::parse_tree("<feed xml:base=\"sub/\"/>").unwrap();
         assert_eq!(
-            xml_base(base.clone(), &e),
-            Url::parse("http://a%20b/").ok().or(base)
+            xml_base(outer.clone(), &relative).map(String::from),
+            Some("http://example.org/feed/sub/".to_string())
         );
+        let broken = soup::parse_tree("<feed xml:base=\"http://[broken/\"/>").unwrap();
+        assert_eq!(xml_base(outer.clone(), &broken), outer);
+        assert_eq!(xml_base(None, &broken), None);
     }
 }
