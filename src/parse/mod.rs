@@ -2,8 +2,33 @@
 //!
 //! Pure and synchronous; never panics (every parse runs under `catch_unwind`); gives every entry
 //! a stable identity (guid/id, else link, else a hash of title + date).
+//!
+//! # How a body is read
+//! 1. `charset`: bytes to UTF-8 (BOM, UTF-16/32 sniffing, HTTP charset, XML declaration,
+//!    then UTF-8 and windows-1252), the XML declaration skipped.
+//! 2. `sniff`: JSON, an HTML page (an error on a feed source), RSS, RDF or Atom.
+//! 3. JSON Feed goes to `json`. Plain RSS 2.0 and Atom 1.0 go straight to feed-rs, and the
+//!    result is kept if feed-rs read the whole document (`feed::complete`).
+//! 4. Everything else (version-less RSS, RDF, Atom 0.3, HTML entities, ill-formed XML, ...)
+//!    goes through the repair pass: `soup` reads any text into a tree, `repair` maps every
+//!    dialect onto `canonical` Atom 1.0 (with `ns`, `construct`), which feed-rs reads.
+//! 5. `convert` turns feed-rs's model into [`Document`]: decoded titles, links, dates, ids.
 
+mod canonical;
+mod charset;
+mod construct;
+mod convert;
+mod entity;
 mod feed;
+mod json;
+mod ns;
+mod repair;
+mod sniff;
+mod soup;
+mod text;
+
+#[cfg(test)]
+mod tests;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
