@@ -9,6 +9,7 @@
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`store`]: all SQL.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
+//! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
 //! - [`cli`]: the `storyline` command line.
 
@@ -19,10 +20,12 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod fetch;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod parse;
 pub mod refresh;
+pub mod secret;
 pub mod sites;
 pub mod source;
 pub mod store;
