@@ -1,7 +1,9 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
 mod inspect;
+mod mail;
 mod poll;
+mod subscribers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +47,16 @@ pub enum Command {
     },
     /// Run the daemon: poll on time and serve the web site until SIGTERM/SIGINT.
     Serve,
+    /// Manage who gets the weekly digest by mail.
+    Subscribers {
+        #[command(subcommand)]
+        action: subscribers::Action,
+    },
+    /// Send mail: a test message, or whatever the outbox holds.
+    Mail {
+        #[command(subcommand)]
+        action: mail::Action,
+    },
     /// Parse one document exactly as the poller would and show what Storyline sees.
     Inspect {
         /// A file path or an http(s) URL.
@@ -133,6 +145,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Selection::Due
             };
             poll::run(config, now, &selection).await
+        }
+        Command::Subscribers { action } => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            subscribers::run(config, action, now).await
+        }
+        Command::Mail { action } => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let clock = match cli.now {
+                Some(start) => crate::clock::Clock::tokio_from(start),
+                None => crate::clock::Clock::System,
+            };
+            mail::run(config, action, clock).await
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum TransportError {
     },
     #[error("mail.rate_per_second: {0} is not a usable rate")]
     Rate(f64),
+    #[error("the mailer must be created inside the async runtime")]
+    NoRuntime,
 }
 
 /// The server's answer to a message it accepted.
@@ -91,9 +93,23 @@ impl Pace {
 /// pace are shared).
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    transport: Arc<Pooled>,
     pace: Arc<Pace>,
     server: String,
+}
+
+/// lettre's pool spawns tasks when built and when dropped; dropping it inside the runtime it
+/// was built in means a last `Mailer` dropped anywhere (a test's end, a plain thread) is safe.
+struct Pooled {
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let _inside = self.runtime.enter();
+        self.transport.take();
+    }
 }
 
 impl std::fmt::Debug for Mailer {
@@ -115,6 +131,8 @@ impl Mailer {
         if !(rate_per_second > 0.0 && rate_per_second.is_finite()) {
             return Err(TransportError::Rate(rate_per_second));
         }
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| TransportError::NoRuntime)?;
         let tls_params = || {
             TlsParameters::new(smtp.host.clone()).map_err(|source| TransportError::Tls {
                 host: smtp.host.clone(),
@@ -133,8 +151,15 @@ impl Mailer {
         if let (Some(user), Some(pw)) = (&smtp.username, password) {
             builder = builder.credentials(Credentials::new(user.clone(), pw.expose().to_string()));
         }
+        let transport = {
+            let _inside = runtime.enter();
+            builder.build()
+        };
         Ok(Mailer {
-            transport: builder.build(),
+            transport: Arc::new(Pooled {
+                transport: Some(transport),
+                runtime,
+            }),
             pace: Arc::new(Pace {
                 interval: Duration::from_secs_f64(1.0 / rate_per_second),
                 next: Mutex::new(None),
@@ -151,7 +176,13 @@ impl Mailer {
     /// Send one message, waiting first for its turn under the configured rate.
     pub async fn send(&self, message: &Message) -> Result<Reply, SendFailure> {
         self.pace.wait().await;
-        match self.transport.send(message.clone()).await {
+        let Some(transport) = &self.transport.transport else {
+            return Err(SendFailure {
+                kind: FailureKind::Setup,
+                reply: "the transport has been shut down".into(),
+            });
+        };
+        match transport.send(message.clone()).await {
             Ok(response) => Ok(reply_of(&response)),
             Err(e) => Err(classify(&e)),
         }

@@ -1,7 +1,10 @@
-//! Shared test support: a loopback feed server and config helpers.
+//! Shared test support: a loopback feed server, a loopback SMTP sink, MIME reading and config
+//! helpers.
 #![allow(dead_code)]
 
 pub mod feed_server;
+pub mod mime;
+pub mod smtp_sink;
 
 use std::path::Path;
 

@@ -1,0 +1,558 @@
+//! Mail delivery against a real SMTP server on 127.0.0.1: what arrives (MIME structure, headers,
+//! both parts, the chart, working links), retries and failures, the outbox never sending a
+//! second set, and a sender killed mid-run that resumes without two different copies.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use storyline::clock::Clock;
+use storyline::mail::token::Purpose;
+use storyline::mail::{self, DigestParts, Mail};
+use storyline::store::Store;
+use support::at;
+use support::mime::Part;
+use support::smtp_sink::{Fault, Received, SmtpSink};
+use tokio_util::sync::CancellationToken;
+
+/// The smallest valid PNG (1x1); its bytes include CR LF, which must survive transport.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+fn mail_toml(port: u16, extra: &str) -> String {
+    // Fast by default; a test that sets its own rate keeps it.
+    let rate = if extra.contains("rate_per_second") {
+        ""
+    } else {
+        "rate_per_second = 1000\n"
+    };
+    format!(
+        "[web]\nbase_url = \"http://127.0.0.1:8080/\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout = \"5s\"\n\
+         from = \"Storyline <digest@storyline.test>\"\nreply_to = \"editor@storyline.test\"\n\
+         [mail]\nsecret = \"{SECRET}\"\n{rate}{extra}\n\
+         [[story]]\nid = \"llama-4\"\ntitle = \"Meta's Llama 4 release\"\n"
+    )
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Store,
+    mail: Mail,
+}
+
+async fn setup(sink: &SmtpSink, mail_extra: &str) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::config(dir.path(), &mail_toml(sink.port(), mail_extra));
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None)
+        .unwrap()
+        .expect("smtp is configured");
+    Env {
+        _dir: dir,
+        store,
+        mail,
+    }
+}
+
+fn parts<'a>(subject: &'a str) -> DigestParts<'a> {
+    DigestParts {
+        story_id: "llama-4",
+        week: "2025-W15".parse().unwrap(),
+        subject,
+        text: "Llama 4 this week\n\n* Meta released Scout and Maverick.\n",
+        html: "<html><body><h1>Llama 4 this week</h1><img src=\"cid:chart@storyline\" alt=\"chart\"><p>Meta released Scout &amp; Maverick.</p></body></html>",
+        chart_png: Some(PNG),
+    }
+}
+
+async fn subscribe(store: &Store, emails: &[&str], now: DateTime<Utc>) {
+    for e in emails {
+        store
+            .add_confirmed_subscriber(e, &["llama-4".to_string()], now)
+            .await
+            .unwrap();
+    }
+}
+
+async fn drain(env: &Env, now: DateTime<Utc>) -> mail::DrainReport {
+    mail::drain_outbox(
+        &env.mail.mailer,
+        &env.store,
+        &env.mail.settings,
+        &Clock::tokio_from(now),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap()
+}
+
+fn to_of(r: &Received) -> String {
+    r.rcpt_to.join(",")
+}
+
+/// A subscriber's copy has the promised structure, headers, both parts, the chart by
+/// Content-ID and working links; the envelope and headers name only that subscriber.
+#[tokio::test]
+async fn digest_arrives_as_multipart_with_chart_list_headers_and_working_links() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let env = setup(&sink, "").await;
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(&env.store, &["ada@example.org", "bob@example.net"], now).await;
+
+    // Act
+    let q = mail::queue_digest(
+        &env.store,
+        &env.mail.settings,
+        &parts("Llama 4: week 15"),
+        now,
+    )
+    .await
+    .unwrap();
+    let report = drain(&env, now).await;
+
+    // Assert
+    assert_eq!((q.queued, q.already, q.created), (2, 0, true));
+    assert_eq!((report.sent, report.retried, report.failed), (2, 0, 0));
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    let deliveries = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    for r in &got {
+        assert_eq!(r.mail_from, "digest@storyline.test");
+        assert_eq!(r.rcpt_to.len(), 1);
+        assert!(r.data.is_ascii(), "7-bit on the wire");
+        let m = Part::parse(&r.data);
+        let to = &r.rcpt_to[0];
+        assert_eq!(m.header("To").unwrap(), *to);
+        assert_eq!(m.all("To").len(), 1);
+        assert!(m.header("Bcc").is_none() && m.header("Cc").is_none());
+        assert_eq!(
+            m.header("From").unwrap(),
+            "Storyline <digest@storyline.test>"
+        );
+        assert_eq!(m.header("Reply-To").unwrap(), "editor@storyline.test");
+        assert_eq!(m.header("Subject").unwrap(), "Llama 4: week 15");
+        assert_eq!(m.header("Date").unwrap(), "Mon, 14 Apr 2025 08:00:00 +0000");
+        assert_eq!(m.header("MIME-Version").unwrap(), "1.0");
+        let row = deliveries.iter().find(|d| &d.email == to).unwrap();
+        assert_eq!(row.state, "sent");
+        assert_eq!(m.header("Message-ID").unwrap(), row.message_id);
+        assert!(row
+            .message_id
+            .starts_with(&format!("<{}.{}.", q.digest_id, row.subscriber_id)));
+        assert!(row.message_id.ends_with("@storyline.test>"));
+        assert_eq!(
+            m.header("List-Id").unwrap(),
+            "Meta's Llama 4 release <llama-4.storyline.127.0.0.1>"
+        );
+        assert_eq!(
+            m.header("List-Unsubscribe-Post").unwrap(),
+            "List-Unsubscribe=One-Click"
+        );
+        assert_eq!(m.header("Auto-Submitted").unwrap(), "auto-generated");
+
+        // List-Unsubscribe: an https-or-site one-click URL with a token for this subscriber,
+        // and a mailto.
+        let lu = m.header("List-Unsubscribe").unwrap();
+        let (web, mailto) = lu.split_once(", ").unwrap();
+        assert_eq!(mailto, "<mailto:editor@storyline.test?subject=unsubscribe>");
+        let url = url::Url::parse(web.trim_matches(['<', '>'])).unwrap();
+        assert_eq!(
+            url.host_str(),
+            Some("127.0.0.1"),
+            "links stay on the test host"
+        );
+        assert_eq!(url.path(), "/unsubscribe");
+        let token = url
+            .query_pairs()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let claims = env.mail.settings.key.verify(&token, now).unwrap();
+        assert_eq!(claims.subscriber_id, row.subscriber_id);
+        assert_eq!(claims.purpose, Purpose::Unsubscribe("llama-4".into()));
+
+        // multipart/alternative(text/plain, multipart/related(text/html, image/png)).
+        assert_eq!(m.mime_type(), "multipart/alternative");
+        let alt = m.children();
+        assert_eq!(alt.len(), 2);
+        assert_eq!(alt[0].mime_type(), "text/plain");
+        assert_eq!(
+            alt[0].param("Content-Type", "charset").as_deref(),
+            Some("utf-8")
+        );
+        let text = alt[0].text();
+        assert!(
+            text.contains("* Meta released Scout and Maverick."),
+            "{text}"
+        );
+        assert!(text.contains(&format!("Unsubscribe: {url}")), "{text}");
+        assert_eq!(alt[1].mime_type(), "multipart/related");
+        let rel = alt[1].children();
+        assert_eq!(rel.len(), 2);
+        assert_eq!(rel[0].mime_type(), "text/html");
+        let html = rel[0].text();
+        assert!(html.contains("Scout &amp; Maverick"), "{html}");
+        let href = format!("href=\"{}\"", url.as_str().replace('&', "&amp;"));
+        assert!(html.contains(&href), "unsubscribe link in the HTML: {html}");
+        assert!(html.find(&href).unwrap() < html.find("</body>").unwrap());
+        assert_eq!(rel[1].mime_type(), "image/png");
+        let cid = rel[1].header("Content-ID").unwrap();
+        assert_eq!(cid, "<chart@storyline>");
+        assert!(html.contains(&format!("src=\"cid:{}\"", cid.trim_matches(['<', '>']))));
+        assert!(rel[1]
+            .header("Content-Disposition")
+            .unwrap()
+            .starts_with("inline"));
+        assert_eq!(rel[1].decoded(), PNG, "the chart arrives byte for byte");
+    }
+    let mut tos: Vec<String> = got.iter().map(to_of).collect();
+    tos.sort();
+    assert_eq!(tos, ["ada@example.org", "bob@example.net"]);
+}
+
+/// Queueing a week again resumes it: no second set of deliveries, the first digest is kept,
+/// and only subscribers confirmed since are added.
+#[tokio::test]
+async fn queueing_a_week_again_never_creates_a_second_set() {
+    let sink = SmtpSink::start().await;
+    let env = setup(&sink, "").await;
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(&env.store, &["a@example.org", "b@example.org"], now).await;
+
+    let first = mail::queue_digest(&env.store, &env.mail.settings, &parts("First"), now)
+        .await
+        .unwrap();
+    assert_eq!(drain(&env, now).await.sent, 2);
+    let again = mail::queue_digest(&env.store, &env.mail.settings, &parts("Second render"), now)
+        .await
+        .unwrap();
+    assert_eq!(again.digest_id, first.digest_id);
+    assert!(!again.created);
+    assert_eq!((again.queued, again.already), (0, 2));
+    assert_eq!(drain(&env, now).await.sent, 0, "nothing to send twice");
+
+    subscribe(&env.store, &["c@example.org"], now).await;
+    let third = mail::queue_digest(&env.store, &env.mail.settings, &parts("Third"), now)
+        .await
+        .unwrap();
+    assert_eq!((third.queued, third.already), (1, 2));
+    assert_eq!(drain(&env, now).await.sent, 1);
+
+    let got = sink.received();
+    assert_eq!(got.len(), 3);
+    for r in &got {
+        let subject = Part::parse(&r.data).header("Subject").unwrap();
+        assert_eq!(subject, "First", "the stored digest is what everyone gets");
+    }
+}
+
+/// A 4xx is retried later with backoff, a 5xx fails that delivery with the reply, and
+/// neither holds up the other subscribers.
+#[tokio::test]
+async fn transient_replies_retry_with_backoff_and_permanent_ones_fail_alone() {
+    let sink = SmtpSink::start().await;
+    sink.add_fault(Fault::Rcpt {
+        to: "grey@".into(),
+        reply: "451 4.7.1 Greylisted, try again later".into(),
+        times: Some(1),
+    });
+    sink.add_fault(Fault::Data {
+        to: "gone@".into(),
+        reply: "550 5.1.1 <gone@example.org>: mailbox unavailable".into(),
+        times: None,
+    });
+    let env = setup(&sink, "").await;
+    let now = at("2025-04-14T08:00:00Z");
+    let emails = [
+        "a@example.org",
+        "gone@example.org",
+        "grey@example.org",
+        "z@example.org",
+    ];
+    subscribe(&env.store, &emails, now).await;
+    let q = mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+
+    let r1 = drain(&env, now).await;
+    assert_eq!((r1.sent, r1.retried, r1.failed), (2, 1, 1));
+    assert_eq!(r1.stopped, None);
+    let rows = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let row = |e: &str| rows.iter().find(|d| d.email == e).unwrap().clone();
+    let grey = row("grey@example.org");
+    assert_eq!((grey.state.as_str(), grey.attempts), ("pending", 1));
+    assert_eq!(grey.next_attempt_at, now + chrono::Duration::minutes(1));
+    assert_eq!(
+        grey.last_reply.as_deref(),
+        Some("451 4.7.1 Greylisted, try again later")
+    );
+    let gone = row("gone@example.org");
+    assert_eq!(gone.state, "failed");
+    assert_eq!(
+        gone.last_reply.as_deref(),
+        Some("550 5.1.1 <gone@example.org>: mailbox unavailable")
+    );
+    assert!(row("z@example.org")
+        .last_reply
+        .unwrap()
+        .starts_with("250 2.0.0 Ok"));
+
+    // Not due yet: nothing happens.
+    let early = drain(&env, now + chrono::Duration::seconds(30)).await;
+    assert_eq!((early.sent, early.retried, early.failed), (0, 0, 0));
+    // Due: it goes through, and the failed one is not retried.
+    let later = drain(&env, now + chrono::Duration::minutes(2)).await;
+    assert_eq!((later.sent, later.retried, later.failed), (1, 0, 0));
+    let rows = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let states: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|d| (d.email.as_str(), d.state.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("a@example.org", "sent"),
+            ("gone@example.org", "failed"),
+            ("grey@example.org", "sent"),
+            ("z@example.org", "sent")
+        ]
+    );
+    let got: Vec<String> = sink.received().iter().map(to_of).collect();
+    assert_eq!(got.len(), 3);
+    assert!(!got.contains(&"gone@example.org".to_string()));
+}
+
+/// A delivery that keeps failing transiently is given up after `max_attempts`, with the
+/// last reply kept.
+#[tokio::test]
+async fn transient_failures_give_up_after_max_attempts() {
+    let sink = SmtpSink::start().await;
+    sink.add_fault(Fault::Rcpt {
+        to: "full@".into(),
+        reply: "452 4.2.2 Mailbox full".into(),
+        times: None,
+    });
+    let env = setup(&sink, "max_attempts = 3").await;
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(&env.store, &["full@example.org"], now).await;
+    let q = mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    let mut t = now;
+    let mut outcomes = Vec::new();
+    for _ in 0..4 {
+        let r = drain(&env, t).await;
+        outcomes.push((r.retried, r.failed));
+        t += chrono::Duration::hours(1);
+    }
+    assert_eq!(outcomes, [(1, 0), (1, 0), (0, 1), (0, 0)]);
+    let row = &env.store.deliveries_of_digest(q.digest_id).await.unwrap()[0];
+    assert_eq!((row.state.as_str(), row.attempts), ("failed", 3));
+    assert_eq!(
+        row.last_reply.as_deref(),
+        Some("gave up after 3 attempts: 452 4.2.2 Mailbox full")
+    );
+}
+
+/// A delivery left in `sending` (the process died mid-send) is resent on the next drain with
+/// the same Message-ID, and the resent bytes are identical.
+#[tokio::test]
+async fn an_interrupted_send_is_resent_byte_for_byte() {
+    let sink = SmtpSink::start().await;
+    let env = setup(&sink, "").await;
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(&env.store, &["ada@example.org"], now).await;
+    mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    assert_eq!(drain(&env, now).await.sent, 1);
+    // Simulate the unknown outcome: the same delivery claimed again and never recorded.
+    sqlx::query("UPDATE deliveries SET state = 'pending'")
+        .execute(env.store.pool())
+        .await
+        .unwrap();
+    let claimed = env.store.claim_delivery(now).await.unwrap().unwrap();
+    assert_eq!(claimed.attempts, 2);
+
+    let r = drain(&env, now + chrono::Duration::hours(5)).await;
+
+    assert_eq!((r.recovered, r.sent), (1, 1));
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].data, got[1].data, "the resend is the same message");
+}
+
+/// A subject carrying CR LF and a fake header cannot add a header or a recipient.
+#[tokio::test]
+async fn header_injection_through_the_subject_is_impossible() {
+    let sink = SmtpSink::start().await;
+    let env = setup(&sink, "").await;
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(&env.store, &["ada@example.org"], now).await;
+    let evil = "Week 15\r\nBcc: evil@attacker.example\r\n\r\nbody";
+    mail::queue_digest(&env.store, &env.mail.settings, &parts(evil), now)
+        .await
+        .unwrap();
+    assert_eq!(drain(&env, now).await.sent, 1);
+    let r = &sink.received()[0];
+    assert_eq!(r.rcpt_to, ["ada@example.org"]);
+    let m = Part::parse(&r.data);
+    assert!(m.header("Bcc").is_none());
+    assert_eq!(
+        m.header("Subject").unwrap(),
+        "Week 15 Bcc: evil@attacker.example body"
+    );
+    assert!(storyline::mail::SubscriberEmail::parse("a@example.org\r\nBcc: x@y.org").is_err());
+}
+
+/// The configured rate spaces messages out.
+#[tokio::test]
+async fn sending_keeps_to_the_configured_rate() {
+    let sink = SmtpSink::start().await;
+    let env = setup(&sink, "rate_per_second = 20").await;
+    let now = at("2025-04-14T08:00:00Z");
+    let emails: Vec<String> = (0..6).map(|i| format!("s{i}@example.org")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    subscribe(&env.store, &refs, now).await;
+    mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(drain(&env, now).await.sent, 6);
+    let took = started.elapsed();
+    // 6 messages at 20/s: the last leaves 5 intervals (250 ms) after the first.
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+/// An unreachable server stops the run after a few tries; the rest stays queued, untouched.
+#[tokio::test]
+async fn an_unreachable_server_stops_the_run_and_keeps_the_outbox() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::config(dir.path(), &mail_toml(port, ""));
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let now = at("2025-04-14T08:00:00Z");
+    let emails: Vec<String> = (0..6).map(|i| format!("s{i}@example.org")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    subscribe(&store, &refs, now).await;
+    let q = mail::queue_digest(&store, &mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+
+    let r = mail::drain_outbox(
+        &mail.mailer,
+        &store,
+        &mail.settings,
+        &Clock::tokio_from(now),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!((r.sent, r.retried, r.failed), (0, 3, 0));
+    assert!(r.stopped.unwrap().contains("connection failures"));
+    let rows = store.deliveries_of_digest(q.digest_id).await.unwrap();
+    assert!(rows.iter().all(|d| d.state == "pending"));
+    assert_eq!(rows.iter().filter(|d| d.attempts == 0).count(), 3);
+}
+
+/// Refused credentials stop the run at once instead of failing every subscriber.
+#[tokio::test]
+async fn refused_credentials_stop_the_run_without_failing_subscribers() {
+    let sink = SmtpSink::start().await;
+    sink.require_auth("storyline", "right");
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "wrong\n").unwrap();
+    let smtp_auth = format!(
+        "username = \"storyline\"\npassword_file = \"{}\"\n",
+        pw.display()
+    );
+    let toml = mail_toml(sink.port(), "")
+        .replace("tls = \"none\"\n", &format!("tls = \"none\"\n{smtp_auth}"));
+    let config = support::config(dir.path(), &toml);
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(&store, &["a@example.org", "b@example.org"], now).await;
+    mail::queue_digest(&store, &mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    let r = mail::drain_outbox(
+        &mail.mailer,
+        &store,
+        &mail.settings,
+        &Clock::tokio_from(now),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((r.sent, r.retried, r.failed), (0, 1, 0));
+    assert!(r.stopped.unwrap().contains("535"));
+    assert!(sink.received().is_empty());
+}
+
+/// Neither the password nor the signing key shows in the config's debug output.
+#[tokio::test]
+async fn secrets_never_show_in_config_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "file-password-123\n").unwrap();
+    let toml = mail_toml(2525, "").replace(
+        "tls = \"none\"\n",
+        &format!(
+            "tls = \"none\"\nusername = \"u\"\npassword_file = \"{}\"\n",
+            pw.display()
+        ),
+    );
+    let config = support::config(dir.path(), &toml);
+    let shown = format!("{config:?} {config:#?}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(!shown.contains("file-password-123"));
+    let smtp = config.smtp.as_ref().unwrap();
+    let password = smtp.password(&|_| None).unwrap().unwrap();
+    assert_eq!(password.expose(), "file-password-123");
+    assert!(!format!("{password:?} {password}").contains("file-password"));
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    assert!(!format!("{mail:?}").contains(SECRET));
+}
+
+/// Without `[smtp]` nothing is mailed and mail is not set up.
+#[test]
+fn without_smtp_mail_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::config(dir.path(), "");
+    assert!(Mail::from_config(&config, &|_| None).unwrap().is_none());
+}
+
+/// The key comes from the config, a named variable, or STORYLINE_SECRET, and must be long.
+#[tokio::test]
+async fn the_signing_key_is_required_and_found_in_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_secret = mail_toml(2525, "").replace(&format!("secret = \"{SECRET}\"\n"), "");
+    let config = support::config(dir.path(), &no_secret);
+    let err = Mail::from_config(&config, &|_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("STORYLINE_SECRET"), "{err}");
+    let env = |k: &str| (k == "STORYLINE_SECRET").then(|| SECRET.to_string());
+    assert!(Mail::from_config(&config, &env).unwrap().is_some());
+    let short = |k: &str| (k == "STORYLINE_SECRET").then(|| "short".to_string());
+    let err = Mail::from_config(&config, &short).unwrap_err().to_string();
+    assert!(err.contains("at least 32"), "{err}");
+}
