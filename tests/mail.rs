@@ -556,3 +556,133 @@ async fn the_signing_key_is_required_and_found_in_the_environment() {
     let err = Mail::from_config(&config, &short).unwrap_err().to_string();
     assert!(err.contains("at least 32"), "{err}");
 }
+
+fn message_id_of(r: &Received) -> String {
+    Part::parse(&r.data)
+        .header("Message-ID")
+        .expect("a Message-ID")
+}
+
+fn spawn_drain(config: &std::path::Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+        .args(["--config", config.to_str().unwrap(), "mail", "drain"])
+        .env_remove("STORYLINE_CONFIG")
+        .env_remove("STORYLINE_NOW")
+        .env_remove("STORYLINE_SECRET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start storyline mail drain")
+}
+
+/// Kill -9 the sender twice during a run to 40 subscribers (once while the server holds a
+/// message unanswered, once at an arbitrary point), restart it, and count at the server:
+/// everyone got the digest, and every copy a subscriber got carries one and the same
+/// Message-ID.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_mid_run_resumes_and_nobody_gets_two_different_copies() {
+    // Arrange: 40 confirmed subscribers, the week queued, a server that will take
+    // s15's message and never answer (so its outcome is unknown to the sender).
+    let sink = SmtpSink::start().await;
+    sink.add_fault(Fault::StallAfterData {
+        to: "s15@".into(),
+        times: Some(1),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "database = \"{}\"\n{}",
+        dir.path().join("mail.db").display(),
+        mail_toml(sink.port(), "rate_per_second = 25")
+            .replace("timeout = \"5s\"", "timeout = \"60s\"")
+    );
+    let config_path = dir.path().join("storyline.toml");
+    std::fs::write(&config_path, &toml).unwrap();
+    let config = storyline::config::Config::load(Some(&config_path)).unwrap();
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let now = Utc::now();
+    let emails: Vec<String> = (0..40).map(|i| format!("s{i}@example.org")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    subscribe(&store, &refs, now).await;
+    let q = mail::queue_digest(&store, &mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    assert_eq!(q.queued, 40);
+
+    // Act 1: kill while s15's message sits at the server unanswered.
+    let mut first = spawn_drain(&config_path);
+    let stalled = sink
+        .wait_until(Duration::from_secs(30), |_, stalled| stalled == 1)
+        .await;
+    first.kill().unwrap();
+    let _ = first.wait();
+    assert!(stalled, "the run reached s15");
+    let rows = store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let s15 = rows.iter().find(|d| d.email == "s15@example.org").unwrap();
+    assert_eq!(s15.state, "sending", "killed mid-send: outcome unknown");
+    let after_first = sink.received().len();
+
+    // Act 2: restart, and kill again at an arbitrary point a few messages later.
+    let mut second = spawn_drain(&config_path);
+    let progressed = sink
+        .wait_for(after_first + 7, Duration::from_secs(30))
+        .await;
+    second.kill().unwrap();
+    let _ = second.wait();
+    assert!(progressed, "the second run made progress");
+
+    // Act 3: restart and let it finish.
+    let third = tokio::task::spawn_blocking(move || spawn_drain(&config_path).wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&third.stdout);
+    assert!(
+        third.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    assert!(
+        stdout.contains("outbox: nothing pending, 40 sent, 0 failed"),
+        "{stdout}"
+    );
+
+    // Assert at the server: each subscriber got it, always under one Message-ID.
+    let got = sink.received();
+    let mut copies = 0;
+    for (email, row) in emails.iter().zip(
+        emails
+            .iter()
+            .map(|e| rows.iter().find(|d| &d.email == e).unwrap()),
+    ) {
+        let theirs: Vec<&Received> = got
+            .iter()
+            .filter(|r| r.rcpt_to == [email.clone()])
+            .collect();
+        assert!(!theirs.is_empty(), "{email} got nothing");
+        let mut ids: Vec<String> = theirs.iter().map(|r| message_id_of(r)).collect();
+        ids.dedup();
+        assert_eq!(ids, [row.message_id.clone()], "{email}: one Message-ID");
+        assert!(
+            theirs.iter().all(|r| r.data == theirs[0].data),
+            "{email}: every copy is the same message"
+        );
+        copies += theirs.len();
+    }
+    assert_eq!(got.len(), copies, "nothing went to anyone else");
+    let s15_copies = got
+        .iter()
+        .filter(|r| r.rcpt_to == ["s15@example.org"])
+        .count();
+    assert_eq!(
+        s15_copies, 2,
+        "the unknown outcome was resent, same Message-ID"
+    );
+    let rows = store.deliveries_of_digest(q.digest_id).await.unwrap();
+    assert!(rows.iter().all(|d| d.state == "sent"), "{rows:#?}");
+    eprintln!(
+        "crash test: 40 subscribers, {} messages received ({} resent copies)",
+        got.len(),
+        got.len() - 40
+    );
+}

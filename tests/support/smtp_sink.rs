@@ -197,9 +197,9 @@ fn take_fault(state: &Mutex<State>, stage: &str, rcpts: &[String]) -> Option<Fau
     Some(f.clone())
 }
 
+/// One write per reply: two small writes would wait on the peer's delayed ACK (Nagle).
 async fn reply(w: &mut OwnedWriteHalf, text: &str) -> std::io::Result<()> {
-    w.write_all(text.as_bytes()).await?;
-    w.write_all(b"\r\n").await
+    w.write_all(format!("{text}\r\n").as_bytes()).await
 }
 
 async fn read_line(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<Vec<u8>> {
@@ -219,6 +219,7 @@ fn path_arg(line: &str) -> String {
 }
 
 async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
+    let _ = stream.set_nodelay(true);
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     if let Some(Fault::Greeting { reply: text, .. }) = take_fault(&state, "greeting", &[]) {
