@@ -148,6 +148,16 @@ impl Store {
         })
     }
 
+    /// Forget that a confirmation mail went out (it could not be sent), so the next request
+    /// may send one at once.
+    pub async fn clear_confirm_sent(&self, subscriber_id: i64) -> Result<()> {
+        sqlx::query("UPDATE subscribers SET confirm_sent_at = NULL WHERE id = ?1")
+            .bind(subscriber_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Confirm the subscriber's pending subscriptions to `stories`; returns how many changed.
     /// Already-confirmed ones stay as they are, so a second click is harmless; unsubscribed
     /// ones are not revived by an old confirmation link.
