@@ -50,11 +50,11 @@ struct Env {
 }
 
 async fn setup(sink: &SmtpSink, mail_extra: &str) -> Env {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let config = support::config(dir.path(), &mail_toml(sink.port(), mail_extra));
-    let store = Store::open(&config.database).await.unwrap();
+    let store = Store::open(&config.database).await.expect("open store");
     let mail = Mail::from_config(&config, &|_| None)
-        .unwrap()
+        .expect("mail config")
         .expect("smtp is configured");
     Env {
         _dir: dir,
@@ -66,7 +66,7 @@ async fn setup(sink: &SmtpSink, mail_extra: &str) -> Env {
 fn parts<'a>(subject: &'a str) -> DigestParts<'a> {
     DigestParts {
         story_id: "llama-4",
-        week: "2025-W15".parse().unwrap(),
+        week: "2025-W15".parse().expect("week"),
         subject,
         text: "Llama 4 this week\n\n* Meta released Scout and Maverick.\n",
         html: "<html><body><h1>Llama 4 this week</h1><img src=\"cid:chart@storyline\" alt=\"chart\"><p>Meta released Scout &amp; Maverick.</p></body></html>",
@@ -79,7 +79,7 @@ async fn subscribe(store: &Store, emails: &[&str], now: DateTime<Utc>) {
         store
             .add_confirmed_subscriber(e, &["llama-4".to_string()], now)
             .await
-            .unwrap();
+            .expect("subscribe");
     }
 }
 
@@ -92,7 +92,7 @@ async fn drain(env: &Env, now: DateTime<Utc>) -> mail::DrainReport {
         &CancellationToken::new(),
     )
     .await
-    .unwrap()
+    .expect("drain")
 }
 
 fn to_of(r: &Received) -> String {
@@ -565,7 +565,12 @@ fn message_id_of(r: &Received) -> String {
 
 fn spawn_drain(config: &std::path::Path) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
-        .args(["--config", config.to_str().unwrap(), "mail", "drain"])
+        .args([
+            "--config",
+            config.to_str().expect("UTF-8 path"),
+            "mail",
+            "drain",
+        ])
         .env_remove("STORYLINE_CONFIG")
         .env_remove("STORYLINE_NOW")
         .env_remove("STORYLINE_SECRET")
@@ -662,7 +667,11 @@ async fn a_sender_killed_mid_run_resumes_and_nobody_gets_two_different_copies() 
         assert!(!theirs.is_empty(), "{email} got nothing");
         let mut ids: Vec<String> = theirs.iter().map(|r| message_id_of(r)).collect();
         ids.dedup();
-        assert_eq!(ids, [row.message_id.clone()], "{email}: one Message-ID");
+        assert_eq!(
+            ids,
+            std::slice::from_ref(&row.message_id),
+            "{email}: one Message-ID"
+        );
         assert!(
             theirs.iter().all(|r| r.data == theirs[0].data),
             "{email}: every copy is the same message"
@@ -685,4 +694,246 @@ async fn a_sender_killed_mid_run_resumes_and_nobody_gets_two_different_copies() 
         got.len(),
         got.len() - 40
     );
+}
+
+/// Run the binary off the async threads (the SMTP sink runs on them).
+async fn cli(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+            .args(&args)
+            .env_remove("STORYLINE_CONFIG")
+            .env_remove("STORYLINE_NOW")
+            .env_remove("STORYLINE_SECRET")
+            .envs(env)
+            .output()
+            .expect("run storyline")
+    })
+    .await
+    .expect("join")
+}
+
+fn out(o: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `mail test` authenticates with the password from the environment, prints the server's
+/// answer, exits 1 when the server refuses, and never prints the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_test_prints_the_server_answer_and_fails_on_refusal() {
+    let sink = SmtpSink::start().await;
+    sink.require_auth("storyline", "pa55-word");
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "database = \"{}\"\n{}",
+        dir.path().join("t.db").display(),
+        mail_toml(sink.port(), "").replace(
+            "tls = \"none\"\n",
+            "tls = \"none\"\nusername = \"storyline\"\npassword_env = \"SMTP_PW\"\n"
+        )
+    );
+    let path = dir.path().join("storyline.toml");
+    std::fs::write(&path, toml).unwrap();
+    let config = path.to_str().unwrap();
+    let pw = [("SMTP_PW", "pa55-word")];
+
+    let ok = cli(
+        &[
+            "--config",
+            config,
+            "mail",
+            "test",
+            "--to",
+            "ada@example.org",
+        ],
+        &pw,
+    )
+    .await;
+    let (stdout, stderr) = out(&ok);
+    assert!(ok.status.success(), "{stdout}{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        format!(
+            "sent to ada@example.org via 127.0.0.1:{}: 250 2.0.0 Ok: queued as SINK1",
+            sink.port()
+        )
+    );
+    let got = sink.received();
+    assert_eq!(got[0].user.as_deref(), Some("storyline"));
+    assert_eq!(
+        Part::parse(&got[0].data).header("Subject").unwrap(),
+        "Storyline test message"
+    );
+
+    sink.add_fault(Fault::Rcpt {
+        to: "nobody@".into(),
+        reply: "550 5.1.1 <nobody@example.org>: Recipient address rejected".into(),
+        times: None,
+    });
+    let refused = cli(
+        &[
+            "--config",
+            config,
+            "mail",
+            "test",
+            "--to",
+            "nobody@example.org",
+        ],
+        &pw,
+    )
+    .await;
+    let (stdout, stderr) = out(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("550 5.1.1 <nobody@example.org>: Recipient address rejected"),
+        "{stderr}"
+    );
+
+    let no_pw = cli(
+        &[
+            "--config",
+            config,
+            "mail",
+            "test",
+            "--to",
+            "ada@example.org",
+        ],
+        &[],
+    )
+    .await;
+    let (_, stderr) = out(&no_pw);
+    assert_eq!(no_pw.status.code(), Some(2));
+    assert!(stderr.contains("$SMTP_PW is not set"), "{stderr}");
+    for o in [&ok, &refused, &no_pw] {
+        let (a, b) = out(o);
+        assert!(!a.contains("pa55-word") && !b.contains("pa55-word"));
+    }
+}
+
+/// `subscribers add|list|remove`: operator adds are confirmed, bad input exits 2, and the
+/// list shows failed deliveries with the server's last reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_cli_adds_lists_failures_and_removes() {
+    let sink = SmtpSink::start().await;
+    sink.add_fault(Fault::Rcpt {
+        to: "gone@".into(),
+        reply: "550 5.1.1 mailbox unavailable".into(),
+        times: None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "database = \"{}\"\n{}",
+        dir.path().join("s.db").display(),
+        mail_toml(sink.port(), "")
+    );
+    let path = dir.path().join("storyline.toml");
+    std::fs::write(&path, toml).unwrap();
+    let c = path.to_str().unwrap();
+
+    for addr in ["ada@example.org", "gone@example.org"] {
+        let o = cli(&["--config", c, "subscribers", "add", addr], &[]).await;
+        assert!(o.status.success(), "{:?}", out(&o));
+        assert_eq!(out(&o).0.trim(), format!("{addr}: confirmed for llama-4"));
+    }
+    let bad = cli(
+        &[
+            "--config",
+            c,
+            "subscribers",
+            "add",
+            "ada@example.org\r\nBcc: x@y.org",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(2));
+    let unknown = cli(
+        &[
+            "--config",
+            c,
+            "subscribers",
+            "add",
+            "b@example.org",
+            "--story",
+            "nope",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(out(&unknown).1.contains("no story \"nope\""));
+
+    // A week queued and drained: one delivery fails for good.
+    let config = storyline::config::Config::load(Some(&path)).unwrap();
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let now = at("2025-04-14T08:00:00Z");
+    mail::queue_digest(&store, &mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    let drained = cli(&["--config", c, "mail", "drain"], &[]).await;
+    let (stdout, stderr) = out(&drained);
+    assert!(drained.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("sent 1, retry later 0, failed 1"),
+        "{stdout}"
+    );
+
+    let list = cli(&["--config", c, "subscribers", "list"], &[]).await;
+    let (stdout, _) = out(&list);
+    assert!(list.status.success());
+    assert!(
+        stdout.contains(
+            "ada@example.org   llama-4 confirmed (operator)  [1 sent, 0 pending, 0 failed]"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "gone@example.org  llama-4 confirmed (operator)  [0 sent, 0 pending, 1 failed]"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("llama-4 2025-W15 failed after 1 attempt: 550 5.1.1 mailbox unavailable"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 subscribers: 2 confirmed, 0 pending, 0 unsubscribed subscriptions; 1 failed deliveries"), "{stdout}");
+
+    let json = cli(&["--config", c, "subscribers", "list", "--json"], &[]).await;
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let gone = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["email"] == "gone@example.org")
+        .unwrap();
+    assert_eq!(gone["failed"], 1);
+    assert_eq!(
+        gone["problems"][0]["last_reply"],
+        "550 5.1.1 mailbox unavailable"
+    );
+    assert_eq!(gone["subscriptions"][0]["state"], "confirmed");
+
+    let rm = cli(
+        &["--config", c, "subscribers", "remove", "GONE@example.org"],
+        &[],
+    )
+    .await;
+    assert!(rm.status.success(), "{:?}", out(&rm));
+    let again = cli(
+        &["--config", c, "subscribers", "remove", "gone@example.org"],
+        &[],
+    )
+    .await;
+    assert_eq!(again.status.code(), Some(2));
+    let list = cli(&["--config", c, "subscribers", "list"], &[]).await;
+    assert!(!out(&list).0.contains("gone@"));
 }

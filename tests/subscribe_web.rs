@@ -39,9 +39,11 @@ impl App {
     /// The site with mail on, `stories` as (id, title).
     async fn start(stories: &[(&str, &str)]) -> App {
         let sink = SmtpSink::start().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/", listener.local_addr().unwrap());
-        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}/", listener.local_addr().expect("address"));
+        let dir = tempfile::tempdir().expect("temp dir");
         let story_toml: String = stories
             .iter()
             .map(|(id, title)| format!("[[story]]\nid = \"{id}\"\ntitle = \"{title}\"\n"))
@@ -54,8 +56,10 @@ impl App {
             sink.port()
         );
         let config = support::config(dir.path(), &toml);
-        let store = Store::open(&config.database).await.unwrap();
-        let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+        let store = Store::open(&config.database).await.expect("open store");
+        let mail = Mail::from_config(&config, &|_| None)
+            .expect("mail config")
+            .expect("mail config");
         let state = AppState {
             store: store.clone(),
             metrics: Arc::new(Metrics::default()),
@@ -76,10 +80,10 @@ impl App {
     }
 
     async fn get(&self, url: &str) -> Reply {
-        let r = self.http.get(url).send().await.unwrap();
+        let r = self.http.get(url).send().await.expect("GET");
         Reply {
             status: r.status().as_u16(),
-            body: r.text().await.unwrap(),
+            body: r.text().await.expect("body"),
         }
     }
 
@@ -91,10 +95,10 @@ impl App {
             .body(body.to_string())
             .send()
             .await
-            .unwrap();
+            .expect("POST");
         Reply {
             status: r.status().as_u16(),
-            body: r.text().await.unwrap(),
+            body: r.text().await.expect("body"),
         }
     }
 
@@ -112,7 +116,11 @@ impl App {
 
     async fn state_of(&self, email: &str, story: &str) -> Option<SubscriptionState> {
         let s = self.store.subscriber_by_email(email).await.ok()?;
-        let subs = self.store.subscriptions_of(s.id).await.unwrap();
+        let subs = self
+            .store
+            .subscriptions_of(s.id)
+            .await
+            .expect("subscriptions");
         subs.into_iter()
             .find(|r| r.story_id == story)
             .map(|r| r.state)
@@ -127,7 +135,7 @@ impl App {
             &CancellationToken::new(),
         )
         .await
-        .unwrap()
+        .expect("drain")
     }
 }
 
@@ -140,7 +148,7 @@ fn http_client() -> reqwest::Client {
 
 fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
     let from = s.find(start).unwrap_or_else(|| panic!("{start:?} in {s}")) + start.len();
-    let to = s[from..].find(end).unwrap() + from;
+    let to = s[from..].find(end).expect("end marker") + from;
     &s[from..to]
 }
 
@@ -157,7 +165,7 @@ fn confirm_link(raw: &[u8]) -> String {
 fn digest<'a>(week: &str) -> DigestParts<'a> {
     DigestParts {
         story_id: "llama-4",
-        week: week.parse().unwrap(),
+        week: week.parse().expect("ISO week"),
         subject: "Llama 4 this week",
         text: "News.",
         html: "<html><body><p>News.</p></body></html>",

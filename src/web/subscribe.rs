@@ -16,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{RawQuery, State};
 use axum::http::{Extensions, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -60,11 +60,37 @@ pub fn routes() -> Router<AppState> {
         .route("/unsubscribe", get(unsubscribe_page).post(unsubscribe))
 }
 
-type Handled = Result<Response, Response>;
+/// A page that explains why the request did not do what was asked.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+}
 
-fn enabled(st: &AppState) -> Result<Arc<SubscribeState>, Response> {
+fn refuse(status: StatusCode, title: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        title,
+        message: message.into(),
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        notice(self.status, self.title, &self.message)
+    }
+}
+
+type Handled = Result<Response, Refusal>;
+
+fn respond(h: Handled) -> Response {
+    h.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn enabled(st: &AppState) -> Result<Arc<SubscribeState>, Refusal> {
     st.subscribe.clone().ok_or_else(|| {
-        notice(
+        refuse(
             StatusCode::NOT_FOUND,
             "Not available",
             "Mail subscriptions are not enabled on this site.",
@@ -72,9 +98,9 @@ fn enabled(st: &AppState) -> Result<Arc<SubscribeState>, Response> {
     })
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+fn internal(e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "subscription page failed");
-    notice(
+    refuse(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong",
         "Something went wrong on our side. Please try again later.",
@@ -92,7 +118,7 @@ fn claims_from(
     sub: &SubscribeState,
     query: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(String, Claims), Response> {
+) -> Result<(String, Claims), Refusal> {
     let bad = |expired: bool| {
         let (title, msg) = if expired {
             (
@@ -105,7 +131,7 @@ fn claims_from(
                 "This link is not valid. Check that it was copied whole.",
             )
         };
-        notice(StatusCode::BAD_REQUEST, title, msg)
+        refuse(StatusCode::BAD_REQUEST, title, msg)
     };
     let token = query_value(query, "token").ok_or_else(|| bad(false))?;
     let claims = sub
@@ -118,7 +144,7 @@ fn claims_from(
 }
 
 async fn subscribe_form(State(st): State<AppState>) -> Response {
-    subscribe_form_inner(&st).unwrap_or_else(|r| r)
+    respond(subscribe_form_inner(&st))
 }
 
 fn subscribe_form_inner(st: &AppState) -> Handled {
@@ -156,9 +182,7 @@ fn subscribe_form_inner(st: &AppState) -> Handled {
 }
 
 async fn subscribe(State(st): State<AppState>, ext: Extensions, body: Bytes) -> Response {
-    subscribe_inner(&st, &ext, &body)
-        .await
-        .unwrap_or_else(|r| r)
+    respond(subscribe_inner(&st, &ext, &body).await)
 }
 
 async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handled {
@@ -171,7 +195,7 @@ async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handle
         .and_then(|t| settings.key.verify(t, now).ok())
         .is_some_and(|c| c.purpose == Purpose::Csrf);
     if !form_ok {
-        return Err(notice(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
             "Form expired",
             "The form has expired. Reload the subscribe page and try again.",
@@ -181,17 +205,17 @@ async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handle
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
     if !sub.limiter.allow(client, std::time::Instant::now()) {
-        return Err(notice(
+        return Err(refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts",
             "Too many attempts from your network. Please try again in a few minutes.",
         ));
     }
     let email = SubscriberEmail::parse(field("email").unwrap_or_default()).map_err(|e| {
-        notice(
+        refuse(
             StatusCode::BAD_REQUEST,
             "Address not usable",
-            &format!("That is not a usable mail address: {e}. Go back and try again."),
+            format!("That is not a usable mail address: {e}. Go back and try again."),
         )
     })?;
     let stories: Vec<String> = settings
@@ -204,7 +228,7 @@ async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handle
         .map(|l| l.story_id.clone())
         .collect();
     if stories.is_empty() {
-        return Err(notice(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
             "No story chosen",
             "Choose at least one story. Go back and try again.",
@@ -225,7 +249,7 @@ async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handle
             tracing::warn!(%reply, "confirmation mail not sent");
             // Let the person try again at once rather than after the resend interval.
             let _ = st.store.clear_confirm_sent(req.subscriber_id).await;
-            return Err(notice(
+            return Err(refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Mail not sent",
                 "We could not send the confirmation mail just now. Please try again later.",
@@ -251,15 +275,11 @@ fn confirm_stories(claims: &Claims) -> Option<&[String]> {
 }
 
 async fn confirm_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    confirm_inner(&st, q.as_deref(), false)
-        .await
-        .unwrap_or_else(|r| r)
+    respond(confirm_inner(&st, q.as_deref(), false).await)
 }
 
 async fn confirm(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    confirm_inner(&st, q.as_deref(), true)
-        .await
-        .unwrap_or_else(|r| r)
+    respond(confirm_inner(&st, q.as_deref(), true).await)
 }
 
 async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled {
@@ -268,7 +288,7 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
     let now = st.clock.now();
     let (token, claims) = claims_from(&sub, query, now)?;
     let invalid = || {
-        notice(
+        refuse(
             StatusCode::BAD_REQUEST,
             "Link not valid",
             "This link is not valid. Subscribe again to get a new one.",
@@ -315,7 +335,7 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
             .any(|r| &r.story_id == s && r.state == SubscriptionState::Confirmed)
     });
     if !all_confirmed {
-        return Err(notice(
+        return Err(refuse(
             StatusCode::CONFLICT,
             "Nothing to confirm",
             "There is nothing to confirm for this link any more. Subscribe again if you like.",
@@ -332,15 +352,11 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
 }
 
 async fn unsubscribe_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    unsubscribe_inner(&st, q.as_deref(), false)
-        .await
-        .unwrap_or_else(|r| r)
+    respond(unsubscribe_inner(&st, q.as_deref(), false).await)
 }
 
 async fn unsubscribe(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    unsubscribe_inner(&st, q.as_deref(), true)
-        .await
-        .unwrap_or_else(|r| r)
+    respond(unsubscribe_inner(&st, q.as_deref(), true).await)
 }
 
 async fn unsubscribe_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled {
@@ -348,7 +364,7 @@ async fn unsubscribe_inner(st: &AppState, query: Option<&str>, act: bool) -> Han
     let now = st.clock.now();
     let (token, claims) = claims_from(&sub, query, now)?;
     let Purpose::Unsubscribe(story) = &claims.purpose else {
-        return Err(notice(
+        return Err(refuse(
             StatusCode::BAD_REQUEST,
             "Link not valid",
             "This link is not valid. Check that it was copied whole.",

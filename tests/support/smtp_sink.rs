@@ -120,7 +120,7 @@ impl SmtpSink {
         let st = state.clone();
         let accept = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                st.lock().unwrap().connections += 1;
+                st.lock().expect("sink state").connections += 1;
                 tokio::spawn(session(stream, st.clone()));
             }
         });
@@ -137,29 +137,29 @@ impl SmtpSink {
 
     /// Require AUTH with these credentials before MAIL.
     pub fn require_auth(&self, user: &str, password: &str) {
-        self.state.lock().unwrap().credentials = Some((user.into(), password.into()));
+        self.state.lock().expect("sink state").credentials = Some((user.into(), password.into()));
     }
 
     pub fn add_fault(&self, fault: Fault) {
-        self.state.lock().unwrap().faults.push(fault);
+        self.state.lock().expect("sink state").faults.push(fault);
     }
 
     pub fn clear_faults(&self) {
-        self.state.lock().unwrap().faults.clear();
+        self.state.lock().expect("sink state").faults.clear();
     }
 
     /// Every message kept so far, in arrival order.
     pub fn received(&self) -> Vec<Received> {
-        self.state.lock().unwrap().received.clone()
+        self.state.lock().expect("sink state").received.clone()
     }
 
     /// Messages kept but never acknowledged (`StallAfterData`).
     pub fn stalled(&self) -> usize {
-        self.state.lock().unwrap().stalled
+        self.state.lock().expect("sink state").stalled
     }
 
     pub fn connections(&self) -> usize {
-        self.state.lock().unwrap().connections
+        self.state.lock().expect("sink state").connections
     }
 
     /// Wait until `pred` holds for the state, up to `within`; true if it did.
@@ -171,7 +171,7 @@ impl SmtpSink {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             {
-                let st = self.state.lock().unwrap();
+                let st = self.state.lock().expect("sink state");
                 if pred(&st.received, st.stalled) {
                     return true;
                 }
@@ -191,7 +191,7 @@ impl SmtpSink {
 
 /// Take the first fault matching `stage` for these recipients, spending one use of it.
 fn take_fault(state: &Mutex<State>, stage: &str, rcpts: &[String]) -> Option<Fault> {
-    let mut st = state.lock().unwrap();
+    let mut st = state.lock().expect("sink state");
     let f = st.faults.iter_mut().find(|f| f.matches(stage, rcpts))?;
     f.spend();
     Some(f.clone())
@@ -232,7 +232,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
     {
         return;
     }
-    let needs_auth = state.lock().unwrap().credentials.clone();
+    let needs_auth = state.lock().expect("sink state").credentials.clone();
     let mut user: Option<String> = None;
     let mut from: Option<String> = None;
     let mut rcpts: Vec<String> = Vec::new();
@@ -306,7 +306,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                     text
                 } else if take_fault(&state, "stall", &got.rcpt_to).is_some() {
                     {
-                        let mut st = state.lock().unwrap();
+                        let mut st = state.lock().expect("sink state");
                         st.received.push(got);
                         st.stalled += 1;
                     }
@@ -316,7 +316,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                     return;
                 } else {
                     let n = {
-                        let mut st = state.lock().unwrap();
+                        let mut st = state.lock().expect("sink state");
                         st.received.push(got);
                         st.received.len()
                     };
