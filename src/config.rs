@@ -197,7 +197,7 @@ pub struct SmtpConfig {
     pub from: lettre::message::Mailbox,
     #[serde(default, deserialize_with = "de_opt_mailbox")]
     pub reply_to: Option<lettre::message::Mailbox>,
-    /// Longest wait for any one SMTP command.
+    /// Longest wait to connect (with TLS and login), and to send one message.
     #[serde(default = "default_smtp_timeout", deserialize_with = "de_duration")]
     pub timeout: Duration,
 }
@@ -216,7 +216,7 @@ pub enum SmtpTls {
 }
 
 fn default_smtp_timeout() -> Duration {
-    Duration::from_secs(30)
+    Duration::from_secs(60)
 }
 
 impl SmtpConfig {
@@ -515,6 +515,13 @@ impl Config {
             if smtp.timeout.is_zero() {
                 return Err("smtp.timeout: must be more than zero".into());
             }
+            if has_password && smtp.tls == SmtpTls::None && !is_local_host(&smtp.host) {
+                return Err(format!(
+                    "smtp.tls: \"none\" would send the password in the clear to {}; \
+                     use \"starttls\" or \"tls\"",
+                    smtp.host
+                ));
+            }
         }
         Ok(())
     }
@@ -566,6 +573,15 @@ fn de_source_id<'de, D: Deserializer<'de>>(d: D) -> Result<SourceId, D::Error> {
     SourceId::parse(&s).map_err(serde::de::Error::custom)
 }
 
+/// `localhost` or a loopback address: a relay on this machine.
+fn is_local_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Letters, digits and dashes in dot-separated labels (Message-ID and List-Id right sides).
 pub fn is_dot_atom(s: &str) -> bool {
     !s.is_empty()
@@ -580,8 +596,11 @@ pub fn is_dot_atom(s: &str) -> bool {
 
 fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<lettre::message::Mailbox, D::Error> {
     let s = String::deserialize(d)?;
-    s.parse()
-        .map_err(|e| serde::de::Error::custom(format!("\"{s}\" is not a mail address ({e})")))
+    s.parse().map_err(|e| {
+        serde::de::Error::custom(format!(
+            "\"{s}\" is not a mail address like \"Name <name@example.org>\" ({e})"
+        ))
+    })
 }
 
 fn de_opt_mailbox<'de, D: Deserializer<'de>>(
@@ -644,6 +663,83 @@ mod tests {
         let text = "[[source]]\nid = \"a\"\nurl = \"http://x/\"\n[[source]]\nid = \"a\"\nurl = \"http://y/\"\n";
         let msg = parse(text).unwrap_err().to_string();
         assert!(msg.contains("duplicate"), "{msg}");
+    }
+
+    const SMTP: &str =
+        "[smtp]\nhost = \"mail.example.org\"\nfrom = \"Storyline <d@example.org>\"\n";
+
+    #[test]
+    fn smtp_and_mail_sections_get_defaults() {
+        let c = parse(SMTP).expect("minimal smtp");
+        let smtp = c.smtp.as_ref().expect("smtp");
+        assert_eq!((smtp.tls, smtp.port()), (SmtpTls::Starttls, 587));
+        assert_eq!(smtp.timeout, Duration::from_secs(60));
+        assert_eq!(c.mail.rate_per_second, 5.0);
+        assert_eq!(c.mail.max_attempts, 8);
+        assert_eq!(c.mail.confirm_ttl, Duration::from_secs(48 * 3600));
+        let tls = parse(&format!("{SMTP}tls = \"tls\"\n")).expect("tls");
+        assert_eq!(tls.smtp.expect("smtp").port(), 465);
+        assert!(parse("").expect("empty").smtp.is_none());
+    }
+
+    #[test]
+    fn bad_mail_settings_name_the_key() {
+        let cases = [
+            (format!("{SMTP}tls = \"ssl\"\n"), "ssl"),
+            (
+                SMTP.replace("Storyline <d@example.org>", "not an address"),
+                "is not a mail address",
+            ),
+            (
+                format!("{SMTP}username = \"u\"\n"),
+                "username and a password",
+            ),
+            (
+                format!("{SMTP}password_env = \"P\"\npassword_file = \"/p\"\nusername = \"u\"\n"),
+                "not both",
+            ),
+            (
+                format!("{SMTP}tls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n"),
+                "in the clear",
+            ),
+            (
+                "[mail]\nrate_per_second = 0\n".into(),
+                "mail.rate_per_second",
+            ),
+            ("[mail]\nmax_attempts = 0\n".into(), "mail.max_attempts"),
+            ("[mail]\nlist_id = \"bad id\"\n".into(), "mail.list_id"),
+            (
+                "[mail]\nlist_id = \"news.example.org\"\n\
+                 [[story]]\nid = \"a\"\ntitle = \"A\"\n[[story]]\nid = \"b\"\ntitle = \"B\"\n"
+                    .into(),
+                "{story}",
+            ),
+        ];
+        for (text, want) in cases {
+            let msg = parse(&text).expect_err(&text).to_string();
+            assert!(msg.contains(want), "{text}: {msg}");
+        }
+        // A relay on this machine may take a password without TLS.
+        let local = SMTP.replace("mail.example.org", "127.0.0.1");
+        assert!(parse(&format!(
+            "{local}tls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn the_signing_key_comes_from_config_or_environment() {
+        let env = |k: &str| (k == "KEY").then(|| "k".repeat(40));
+        let c = parse("[mail]\nsecret_env = \"KEY\"\n").expect("valid");
+        assert_eq!(c.mail.secret(&env).expect("found").expose().len(), 40);
+        let msg = c.mail.secret(&|_| None).expect_err("missing").to_string();
+        assert!(msg.contains("$KEY"), "{msg}");
+        let c = parse("").expect("valid");
+        assert!(c.mail.secret(&|_| None).is_err());
+        let from_default = |k: &str| (k == SECRET_ENV).then(|| "s".repeat(32));
+        assert!(c.mail.secret(&from_default).is_ok());
+        let inline = parse(&format!("[mail]\nsecret = \"{}\"\n", "i".repeat(32))).expect("valid");
+        assert!(!format!("{inline:?}").contains(&"i".repeat(32)));
     }
 
     #[test]

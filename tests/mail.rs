@@ -68,7 +68,8 @@ fn parts<'a>(subject: &'a str) -> DigestParts<'a> {
         story_id: "llama-4",
         week: "2025-W15".parse().expect("week"),
         subject,
-        text: "Llama 4 this week\n\n* Meta released Scout and Maverick.\n",
+        // The line starting with "." must survive SMTP dot-stuffing.
+        text: "Llama 4 this week\n\n* Meta released Scout and Maverick.\n.dot line\n",
         html: "<html><body><h1>Llama 4 this week</h1><img src=\"cid:chart@storyline\" alt=\"chart\"><p>Meta released Scout &amp; Maverick.</p></body></html>",
         chart_png: Some(PNG),
     }
@@ -242,6 +243,12 @@ async fn queueing_a_week_again_never_creates_a_second_set() {
     assert_eq!(drain(&env, now).await.sent, 0, "nothing to send twice");
 
     subscribe(&env.store, &["c@example.org"], now).await;
+    let mut unknown = parts("Other story");
+    unknown.story_id = "nope";
+    assert!(matches!(
+        mail::queue_digest(&env.store, &env.mail.settings, &unknown, now).await,
+        Err(mail::OutboxError::UnknownStory(s)) if s == "nope"
+    ));
     let third = mail::queue_digest(&env.store, &env.mail.settings, &parts("Third"), now)
         .await
         .unwrap();
@@ -332,6 +339,113 @@ async fn transient_replies_retry_with_backoff_and_permanent_ones_fail_alone() {
     assert!(!got.contains(&"gone@example.org".to_string()));
 }
 
+/// A server that takes a message and never answers (timeout), or drops the connection
+/// mid-DATA, gets that delivery retried later under the same Message-ID; the others go on.
+#[tokio::test]
+async fn timeouts_and_dropped_connections_are_retried_with_the_same_message_id() {
+    let sink = SmtpSink::start().await;
+    sink.add_fault(Fault::StallAfterData {
+        to: "slow@".into(),
+        times: Some(1),
+    });
+    sink.add_fault(Fault::DropMidData {
+        to: "drop@".into(),
+        times: Some(1),
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toml = mail_toml(sink.port(), "").replace("timeout = \"5s\"", "timeout = \"1s\"");
+    let config = support::config(dir.path(), &toml);
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let env = Env {
+        _dir: dir,
+        store,
+        mail,
+    };
+    let now = at("2025-04-14T08:00:00Z");
+    subscribe(
+        &env.store,
+        &[
+            "a@example.org",
+            "drop@example.org",
+            "slow@example.org",
+            "z@example.org",
+        ],
+        now,
+    )
+    .await;
+    let q = mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+
+    let first = drain(&env, now).await;
+
+    assert_eq!((first.sent, first.retried, first.failed), (2, 2, 0));
+    assert_eq!(
+        first.stopped, None,
+        "two separate failures do not stop the run"
+    );
+    let rows = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let slow = rows.iter().find(|d| d.email == "slow@example.org").unwrap();
+    assert_eq!(slow.state, "pending");
+    assert_eq!(slow.last_reply.as_deref(), Some("timed out"));
+    let second = drain(&env, now + chrono::Duration::minutes(5)).await;
+    assert_eq!((second.sent, second.retried), (2, 0));
+    let got = sink.received();
+    let slow_copies: Vec<&Received> = got
+        .iter()
+        .filter(|r| r.rcpt_to == ["slow@example.org"])
+        .collect();
+    assert_eq!(slow_copies.len(), 2, "held once, then resent");
+    assert_eq!(slow_copies[0].data, slow_copies[1].data);
+    assert_eq!(message_id_of(slow_copies[0]), slow.message_id);
+    assert_eq!(
+        got.iter()
+            .filter(|r| r.rcpt_to == ["drop@example.org"])
+            .count(),
+        1,
+        "the dropped attempt never arrived"
+    );
+}
+
+/// Cancelling a run lets the message in flight finish and be recorded; the rest stays
+/// pending for the next run.
+#[tokio::test]
+async fn a_cancelled_run_records_what_it_sent_and_leaves_the_rest_pending() {
+    let sink = SmtpSink::start().await;
+    let env = setup(&sink, "rate_per_second = 20").await;
+    let now = at("2025-04-14T08:00:00Z");
+    let emails: Vec<String> = (0..10).map(|i| format!("s{i}@example.org")).collect();
+    let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
+    subscribe(&env.store, &refs, now).await;
+    let q = mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let clock = Clock::tokio_from(now);
+    let run = mail::drain_outbox(
+        &env.mail.mailer,
+        &env.store,
+        &env.mail.settings,
+        &clock,
+        &cancel,
+    );
+    let (report, _) = tokio::join!(run, async {
+        sink.wait_for(3, Duration::from_secs(10)).await;
+        stop.cancel();
+    });
+    let report = report.unwrap();
+
+    assert!(report.sent >= 3 && report.sent < 10, "{report:?}");
+    let rows = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let sent = rows.iter().filter(|d| d.state == "sent").count();
+    let pending = rows.iter().filter(|d| d.state == "pending").count();
+    assert_eq!(sent as u64, report.sent);
+    assert_eq!(sent + pending, 10, "nothing left in sending: {rows:#?}");
+    assert_eq!(sink.received().len(), sent);
+}
+
 /// A delivery that keeps failing transiently is given up after `max_attempts`, with the
 /// last reply kept.
 #[tokio::test]
@@ -415,7 +529,7 @@ async fn header_injection_through_the_subject_is_impossible() {
     assert!(storyline::mail::SubscriberEmail::parse("a@example.org\r\nBcc: x@y.org").is_err());
 }
 
-/// The configured rate spaces messages out.
+/// The configured rate spaces messages out, over one reused connection.
 #[tokio::test]
 async fn sending_keeps_to_the_configured_rate() {
     let sink = SmtpSink::start().await;
@@ -433,6 +547,7 @@ async fn sending_keeps_to_the_configured_rate() {
     // 6 messages at 20/s: the last leaves 5 intervals (250 ms) after the first.
     assert!(took >= Duration::from_millis(250), "{took:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(sink.connections(), 1, "one connection, reused");
 }
 
 /// An unreachable server stops the run after a few tries; the rest stays queued, untouched.

@@ -53,6 +53,14 @@ impl Mail {
             return Ok(None);
         };
         let settings = MailSettings::from_config(config, env)?;
+        if settings.base_url.scheme() != "https" {
+            // Links in mail point here; big providers only honour one-click over HTTPS.
+            tracing::warn!(
+                base_url = %settings.base_url,
+                "web.base_url is not https: set it to the site's public https address so \
+                 confirm and unsubscribe links work for subscribers"
+            );
+        }
         let password = smtp.password(env).map_err(SetupError::Password)?;
         let mailer = Mailer::new(smtp, password, settings.rate_per_second)?;
         Ok(Some(Mail {

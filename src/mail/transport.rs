@@ -1,16 +1,23 @@
-//! The SMTP side: lettre's pooled async transport built from `[smtp]`, the sending pace shared
-//! by every message (digests and confirmations alike), and what a failure means for a
-//! delivery: try again later, give up on that address, or stop the whole run.
+//! The SMTP side: one connection to the configured server, opened when needed and reused
+//! while it answers; the sending pace shared by every message (digests and confirmations
+//! alike); and what a failure means for a delivery: try again later, give up on that address,
+//! or stop the whole run.
+//!
+//! lettre's async transport bounds only the TCP connect with its timeout, and its pool takes
+//! back a connection abandoned mid-command, whose late reply would then be read as the next
+//! message's. So this module drives lettre's `AsyncSmtpConnection` itself: every step has a
+//! deadline, and a connection that failed or timed out is closed, never reused.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::response::Response;
-use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use lettre::Message;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
+use tokio::time::{timeout, Instant};
 
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::secret::Secret;
@@ -18,6 +25,8 @@ use crate::secret::Secret;
 /// Reply codes that mean "this server will not take mail from us" rather than "not this
 /// recipient": authentication required, too weak, invalid or missing encryption (RFC 4954).
 const SETUP_CODES: [u16; 4] = [530, 534, 535, 538];
+/// Mechanisms offered, in lettre's order of preference.
+const MECHANISMS: [Mechanism; 2] = [Mechanism::Plain, Mechanism::Login];
 
 /// The transport could not be built from the config.
 #[derive(Debug, thiserror::Error)]
@@ -29,8 +38,6 @@ pub enum TransportError {
     },
     #[error("mail.rate_per_second: {0} is not a usable rate")]
     Rate(f64),
-    #[error("the mailer must be created inside the async runtime")]
-    NoRuntime,
 }
 
 /// The server's answer to a message it accepted.
@@ -53,10 +60,10 @@ pub enum FailureKind {
     Transient,
     /// A 5xx reply about this message or recipient: give up on this delivery.
     Permanent,
-    /// No answer in time, or the connection broke: try again later; the server may be down.
+    /// No answer in time, or no connection: try again later; the server may be down.
     Connection,
-    /// The server refuses us as a client (authentication, TLS): nothing will get through
-    /// until the operator fixes the config, so stop the run.
+    /// The server refuses us as a client (authentication, TLS, a 5xx greeting): nothing will
+    /// get through until the operator fixes the config, so stop the run.
     Setup,
 }
 
@@ -89,40 +96,42 @@ impl Pace {
     }
 }
 
-/// Sends mail through the configured SMTP server; cheap to clone (the connection pool and the
-/// pace are shared).
+/// How to reach the server.
+struct Endpoint {
+    host: String,
+    port: u16,
+    tls: SmtpTls,
+    tls_params: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    timeout: Duration,
+}
+
+struct Inner {
+    endpoint: Endpoint,
+    /// The open connection, if any; the lock also makes sends take turns.
+    conn: Mutex<Option<AsyncSmtpConnection>>,
+    pace: Pace,
+}
+
+/// Sends mail through the configured SMTP server; cheap to clone (connection and pace are
+/// shared, so every clone keeps to the same rate).
 #[derive(Clone)]
 pub struct Mailer {
-    transport: Arc<Pooled>,
-    pace: Arc<Pace>,
-    server: String,
-}
-
-/// lettre's pool spawns tasks when built and when dropped; dropping it inside the runtime it
-/// was built in means a last `Mailer` dropped anywhere (a test's end, a plain thread) is safe.
-struct Pooled {
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
-    runtime: tokio::runtime::Handle,
-}
-
-impl Drop for Pooled {
-    fn drop(&mut self) {
-        let _inside = self.runtime.enter();
-        self.transport.take();
-    }
+    inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mailer")
-            .field("server", &self.server)
-            .field("interval", &self.pace.interval)
+            .field("server", &self.server())
+            .field("interval", &self.inner.pace.interval)
             .finish_non_exhaustive()
     }
 }
 
 impl Mailer {
-    /// Build the transport. Nothing connects until the first send.
+    /// Build the mailer. Nothing connects until the first send.
     pub fn new(
         smtp: &SmtpConfig,
         password: Option<Secret>,
@@ -131,62 +140,126 @@ impl Mailer {
         if !(rate_per_second > 0.0 && rate_per_second.is_finite()) {
             return Err(TransportError::Rate(rate_per_second));
         }
-        let runtime =
-            tokio::runtime::Handle::try_current().map_err(|_| TransportError::NoRuntime)?;
-        let tls_params = || {
-            TlsParameters::new(smtp.host.clone()).map_err(|source| TransportError::Tls {
-                host: smtp.host.clone(),
-                source,
-            })
+        let tls_params = match smtp.tls {
+            SmtpTls::None => None,
+            SmtpTls::Starttls | SmtpTls::Tls => {
+                Some(TlsParameters::new(smtp.host.clone()).map_err(|source| {
+                    TransportError::Tls {
+                        host: smtp.host.clone(),
+                        source,
+                    }
+                })?)
+            }
         };
-        let tls = match smtp.tls {
-            SmtpTls::Starttls => Tls::Required(tls_params()?),
-            SmtpTls::Tls => Tls::Wrapper(tls_params()?),
-            SmtpTls::None => Tls::None,
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-            .port(smtp.port())
-            .tls(tls)
-            .timeout(Some(smtp.timeout));
-        if let (Some(user), Some(pw)) = (&smtp.username, password) {
-            builder = builder.credentials(Credentials::new(user.clone(), pw.expose().to_string()));
-        }
-        let transport = {
-            let _inside = runtime.enter();
-            builder.build()
+        let credentials = match (&smtp.username, password) {
+            (Some(user), Some(pw)) => Some(Credentials::new(user.clone(), pw.expose().to_string())),
+            _ => None,
         };
         Ok(Mailer {
-            transport: Arc::new(Pooled {
-                transport: Some(transport),
-                runtime,
+            inner: Arc::new(Inner {
+                endpoint: Endpoint {
+                    host: smtp.host.clone(),
+                    port: smtp.port(),
+                    tls: smtp.tls,
+                    tls_params,
+                    credentials,
+                    hello: ClientId::default(),
+                    timeout: smtp.timeout,
+                },
+                conn: Mutex::new(None),
+                pace: Pace {
+                    interval: Duration::from_secs_f64(1.0 / rate_per_second),
+                    next: Mutex::new(None),
+                },
             }),
-            pace: Arc::new(Pace {
-                interval: Duration::from_secs_f64(1.0 / rate_per_second),
-                next: Mutex::new(None),
-            }),
-            server: format!("{}:{}", smtp.host, smtp.port()),
         })
     }
 
     /// `host:port`, for messages.
-    pub fn server(&self) -> &str {
-        &self.server
+    pub fn server(&self) -> String {
+        format!("{}:{}", self.inner.endpoint.host, self.inner.endpoint.port)
     }
 
     /// Send one message, waiting first for its turn under the configured rate.
     pub async fn send(&self, message: &Message) -> Result<Reply, SendFailure> {
-        self.pace.wait().await;
-        let Some(transport) = &self.transport.transport else {
-            return Err(SendFailure {
-                kind: FailureKind::Setup,
-                reply: "the transport has been shut down".into(),
-            });
+        self.inner.pace.wait().await;
+        let ep = &self.inner.endpoint;
+        let mut slot = self.inner.conn.lock().await;
+        // A server closes idle connections; check before reusing one.
+        if let Some(conn) = slot.as_mut() {
+            if !timeout(ep.timeout, conn.test_connected())
+                .await
+                .unwrap_or(false)
+            {
+                *slot = None;
+            }
+        }
+        let conn = match slot.take() {
+            Some(c) => slot.insert(c),
+            None => slot.insert(connect(ep).await?),
         };
-        match transport.send(message.clone()).await {
-            Ok(response) => Ok(reply_of(&response)),
-            Err(e) => Err(classify(&e)),
+        let bytes = message.formatted();
+        match timeout(ep.timeout, conn.send(message.envelope(), &bytes)).await {
+            Ok(Ok(response)) => Ok(reply_of(&response)),
+            Ok(Err(e)) => {
+                // lettre has already sent QUIT after an error reply; close either way.
+                *slot = None;
+                Err(classify(&e))
+            }
+            Err(_) => {
+                // Mid-command: whatever the server says next belongs to this message.
+                *slot = None;
+                Err(SendFailure {
+                    kind: FailureKind::Connection,
+                    reply: "timed out".into(),
+                })
+            }
         }
     }
+}
+
+/// Connect, greet, upgrade to TLS as configured, and authenticate, all within the timeout.
+async fn connect(ep: &Endpoint) -> Result<AsyncSmtpConnection, SendFailure> {
+    let open = async {
+        let wrapper = match ep.tls {
+            SmtpTls::Tls => ep.tls_params.clone(),
+            _ => None,
+        };
+        let mut conn = AsyncSmtpConnection::connect_tokio1(
+            (ep.host.as_str(), ep.port),
+            Some(ep.timeout),
+            &ep.hello,
+            wrapper,
+            None,
+        )
+        .await?;
+        if let (SmtpTls::Starttls, Some(params)) = (ep.tls, &ep.tls_params) {
+            conn.starttls(params.clone(), &ep.hello).await?;
+        }
+        if let Some(credentials) = &ep.credentials {
+            conn.auth(&MECHANISMS, credentials).await?;
+        }
+        Ok::<_, lettre::transport::smtp::Error>(conn)
+    };
+    match timeout(ep.timeout, open).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(classify_connect(&e)),
+        Err(_) => Err(SendFailure {
+            kind: FailureKind::Connection,
+            reply: format!("no answer from {}:{} in time", ep.host, ep.port),
+        }),
+    }
+}
+
+/// Before any message is involved, a refusal is about us, not a recipient: a 4xx or a
+/// network problem may pass, anything else needs the operator.
+fn classify_connect(e: &lettre::transport::smtp::Error) -> SendFailure {
+    let f = classify(e);
+    let kind = match f.kind {
+        FailureKind::Transient | FailureKind::Connection => FailureKind::Connection,
+        FailureKind::Permanent | FailureKind::Setup => FailureKind::Setup,
+    };
+    SendFailure { kind, ..f }
 }
 
 fn reply_of(r: &Response) -> Reply {
