@@ -475,8 +475,8 @@ impl Config {
 
     fn validate_mail(&self) -> Result<(), String> {
         let m = &self.mail;
-        if !(m.rate_per_second > 0.0 && m.rate_per_second <= 10_000.0) {
-            return Err("mail.rate_per_second: must be more than 0 and at most 10000".into());
+        if !(m.rate_per_second >= 0.01 && m.rate_per_second <= 10_000.0) {
+            return Err("mail.rate_per_second: must be between 0.01 and 10000".into());
         }
         if m.max_attempts == 0 {
             return Err("mail.max_attempts: must be at least 1".into());

@@ -164,7 +164,9 @@ pub async fn drain_outbox(
                     report.failed += 1;
                     tracing::warn!(delivery = d.id, to = %d.email, reply = %why, "delivery failed");
                 } else {
-                    let retry_at = now + retry_delay(d.attempts);
+                    let retry_at = now
+                        .checked_add_signed(retry_delay(d.attempts))
+                        .unwrap_or(now);
                     store.record_retry(d.id, &reply, retry_at, now).await?;
                     report.retried += 1;
                     tracing::info!(

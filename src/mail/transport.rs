@@ -137,9 +137,10 @@ impl Mailer {
         password: Option<Secret>,
         rate_per_second: f64,
     ) -> Result<Mailer, TransportError> {
-        if !(rate_per_second > 0.0 && rate_per_second.is_finite()) {
-            return Err(TransportError::Rate(rate_per_second));
-        }
+        let interval = Duration::try_from_secs_f64(1.0 / rate_per_second)
+            .ok()
+            .filter(|i| !i.is_zero())
+            .ok_or(TransportError::Rate(rate_per_second))?;
         let tls_params = match smtp.tls {
             SmtpTls::None => None,
             SmtpTls::Starttls | SmtpTls::Tls => {
@@ -168,7 +169,7 @@ impl Mailer {
                 },
                 conn: Mutex::new(None),
                 pace: Pace {
-                    interval: Duration::from_secs_f64(1.0 / rate_per_second),
+                    interval,
                     next: Mutex::new(None),
                 },
             }),
@@ -334,6 +335,20 @@ mod tests {
         let took = start.elapsed();
         assert!(took >= Duration::from_millis(180), "{took:?}");
         assert!(took < Duration::from_millis(1500), "{took:?}");
+    }
+
+    #[test]
+    fn unusable_rates_are_refused_not_panicked_on() {
+        let c = crate::config::Config::parse(
+            "[smtp]\nhost = \"127.0.0.1\"\ntls = \"none\"\nfrom = \"a@example.org\"\n",
+            crate::config::Origin::Preset,
+        )
+        .expect("valid");
+        let smtp = c.smtp.expect("smtp");
+        for rate in [0.0, -1.0, 1e-300, f64::NAN, f64::INFINITY] {
+            assert!(Mailer::new(&smtp, None, rate).is_err(), "{rate}");
+        }
+        assert!(Mailer::new(&smtp, None, 5.0).is_ok());
     }
 
     #[test]

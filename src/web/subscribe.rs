@@ -150,9 +150,9 @@ async fn subscribe_form(State(st): State<AppState>) -> Response {
 fn subscribe_form_inner(st: &AppState) -> Handled {
     let sub = enabled(st)?;
     let settings = &sub.mail.settings;
-    let csrf = settings
-        .key
-        .sign(0, &Purpose::Csrf, Some(st.clock.now() + FORM_TTL));
+    let now = st.clock.now();
+    let expires = now.checked_add_signed(FORM_TTL).unwrap_or(now);
+    let csrf = settings.key.sign(0, &Purpose::Csrf, Some(expires));
     let stories = match settings.lists.as_slice() {
         [only] => format!(
             "<p>Story: <strong>{}</strong></p><input type=\"hidden\" name=\"story\" value=\"{}\">",
