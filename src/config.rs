@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use crate::secret::Secret;
 use crate::source::{SourceId, SourceKind};
 
 /// The preset written by `storyline config init` and used when no config file exists.
@@ -66,6 +67,11 @@ pub struct Config {
     pub web: WebConfig,
     #[serde(default)]
     pub daemon: DaemonConfig,
+    /// The SMTP server; without it digests go to files and nothing is mailed.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    pub mail: MailConfig,
     #[serde(skip, default = "default_origin")]
     pub origin: Origin,
 }
@@ -191,6 +197,143 @@ impl Default for DaemonConfig {
         DaemonConfig {
             shutdown_grace: Duration::from_secs(10),
             tick: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `[smtp]`: the server that digests and confirmation mails go through.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Defaults by `tls`: 587 for STARTTLS, 465 for TLS, 25 for none.
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Name of the environment variable holding the password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// File holding the password (a trailing newline is ignored).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// "Storyline <digest@example.org>".
+    #[serde(deserialize_with = "de_mailbox")]
+    pub from: lettre::message::Mailbox,
+    #[serde(default, deserialize_with = "de_opt_mailbox")]
+    pub reply_to: Option<lettre::message::Mailbox>,
+    /// Longest wait to connect (with TLS and login), and to send one message.
+    #[serde(default = "default_smtp_timeout", deserialize_with = "de_duration")]
+    pub timeout: Duration,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS, which is required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption: only for a relay on the same machine.
+    None,
+}
+
+fn default_smtp_timeout() -> Duration {
+    Duration::from_secs(60)
+}
+
+impl SmtpConfig {
+    /// The configured port, or the usual one for the TLS mode.
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        })
+    }
+
+    /// Read the password from `password_env` or `password_file`; `env` looks variables up.
+    pub fn password(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Secret>, String> {
+        if let Some(var) = &self.password_env {
+            return env(var)
+                .filter(|v| !v.is_empty())
+                .map(|v| Some(Secret::new(v)))
+                .ok_or_else(|| format!("smtp.password_env: ${var} is not set"));
+        }
+        if let Some(path) = &self.password_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("smtp.password_file: cannot read {}: {e}", path.display()))?;
+            let pw = text.trim_end_matches(['\r', '\n']);
+            if pw.is_empty() {
+                return Err(format!("smtp.password_file: {} is empty", path.display()));
+            }
+            return Ok(Some(Secret::new(pw)));
+        }
+        Ok(None)
+    }
+}
+
+/// `[mail]`: delivery pace, retries, list identity and the key that signs links.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// At most this many messages per second (small providers throttle).
+    pub rate_per_second: f64,
+    /// HMAC key for links in mail; prefer `secret_env` or `STORYLINE_SECRET`.
+    pub secret: Option<Secret>,
+    /// Name of the environment variable holding the key.
+    pub secret_env: Option<String>,
+    /// How long a confirmation link stays valid.
+    #[serde(deserialize_with = "de_duration")]
+    pub confirm_ttl: Duration,
+    /// An address gets at most one confirmation mail per this interval.
+    #[serde(deserialize_with = "de_duration")]
+    pub confirm_interval: Duration,
+    /// List-Id template; `{story}` is replaced by the story id.
+    /// Default: `{story}.storyline.<host of web.base_url>`.
+    pub list_id: Option<String>,
+    /// A delivery that keeps failing transiently is given up after this many attempts.
+    pub max_attempts: u32,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            rate_per_second: 5.0,
+            secret: None,
+            secret_env: None,
+            confirm_ttl: Duration::from_secs(48 * 3600),
+            confirm_interval: Duration::from_secs(10 * 60),
+            list_id: None,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// The variable read for the HMAC key when the config names none.
+pub const SECRET_ENV: &str = "STORYLINE_SECRET";
+
+impl MailConfig {
+    /// The HMAC key: `secret`, else `$secret_env`, else `$STORYLINE_SECRET`.
+    pub fn secret(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
+        let (value, origin) = if let Some(s) = &self.secret {
+            (Some(s.expose().to_string()), "mail.secret".to_string())
+        } else if let Some(var) = &self.secret_env {
+            (env(var), format!("mail.secret_env (${var})"))
+        } else {
+            (env(SECRET_ENV), format!("${SECRET_ENV}"))
+        };
+        match value {
+            Some(v) if v.len() >= 32 => Ok(Secret::new(v)),
+            Some(_) => Err(format!("{origin}: the key must be at least 32 characters")),
+            None => Err(format!(
+                "mail needs a signing key: {origin} is not set; set ${SECRET_ENV}, or \
+                 [mail] secret_env or secret (`storyline config init` generates one)"
+            )),
         }
     }
 }
@@ -355,6 +498,59 @@ impl Config {
                 }
             }
         }
+        self.validate_mail()
+    }
+
+    fn validate_mail(&self) -> Result<(), String> {
+        let m = &self.mail;
+        if !(m.rate_per_second >= 0.01 && m.rate_per_second <= 10_000.0) {
+            return Err("mail.rate_per_second: must be between 0.01 and 10000".into());
+        }
+        if m.max_attempts == 0 {
+            return Err("mail.max_attempts: must be at least 1".into());
+        }
+        if m.confirm_ttl < Duration::from_secs(60) {
+            return Err("mail.confirm_ttl: must be at least 1m".into());
+        }
+        if let Some(t) = &m.list_id {
+            if self.stories.len() > 1 && !t.contains("{story}") {
+                return Err(
+                    "mail.list_id: must contain {story} when there are several stories".into(),
+                );
+            }
+            let sample = t.replace("{story}", "story");
+            if !is_dot_atom(&sample) {
+                return Err(format!(
+                    "mail.list_id: \"{t}\" must be dot-separated letters, digits and dashes"
+                ));
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() {
+                return Err("smtp.host: must not be empty".into());
+            }
+            if smtp.password_env.is_some() && smtp.password_file.is_some() {
+                return Err("smtp: set password_env or password_file, not both".into());
+            }
+            let has_password = smtp.password_env.is_some() || smtp.password_file.is_some();
+            if has_password != smtp.username.is_some() {
+                return Err(
+                    "smtp: username and a password (password_env or password_file) \
+                            go together"
+                        .into(),
+                );
+            }
+            if smtp.timeout.is_zero() {
+                return Err("smtp.timeout: must be more than zero".into());
+            }
+            if has_password && smtp.tls == SmtpTls::None && !is_local_host(&smtp.host) {
+                return Err(format!(
+                    "smtp.tls: \"none\" would send the password in the clear to {}; \
+                     use \"starttls\" or \"tls\"",
+                    smtp.host
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -410,6 +606,42 @@ fn de_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
 fn de_source_id<'de, D: Deserializer<'de>>(d: D) -> Result<SourceId, D::Error> {
     let s = String::deserialize(d)?;
     SourceId::parse(&s).map_err(serde::de::Error::custom)
+}
+
+/// `localhost` or a loopback address: a relay on this machine.
+fn is_local_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Letters, digits and dashes in dot-separated labels (Message-ID and List-Id right sides).
+pub fn is_dot_atom(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+fn de_mailbox<'de, D: Deserializer<'de>>(d: D) -> Result<lettre::message::Mailbox, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|e| {
+        serde::de::Error::custom(format!(
+            "\"{s}\" is not a mail address like \"Name <name@example.org>\" ({e})"
+        ))
+    })
+}
+
+fn de_opt_mailbox<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<lettre::message::Mailbox>, D::Error> {
+    de_mailbox(d).map(Some)
 }
 
 fn de_timezone<'de, D: Deserializer<'de>>(d: D) -> Result<chrono_tz::Tz, D::Error> {
@@ -475,6 +707,83 @@ mod tests {
         let text = "[[source]]\nid = \"a\"\nurl = \"http://x/\"\n[[source]]\nid = \"a\"\nurl = \"http://y/\"\n";
         let msg = parse(text).unwrap_err().to_string();
         assert!(msg.contains("duplicate"), "{msg}");
+    }
+
+    const SMTP: &str =
+        "[smtp]\nhost = \"mail.example.org\"\nfrom = \"Storyline <d@example.org>\"\n";
+
+    #[test]
+    fn smtp_and_mail_sections_get_defaults() {
+        let c = parse(SMTP).expect("minimal smtp");
+        let smtp = c.smtp.as_ref().expect("smtp");
+        assert_eq!((smtp.tls, smtp.port()), (SmtpTls::Starttls, 587));
+        assert_eq!(smtp.timeout, Duration::from_secs(60));
+        assert_eq!(c.mail.rate_per_second, 5.0);
+        assert_eq!(c.mail.max_attempts, 8);
+        assert_eq!(c.mail.confirm_ttl, Duration::from_secs(48 * 3600));
+        let tls = parse(&format!("{SMTP}tls = \"tls\"\n")).expect("tls");
+        assert_eq!(tls.smtp.expect("smtp").port(), 465);
+        assert!(parse("").expect("empty").smtp.is_none());
+    }
+
+    #[test]
+    fn bad_mail_settings_name_the_key() {
+        let cases = [
+            (format!("{SMTP}tls = \"ssl\"\n"), "ssl"),
+            (
+                SMTP.replace("Storyline <d@example.org>", "not an address"),
+                "is not a mail address",
+            ),
+            (
+                format!("{SMTP}username = \"u\"\n"),
+                "username and a password",
+            ),
+            (
+                format!("{SMTP}password_env = \"P\"\npassword_file = \"/p\"\nusername = \"u\"\n"),
+                "not both",
+            ),
+            (
+                format!("{SMTP}tls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n"),
+                "in the clear",
+            ),
+            (
+                "[mail]\nrate_per_second = 0\n".into(),
+                "mail.rate_per_second",
+            ),
+            ("[mail]\nmax_attempts = 0\n".into(), "mail.max_attempts"),
+            ("[mail]\nlist_id = \"bad id\"\n".into(), "mail.list_id"),
+            (
+                "[mail]\nlist_id = \"news.example.org\"\n\
+                 [[story]]\nid = \"a\"\ntitle = \"A\"\n[[story]]\nid = \"b\"\ntitle = \"B\"\n"
+                    .into(),
+                "{story}",
+            ),
+        ];
+        for (text, want) in cases {
+            let msg = parse(&text).expect_err(&text).to_string();
+            assert!(msg.contains(want), "{text}: {msg}");
+        }
+        // A relay on this machine may take a password without TLS.
+        let local = SMTP.replace("mail.example.org", "127.0.0.1");
+        assert!(parse(&format!(
+            "{local}tls = \"none\"\nusername = \"u\"\npassword_env = \"P\"\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn the_signing_key_comes_from_config_or_environment() {
+        let env = |k: &str| (k == "KEY").then(|| "k".repeat(40));
+        let c = parse("[mail]\nsecret_env = \"KEY\"\n").expect("valid");
+        assert_eq!(c.mail.secret(&env).expect("found").expose().len(), 40);
+        let msg = c.mail.secret(&|_| None).expect_err("missing").to_string();
+        assert!(msg.contains("$KEY"), "{msg}");
+        let c = parse("").expect("valid");
+        assert!(c.mail.secret(&|_| None).is_err());
+        let from_default = |k: &str| (k == SECRET_ENV).then(|| "s".repeat(32));
+        assert!(c.mail.secret(&from_default).is_ok());
+        let inline = parse(&format!("[mail]\nsecret = \"{}\"\n", "i".repeat(32))).expect("valid");
+        assert!(!format!("{inline:?}").contains(&"i".repeat(32)));
     }
 
     #[test]

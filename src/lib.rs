@@ -10,6 +10,7 @@
 //! - [`store`]: all SQL.
 //! - [`digest`]: compose, render and package the weekly digest.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
+//! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
 //! - [`cli`]: the `storyline` command line.
 
@@ -22,12 +23,14 @@ pub mod daemon;
 pub mod digest;
 pub mod discovery;
 pub mod fetch;
+pub mod mail;
 pub mod metrics;
 pub mod opml;
 pub mod page;
 pub mod parse;
 pub mod refresh;
 pub mod schedule;
+pub mod secret;
 pub mod sites;
 pub mod source;
 pub mod store;

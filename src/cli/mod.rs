@@ -2,9 +2,11 @@
 
 mod config_cmd;
 mod inspect;
+mod mail;
 mod poll;
 mod sources;
 mod sources_add;
+mod subscribers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +59,16 @@ pub enum Command {
     Config {
         #[command(subcommand)]
         command: config_cmd::ConfigCommand,
+    },
+    /// Manage who gets the weekly digest by mail.
+    Subscribers {
+        #[command(subcommand)]
+        action: subscribers::Action,
+    },
+    /// Send mail: a test message, or whatever the outbox holds.
+    Mail {
+        #[command(subcommand)]
+        action: mail::Action,
     },
     /// Parse one document exactly as the poller would and show what Storyline sees.
     Inspect {
@@ -148,6 +160,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Selection::Due
             };
             poll::run(config, now, &selection).await
+        }
+        Command::Subscribers { action } => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            subscribers::run(config, action, now).await
+        }
+        Command::Mail { action } => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let clock = match cli.now {
+                Some(start) => crate::clock::Clock::tokio_from(start),
+                None => crate::clock::Clock::System,
+            };
+            mail::run(config, action, clock).await
         }
     }
 }

@@ -31,16 +31,23 @@ pub async fn run(
     let grace = ctx.config.daemon.shutdown_grace;
     let tick = ctx.config.daemon.tick;
 
+    // One Mail for the whole daemon, so confirmations and digests share one pace.
+    let mail = crate::mail::Mail::from_config(&ctx.config, &crate::mail::process_env)?;
     let state = AppState {
         store: ctx.store.clone(),
         metrics: metrics.clone(),
         clock: clock.clone(),
         // A poll round may legitimately take a while; three ticks without a beat is a stall.
         heartbeat_max_age: tick * 3 + Duration::from_secs(60),
+        subscribe: mail
+            .clone()
+            .map(|m| Arc::new(web::subscribe::SubscribeState::new(m))),
     };
     let app = web::router(state);
     let web_token = token.clone();
     tracker.spawn(async move {
+        // Client addresses feed the subscribe form's per-client limit.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move { web_token.cancelled().await })
             .await;

@@ -1,10 +1,14 @@
 //! All SQL lives here. SQLite through sqlx with runtime-checked queries (no database needed to
 //! build); schema in `migrations/`, applied on open; WAL so readers never block the writer.
 
-mod items;
+// `sources` first: its column macro is used by the modules after it.
 #[macro_use]
 mod sources;
 mod catalog;
+mod digests;
+mod items;
+mod outbox;
+mod subscribers;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,8 +18,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use digests::{DigestRow, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
+pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
+pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

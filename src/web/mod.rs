@@ -1,5 +1,9 @@
-//! The daemon's web site: health, metrics, and (later) the story pages. Only this module knows
-//! about axum.
+//! The daemon's web site: health, metrics, subscriptions, and (later) the story pages. Only
+//! this module knows about axum.
+
+mod limit;
+mod page;
+pub mod subscribe;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,12 +26,15 @@ pub struct AppState {
     pub clock: Clock,
     /// The scheduler counts as alive if it beat within this long.
     pub heartbeat_max_age: Duration,
+    /// Subscription pages; `None` when mail is not configured (they answer 404).
+    pub subscribe: Option<Arc<subscribe::SubscribeState>>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(subscribe::routes())
         .with_state(state)
 }
 

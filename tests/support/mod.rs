@@ -1,7 +1,11 @@
-//! Shared test support: a loopback feed server and config helpers.
+//! Shared test support: a loopback feed server, a loopback SMTP sink, MIME reading and config
+//! helpers.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test support fails loudly by design
 
 pub mod feed_server;
+pub mod mime;
+pub mod smtp_sink;
 pub mod raw_server;
 mod sandbox;
 

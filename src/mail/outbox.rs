@@ -1,0 +1,239 @@
+//! The outbox: queue a digest once for every confirmed subscriber, then drain it.
+//!
+//! Draining claims one delivery at a time (`sending`, committed before the message leaves),
+//! sends it, and records the outcome. A crash between claim and record leaves `sending`; the
+//! next drain resends those with the same Message-ID and the same bytes, so a subscriber may
+//! see the message twice only as one message that mail systems fold, never two different ones.
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::address::SubscriberEmail;
+use super::message::digest_message;
+use super::settings::MailSettings;
+use super::transport::{FailureKind, Mailer};
+use crate::clock::Clock;
+use crate::store::{ClaimedDelivery, DigestRow, NewDigest, Store, StoreError};
+use crate::week::IsoWeek;
+
+/// First retry delay; it doubles with each attempt.
+const FIRST_RETRY: Duration = Duration::from_secs(60);
+/// Longest delay between two attempts.
+const MAX_RETRY: Duration = Duration::from_secs(4 * 3600);
+/// Connection failures in a row after which the server counts as down for this run.
+const MAX_CONNECTION_FAILURES: u32 = 3;
+
+/// The rendered digest, as the digest renderer hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct DigestParts<'a> {
+    pub story_id: &'a str,
+    pub week: IsoWeek,
+    pub subject: &'a str,
+    pub text: &'a str,
+    /// The mail HTML, whose chart is `cid:chart@storyline`.
+    pub html: &'a str,
+    pub chart_png: Option<&'a [u8]>,
+}
+
+/// What [`queue_digest`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueOutcome {
+    pub digest_id: i64,
+    /// False when the week's digest was already stored; the stored one is kept and resumed.
+    pub created: bool,
+    /// Deliveries created now.
+    pub queued: u64,
+    /// Deliveries that already existed (sent, pending or failed).
+    pub already: u64,
+}
+
+/// What one drain did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Deliveries found `sending` (a run died mid-send) and put back to be resent.
+    pub recovered: u64,
+    pub sent: u64,
+    /// Failed for now; due again later.
+    pub retried: u64,
+    /// Given up for good.
+    pub failed: u64,
+    /// Why the run stopped before the outbox was empty, if it did.
+    pub stopped: Option<String>,
+}
+
+/// The outbox could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("no list for story \"{0}\" in the config")]
+    UnknownStory(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Store the week's digest (once) and queue it for every confirmed subscriber of its story.
+/// Calling it again for the same week creates no second set: it keeps the stored digest,
+/// adds only subscribers confirmed since, and leaves existing deliveries as they are.
+pub async fn queue_digest(
+    store: &Store,
+    settings: &MailSettings,
+    parts: &DigestParts<'_>,
+    now: DateTime<Utc>,
+) -> Result<QueueOutcome, OutboxError> {
+    if settings.list(parts.story_id).is_none() {
+        return Err(OutboxError::UnknownStory(parts.story_id.to_string()));
+    }
+    let week = parts.week.to_string();
+    let (digest, created) = store
+        .insert_digest_once(
+            &NewDigest {
+                story_id: parts.story_id,
+                week: &week,
+                subject: parts.subject,
+                text: parts.text,
+                html: parts.html,
+                chart_png: parts.chart_png,
+            },
+            now,
+        )
+        .await?;
+    let e = store
+        .enqueue_deliveries(digest.id, &settings.id_domain, now)
+        .await?;
+    tracing::info!(
+        story = parts.story_id, week = %week, digest_id = digest.id, created,
+        queued = e.queued, already = e.already, "digest queued"
+    );
+    Ok(QueueOutcome {
+        digest_id: digest.id,
+        created,
+        queued: e.queued,
+        already: e.already,
+    })
+}
+
+/// Send every delivery that is due, one at a time at the configured pace, until none is due,
+/// the server looks down or misconfigured, or `cancel` fires (the message in flight finishes).
+pub async fn drain_outbox(
+    mailer: &Mailer,
+    store: &Store,
+    settings: &MailSettings,
+    clock: &Clock,
+    cancel: &CancellationToken,
+) -> Result<DrainReport, OutboxError> {
+    let mut report = DrainReport {
+        recovered: store.requeue_interrupted(clock.now()).await?,
+        ..DrainReport::default()
+    };
+    if report.recovered > 0 {
+        tracing::warn!(
+            count = report.recovered,
+            "resending deliveries interrupted mid-send (same Message-ID)"
+        );
+    }
+    let mut digests: HashMap<i64, DigestRow> = HashMap::new();
+    let mut connection_failures = 0;
+    while !cancel.is_cancelled() {
+        let Some(d) = store.claim_delivery(clock.now()).await? else {
+            break;
+        };
+        let digest = match digests.entry(d.digest_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(store.digest(d.digest_id).await?),
+        };
+        match send_one(mailer, settings, digest, &d).await {
+            Ok(reply) => {
+                connection_failures = 0;
+                store.record_sent(d.id, &reply, clock.now()).await?;
+                report.sent += 1;
+                tracing::debug!(delivery = d.id, to = %d.email, %reply, "sent");
+            }
+            Err((kind, reply)) => {
+                let now = clock.now();
+                let give_up = kind == FailureKind::Permanent
+                    || d.attempts >= i64::from(settings.max_attempts);
+                if give_up {
+                    let why = if kind == FailureKind::Permanent {
+                        reply.clone()
+                    } else {
+                        format!("gave up after {} attempts: {reply}", d.attempts)
+                    };
+                    store.record_failed(d.id, &why, now).await?;
+                    report.failed += 1;
+                    tracing::warn!(delivery = d.id, to = %d.email, reply = %why, "delivery failed");
+                } else {
+                    let retry_at = now
+                        .checked_add_signed(retry_delay(d.attempts))
+                        .unwrap_or(now);
+                    store.record_retry(d.id, &reply, retry_at, now).await?;
+                    report.retried += 1;
+                    tracing::info!(
+                        delivery = d.id, to = %d.email, %reply, retry_at = %retry_at,
+                        "delivery will be retried"
+                    );
+                }
+                connection_failures = match kind {
+                    FailureKind::Connection => connection_failures + 1,
+                    _ => 0,
+                };
+                if kind == FailureKind::Setup {
+                    report.stopped = Some(format!("the server refused us: {reply}"));
+                    break;
+                }
+                if connection_failures >= MAX_CONNECTION_FAILURES {
+                    report.stopped = Some(format!(
+                        "{connection_failures} connection failures in a row: {reply}"
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!(
+        sent = report.sent, retried = report.retried, failed = report.failed,
+        recovered = report.recovered, stopped = ?report.stopped, "outbox drained"
+    );
+    Ok(report)
+}
+
+/// Build and send one copy; the error carries what to record.
+async fn send_one(
+    mailer: &Mailer,
+    settings: &MailSettings,
+    digest: &DigestRow,
+    d: &ClaimedDelivery,
+) -> Result<String, (FailureKind, String)> {
+    let to = SubscriberEmail::parse(&d.email)
+        .map_err(|e| (FailureKind::Permanent, format!("bad address: {e}")))?;
+    let message = digest_message(settings, digest, d.subscriber_id, &to, &d.message_id)
+        .map_err(|e| (FailureKind::Permanent, e.to_string()))?;
+    mailer
+        .send(&message)
+        .await
+        .map(|r| r.to_string())
+        .map_err(|f| (f.kind, f.reply))
+}
+
+/// 1m, 2m, 4m, … capped at 4h, after the given number of attempts.
+pub fn retry_delay(attempts: i64) -> chrono::Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let delay = FIRST_RETRY
+        .saturating_mul(2u32.saturating_pow(exp))
+        .min(MAX_RETRY);
+    chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_and_is_capped() {
+        let mins: Vec<i64> = (1..=10).map(|a| retry_delay(a).num_minutes()).collect();
+        assert_eq!(mins, [1, 2, 4, 8, 16, 32, 64, 128, 240, 240]);
+        assert_eq!(retry_delay(0).num_minutes(), 1);
+        assert_eq!(retry_delay(i64::MAX).num_minutes(), 240);
+    }
+}

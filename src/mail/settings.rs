@@ -1,0 +1,142 @@
+//! What mail needs from the config, resolved once: the signing key, the sender, the lists (one
+//! per story) and the links back to the site.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use lettre::message::Mailbox;
+use url::Url;
+
+use super::token::{Purpose, TokenKey};
+use crate::config::{is_dot_atom, Config};
+
+/// Mail cannot be set up from this config.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("mail is not configured: add an [smtp] section")]
+    NoSmtp,
+    #[error("no [[story]] is configured, so there is no list to subscribe to")]
+    NoStories,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// One story's mailing list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryList {
+    pub story_id: String,
+    pub title: String,
+    /// RFC 2919 list identifier, e.g. `llama-4.storyline.example.org`.
+    pub list_id: String,
+}
+
+/// Mail settings resolved from the config.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The site's public URL, ending in `/`.
+    pub base_url: Url,
+    pub key: TokenKey,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub rate_per_second: f64,
+    pub confirm_ttl: Duration,
+    pub confirm_interval: Duration,
+    pub max_attempts: u32,
+    pub lists: Vec<StoryList>,
+    /// Right-hand side of Message-IDs: the sender's domain.
+    pub id_domain: String,
+}
+
+impl MailSettings {
+    /// Resolve from `config`; `env` looks environment variables up (the HMAC key may live
+    /// there). Fails without `[smtp]`, without a key, or without a story.
+    pub fn from_config(
+        config: &Config,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<MailSettings, SettingsError> {
+        let smtp = config.smtp.as_ref().ok_or(SettingsError::NoSmtp)?;
+        let secret = config.mail.secret(env).map_err(SettingsError::Invalid)?;
+        let key = TokenKey::new(&secret).map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        if config.stories.is_empty() {
+            return Err(SettingsError::NoStories);
+        }
+        let mut base_url = config.web.base_url.clone();
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        let host = base_url
+            .host_str()
+            .filter(|h| is_dot_atom(h))
+            .unwrap_or("localhost")
+            .to_string();
+        let template = config
+            .mail
+            .list_id
+            .clone()
+            .unwrap_or_else(|| format!("{{story}}.storyline.{host}"));
+        let lists = config
+            .stories
+            .iter()
+            .map(|s| StoryList {
+                story_id: s.id.clone(),
+                title: s.title.clone(),
+                list_id: template.replace("{story}", &s.id),
+            })
+            .collect();
+        let id_domain = smtp.from.email.domain().to_ascii_lowercase();
+        if !is_dot_atom(&id_domain) {
+            return Err(SettingsError::Invalid(format!(
+                "smtp.from: the domain \"{id_domain}\" cannot name Message-IDs"
+            )));
+        }
+        Ok(MailSettings {
+            base_url,
+            key,
+            from: smtp.from.clone(),
+            reply_to: smtp.reply_to.clone(),
+            rate_per_second: config.mail.rate_per_second,
+            confirm_ttl: config.mail.confirm_ttl,
+            confirm_interval: config.mail.confirm_interval,
+            max_attempts: config.mail.max_attempts,
+            lists,
+            id_domain,
+        })
+    }
+
+    /// The list of one story.
+    pub fn list(&self, story_id: &str) -> Option<&StoryList> {
+        self.lists.iter().find(|l| l.story_id == story_id)
+    }
+
+    /// A page of the site, e.g. `unsubscribe`, with one query parameter.
+    pub fn link(&self, path: &str, key: &str, value: &str) -> Url {
+        let mut url = self.base_url.clone();
+        url.set_path(&format!("{}{path}", self.base_url.path()));
+        url.query_pairs_mut().append_pair(key, value);
+        url
+    }
+
+    /// The one-click unsubscribe link for (subscriber, story); it never expires.
+    pub fn unsubscribe_url(&self, subscriber_id: i64, story_id: &str) -> Url {
+        let token = self
+            .key
+            .sign(subscriber_id, &Purpose::Unsubscribe(story_id.into()), None);
+        self.link("unsubscribe", "token", &token)
+    }
+
+    /// The confirmation link for the subscriber's pending `stories`, valid for `confirm_ttl`.
+    pub fn confirm_url(&self, subscriber_id: i64, stories: &[String], now: DateTime<Utc>) -> Url {
+        let ttl = chrono::Duration::from_std(self.confirm_ttl).unwrap_or(chrono::Duration::MAX);
+        let expires = now.checked_add_signed(ttl);
+        let token = self
+            .key
+            .sign(subscriber_id, &Purpose::Confirm(stories.to_vec()), expires);
+        self.link("confirm", "token", &token)
+    }
+
+    /// The address people can write to instead of clicking (`List-Unsubscribe` mailto).
+    pub fn contact(&self) -> &lettre::Address {
+        &self.reply_to.as_ref().unwrap_or(&self.from).email
+    }
+}

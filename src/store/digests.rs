@@ -1,0 +1,87 @@
+//! The `digests` table: each (story, week) rendered once and kept, so every subscriber's
+//! message, and any resend of it, is built from the same stored parts.
+
+use chrono::{DateTime, Utc};
+
+use super::{from_ts, to_ts, Result, Store};
+
+/// A rendered digest to store (the HTML is the mail variant, with the chart as a `cid:` link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDigest<'a> {
+    pub story_id: &'a str,
+    pub week: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    pub chart_png: Option<&'a [u8]>,
+}
+
+/// A stored digest.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DigestRow {
+    pub id: i64,
+    pub story_id: String,
+    pub week: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub chart_png: Option<Vec<u8>>,
+    pub composed_at: i64,
+}
+
+impl DigestRow {
+    /// When the digest was first stored: the `Date` of every copy.
+    pub fn composed(&self) -> DateTime<Utc> {
+        from_ts(self.composed_at)
+    }
+}
+
+macro_rules! digest_columns {
+    () => {
+        "id, story_id, week, subject, text, html, chart_png, composed_at"
+    };
+}
+
+impl Store {
+    /// Store the digest for its (story, week) unless one is already there; either way return
+    /// the stored row and whether this call created it. An existing digest is never replaced:
+    /// some subscribers may already have it, and the rest must get the same message.
+    pub async fn insert_digest_once(
+        &self,
+        d: &NewDigest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(DigestRow, bool)> {
+        let inserted = sqlx::query(
+            "INSERT OR IGNORE INTO digests (story_id, week, subject, text, html, chart_png, \
+                 composed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(d.story_id)
+        .bind(d.week)
+        .bind(d.subject)
+        .bind(d.text)
+        .bind(d.html)
+        .bind(d.chart_png)
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        const Q: &str = concat!(
+            "SELECT ",
+            digest_columns!(),
+            " FROM digests WHERE story_id = ?1 AND week = ?2"
+        );
+        let row = sqlx::query_as(Q)
+            .bind(d.story_id)
+            .bind(d.week)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row, inserted))
+    }
+
+    /// One stored digest.
+    pub async fn digest(&self, id: i64) -> Result<DigestRow> {
+        const Q: &str = concat!("SELECT ", digest_columns!(), " FROM digests WHERE id = ?1");
+        Ok(sqlx::query_as(Q).bind(id).fetch_one(&self.pool).await?)
+    }
+}

@@ -1,0 +1,275 @@
+//! The `deliveries` table: the outbox. One row per (digest, subscriber), claimed one at a time
+//! (pending -> sending, committed before the message leaves) and then recorded as sent, due
+//! again later, or failed.
+
+use chrono::{DateTime, Utc};
+
+use super::{from_ts, to_ts, Result, Store};
+
+/// A delivery taken for sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub digest_id: i64,
+    pub subscriber_id: i64,
+    pub email: String,
+    pub message_id: String,
+    /// Including this attempt.
+    pub attempts: i64,
+}
+
+/// What queueing a digest's deliveries did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    /// Deliveries created now.
+    pub queued: u64,
+    /// Deliveries that already existed for this digest (any state).
+    pub already: u64,
+}
+
+/// A delivery as `subscribers list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub subscriber_id: i64,
+    pub email: String,
+    pub story_id: String,
+    pub week: String,
+    pub message_id: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_reply: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// Counts by state, and when the next retry is due.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    /// Earliest `next_attempt_at` among pending deliveries.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+macro_rules! delivery_select {
+    () => {
+        "SELECT d.id, d.subscriber_id, s.email, g.story_id, g.week, d.message_id, d.state, \
+             d.attempts, d.next_attempt_at, d.last_reply, d.sent_at \
+         FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id \
+             JOIN digests g ON g.id = d.digest_id "
+    };
+}
+
+type RawDelivery = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+
+fn delivery_row(r: RawDelivery) -> DeliveryRow {
+    DeliveryRow {
+        id: r.0,
+        subscriber_id: r.1,
+        email: r.2,
+        story_id: r.3,
+        week: r.4,
+        message_id: r.5,
+        state: r.6,
+        attempts: r.7,
+        next_attempt_at: from_ts(r.8),
+        last_reply: r.9,
+        sent_at: r.10.map(from_ts),
+    }
+}
+
+impl Store {
+    /// Queue the digest for every subscriber confirmed on its story, in one statement, so
+    /// nobody is added twice and someone unsubscribing at the same moment is either in or out.
+    /// Each new delivery gets its Message-ID now (`<digest.subscriber.random@domain>`) and
+    /// keeps it for every attempt.
+    pub async fn enqueue_deliveries(
+        &self,
+        digest_id: i64,
+        id_domain: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Enqueued> {
+        let queued = sqlx::query(
+            "INSERT OR IGNORE INTO deliveries (digest_id, subscriber_id, message_id, state, \
+                 next_attempt_at, created_at, updated_at) \
+             SELECT g.id, s.subscriber_id, \
+                 '<' || g.id || '.' || s.subscriber_id || '.' || lower(hex(randomblob(8))) \
+                     || '@' || ?2 || '>', \
+                 'pending', ?3, ?3, ?3 \
+             FROM digests g JOIN subscriptions s ON s.story_id = g.story_id \
+             WHERE g.id = ?1 AND s.state = 'confirmed' ORDER BY s.subscriber_id",
+        )
+        .bind(digest_id)
+        .bind(id_domain)
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let (total,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE digest_id = ?1")
+                .bind(digest_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Enqueued {
+            queued,
+            already: u64::try_from(total).unwrap_or(0).saturating_sub(queued),
+        })
+    }
+
+    /// Deliveries left in `sending` by a run that died: their outcome is unknown, so they go
+    /// back to pending, due now, to be resent with the same Message-ID.
+    pub async fn requeue_interrupted(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1, updated_at = ?1, \
+                 last_reply = 'interrupted while sending; outcome unknown, resending' \
+             WHERE state = 'sending'",
+        )
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Take the next due delivery: mark it `sending` and count the attempt, committed before
+    /// anything is sent, so a crash from here on leaves a visible `sending` row.
+    pub async fn claim_delivery(&self, now: DateTime<Utc>) -> Result<Option<ClaimedDelivery>> {
+        let claimed: Option<(i64, i64, i64, String, i64)> = sqlx::query_as(
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?1 \
+             WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' \
+                 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) \
+             RETURNING id, digest_id, subscriber_id, message_id, attempts",
+        )
+        .bind(to_ts(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, digest_id, subscriber_id, message_id, attempts)) = claimed else {
+            return Ok(None);
+        };
+        let (email,): (String,) = sqlx::query_as("SELECT email FROM subscribers WHERE id = ?1")
+            .bind(subscriber_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Some(ClaimedDelivery {
+            id,
+            digest_id,
+            subscriber_id,
+            email,
+            message_id,
+            attempts,
+        }))
+    }
+
+    /// The server took the message.
+    pub async fn record_sent(&self, id: i64, reply: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'sent', last_reply = ?2, sent_at = ?3, \
+                 updated_at = ?3 WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(reply)
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Try again at `retry_at`.
+    pub async fn record_retry(
+        &self,
+        id: i64,
+        reply: &str,
+        retry_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'pending', last_reply = ?2, next_attempt_at = ?3, \
+                 updated_at = ?4 WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(reply)
+        .bind(to_ts(retry_at))
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Given up: the reply says why.
+    pub async fn record_failed(&self, id: i64, reply: &str, now: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET state = 'failed', last_reply = ?2, updated_at = ?3 \
+             WHERE id = ?1",
+        )
+        .bind(id)
+        .bind(reply)
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Outbox counts, for one digest or for all.
+    pub async fn outbox_counts(&self, digest_id: Option<i64>) -> Result<OutboxCounts> {
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT state, COUNT(*), MIN(next_attempt_at) FROM deliveries \
+             WHERE ?1 IS NULL OR digest_id = ?1 GROUP BY state",
+        )
+        .bind(digest_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut c = OutboxCounts::default();
+        for (state, n, next) in rows {
+            match state.as_str() {
+                "pending" => {
+                    c.pending = n;
+                    c.next_due = next.map(from_ts);
+                }
+                "sending" => c.sending = n,
+                "sent" => c.sent = n,
+                _ => c.failed = n,
+            }
+        }
+        Ok(c)
+    }
+
+    /// A subscriber's deliveries, newest digest first.
+    pub async fn deliveries_of_subscriber(&self, subscriber_id: i64) -> Result<Vec<DeliveryRow>> {
+        const Q: &str = concat!(
+            delivery_select!(),
+            "WHERE d.subscriber_id = ?1 ORDER BY g.week DESC, g.story_id"
+        );
+        let rows: Vec<RawDelivery> = sqlx::query_as(Q)
+            .bind(subscriber_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(delivery_row).collect())
+    }
+
+    /// Every delivery of one digest, by subscriber.
+    pub async fn deliveries_of_digest(&self, digest_id: i64) -> Result<Vec<DeliveryRow>> {
+        const Q: &str = concat!(
+            delivery_select!(),
+            "WHERE d.digest_id = ?1 ORDER BY d.subscriber_id"
+        );
+        let rows: Vec<RawDelivery> = sqlx::query_as(Q)
+            .bind(digest_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(delivery_row).collect())
+    }
+}
