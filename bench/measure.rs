@@ -173,12 +173,13 @@ pub fn busy_fraction(window: std::time::Duration) -> Option<f64> {
 }
 
 /// Wait until other processes leave the CPUs mostly idle (busy below `threshold`, sampled over
-/// one second), for at most `patience`; returns the last busy fraction seen.
+/// one second), for at most `patience`; returns the last busy fraction seen. A threshold of
+/// 1 or more never waits.
 pub fn wait_for_quiet(threshold: f64, patience: std::time::Duration) -> Option<f64> {
     let start = Instant::now();
     loop {
         let busy = busy_fraction(std::time::Duration::from_secs(1));
-        if busy.is_none_or(|b| b < threshold) || start.elapsed() >= patience {
+        if threshold >= 1.0 || busy.is_none_or(|b| b < threshold) || start.elapsed() >= patience {
             return busy;
         }
         std::thread::sleep(std::time::Duration::from_secs(4));

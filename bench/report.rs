@@ -13,8 +13,8 @@ use crate::server::Counts;
 use crate::tools::{Env, Round, Tool};
 
 pub const ROW_HEADER: &str = "| feeds | tool | round | wall s | CPU s | peak RSS MB | requests | \
-conditional | 304s | new items stored | mails received | load (1/5/15 min) |\n\
-|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|";
+conditional | 304s | new items stored | mails received | load (1/5/15 min) | CPU busy before |\n\
+|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|";
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Row {
