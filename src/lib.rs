@@ -8,6 +8,7 @@
 //! - [`page`]: article pages without feeds.
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`store`]: all SQL.
+//! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
 //! - [`cli`]: the `storyline` command line.
 
@@ -22,4 +23,5 @@ pub mod refresh;
 pub mod sites;
 pub mod source;
 pub mod store;
+pub mod story;
 pub mod week;

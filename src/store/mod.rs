@@ -3,6 +3,7 @@
 
 mod items;
 mod sources;
+mod story;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,6 +15,10 @@ use sqlx::SqlitePool;
 
 pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
+pub use story::{
+    DecisionRow, EventRow, FetchMarks, MemberRow, PendingItem, Refresh, ReportMember, StoryBatch,
+    UpdateRow,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -1,0 +1,410 @@
+//! Stories: which items belong to a story (relevance), which items report the same
+//! development (events), and a story's week (report).
+//!
+//! [`process`] runs after every polling round: it decides the items that have no decision
+//! yet (or changed), places the relevant ones into events, and writes it all in one
+//! transaction per story. It is idempotent, resumes after a crash, and costs one indexed query
+//! per story when nothing is new.
+//!
+//! - [`definition`]: story definitions and the built-in Llama 4 story.
+//! - [`relevance`]: the per-item decision and its evidence.
+//! - [`cluster`]: events from canonical URLs and text similarity.
+//! - [`text`]: HTML to words, tokens, stems.
+//! - [`report`]: the week as data (the JSON contract).
+//! - [`explain`]: why an item is where it is.
+
+pub mod cluster;
+pub mod definition;
+pub mod explain;
+pub mod relevance;
+pub mod report;
+pub mod text;
+mod timing;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{
+    DecisionRow, EventRow, FetchMarks, MemberRow, PendingItem, Refresh, ReportMember, Store,
+    StoreError, StoryBatch, UpdateRow,
+};
+use cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
+pub use definition::StoryDef;
+use relevance::{Matcher, Reason, Verdict};
+pub use report::{week_report, WeekReport};
+use text::Analyzer;
+
+/// How far back events stay open to new items, from the newest item's time.
+const LOOKBACK: i64 = 40 * 86_400;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Definition(#[from] definition::BuiltinError),
+}
+
+/// What one round of processing did, summed over stories.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessReport {
+    /// Items decided (new or changed).
+    pub decided: usize,
+    /// Of those, relevant to a story.
+    pub relevant: usize,
+    /// Events founded.
+    pub new_events: usize,
+    /// Items that joined an existing event.
+    pub joined: usize,
+    /// Changed pages recorded as updates.
+    pub updates: usize,
+}
+
+/// Decide and cluster every item that needs it, for every story.
+pub async fn process(
+    store: &Store,
+    stories: &[StoryDef],
+    now: DateTime<Utc>,
+) -> Result<ProcessReport, StoryError> {
+    let marks = store.sync_fetch_marks().await?;
+    let mut total = ProcessReport::default();
+    let analyzer = Analyzer::new();
+    for story in stories {
+        let r = process_story(store, story, &marks, &analyzer, now).await?;
+        total.decided += r.decided;
+        total.relevant += r.relevant;
+        total.new_events += r.new_events;
+        total.joined += r.joined;
+        total.updates += r.updates;
+    }
+    Ok(total)
+}
+
+/// A pending item read and judged.
+struct Judged {
+    pending: PendingItem,
+    verdict: Verdict,
+    at: i64,
+    terms: Terms,
+    url_keys: Vec<String>,
+}
+
+async fn process_story(
+    store: &Store,
+    story: &StoryDef,
+    marks: &HashMap<String, FetchMarks>,
+    analyzer: &Analyzer,
+    now: DateTime<Utc>,
+) -> Result<ProcessReport, StoryError> {
+    let fingerprint = story.fingerprint();
+    if store.story_fingerprint(&story.id).await?.as_deref() != Some(fingerprint.as_str()) {
+        store.reset_story(&story.id, &fingerprint, now).await?;
+    }
+    let pending: Vec<PendingItem> = store
+        .pending_story_items(&story.id)
+        .await?
+        .into_iter()
+        .filter(|p| story.takes_source(&p.item.source_id))
+        .collect();
+    let mut report = ProcessReport::default();
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    let matcher = Matcher::new(story);
+    let mut batch = StoryBatch::default();
+    let mut fresh: Vec<Judged> = Vec::new();
+    for p in pending {
+        let j = judge(&matcher, analyzer, p, marks);
+        report.decided += 1;
+        match (&j.pending.prev_relevant, &j.pending.prev_event) {
+            // A story item that changed stays in its event; a watched page's change is news.
+            (Some(true), Some(event)) => {
+                if let Some(u) = page_update(story, &j, event, marks) {
+                    batch.updates.push(u);
+                    report.updates += 1;
+                }
+                batch.refreshes.push(Refresh {
+                    story_id: story.id.clone(),
+                    item_id: j.pending.item.id,
+                    seen_hash: j.pending.item.content_hash.clone(),
+                    summary: j.verdict.summary(),
+                    terms: j.terms.encode(),
+                });
+            }
+            _ => fresh.push(j),
+        }
+    }
+
+    // Document frequencies over the story's items, old and new.
+    let mut idf = Idf::default();
+    for t in store.story_terms(&story.id).await? {
+        idf.add(&Terms::decode(&t));
+    }
+    for j in fresh.iter().filter(|j| j.verdict.relevant) {
+        idf.add(&j.terms);
+    }
+
+    let mut clusterer = Clusterer::new(&idf);
+    let newest = fresh.iter().map(|j| j.at).max().unwrap_or(0);
+    let oldest = fresh.iter().map(|j| j.at).min().unwrap_or(newest);
+    for m in store
+        .story_members_since(&story.id, oldest.min(newest - LOOKBACK))
+        .await?
+    {
+        clusterer.add_member(&member_doc(&m), &member_span(&m));
+    }
+
+    // Reports first (in time order), then what discusses them: comments, and items that
+    // only link to a story item's page.
+    fresh.sort_by_key(|j| (j.pending.item.parent_guid.is_some(), j.at, j.pending.item.id));
+    let mut founders: HashMap<String, i64> = HashMap::new();
+    for j in &mut fresh {
+        let placement = place(store, story, &mut clusterer, j).await?;
+        match &placement {
+            Some(p) if p.join == Join::Founded => {
+                founders.insert(p.event_id.clone(), j.pending.item.id);
+                report.new_events += 1;
+            }
+            Some(_) => report.joined += 1,
+            None => {}
+        }
+        if placement.is_some() {
+            report.relevant += 1;
+        }
+        batch.decisions.push(decision(story, j, placement.as_ref()));
+    }
+
+    // Events touched this round get their span and headline recomputed.
+    let touched: HashSet<String> = batch
+        .decisions
+        .iter()
+        .filter_map(|d| d.event_id.clone())
+        .collect();
+    batch.events = touched_events(store, story, &clusterer, &touched, &batch, &founders).await?;
+    store.save_story_batch(&batch, now).await?;
+    Ok(report)
+}
+
+fn judge(
+    matcher: &Matcher,
+    analyzer: &Analyzer,
+    pending: PendingItem,
+    marks: &HashMap<String, FetchMarks>,
+) -> Judged {
+    let it = &pending.item;
+    let title = it.title.as_deref().unwrap_or_default();
+    let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
+    let verdict = matcher.judge(title, &body);
+    let at = pending
+        .prev_at
+        .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
+    let link = it.canonical_url.as_deref().or(it.url.as_deref());
+    let terms = Terms::from_item(analyzer, title, it.outlet_name.as_deref(), &body, link);
+    let url_keys = cluster::page_keys(
+        [&it.canonical_url, &it.url, &it.discussion_url]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(std::iter::once(it.guid.as_str())),
+    );
+    Judged {
+        pending,
+        verdict,
+        at,
+        terms,
+        url_keys,
+    }
+}
+
+/// Place a judged item: relevant ones into events; irrelevant ones only when they comment
+/// on, or link to the page of, a story item.
+async fn place(
+    store: &Store,
+    story: &StoryDef,
+    clusterer: &mut Clusterer<'_>,
+    j: &mut Judged,
+) -> Result<Option<Placement>, StoryError> {
+    let item = &j.pending.item;
+    let doc = Doc {
+        item_id: item.id,
+        at: j.at,
+        terms: j.terms.clone(),
+        url_keys: j.url_keys.clone(),
+    };
+    if let Some(parent) = &item.parent_guid {
+        if let Some(m) = store
+            .story_member_by_guid(&story.id, &item.source_id, parent)
+            .await?
+        {
+            promote(&mut j.verdict, Reason::CommentOn);
+            return Ok(Some(clusterer.place_with(
+                &doc,
+                &member_span(&m),
+                Join::CommentOn { item_id: m.item_id },
+            )));
+        }
+    }
+    // The same page may belong to an event outside the window.
+    let mut outside: Option<MemberRow> = None;
+    if !clusterer.knows_page(&doc.url_keys) {
+        for key in &doc.url_keys {
+            if let Some(m) = store.story_member_by_page(&story.id, key).await? {
+                outside = Some(m);
+                break;
+            }
+        }
+    }
+    if !j.verdict.relevant {
+        let peer = clusterer
+            .page_owner(&doc.url_keys)
+            .or_else(|| outside.as_ref().map(|m| (m.event_id.clone(), m.item_id)));
+        let Some((event, item_id)) = peer else {
+            return Ok(None);
+        };
+        promote(&mut j.verdict, Reason::SamePage);
+        let span = clusterer.span(&event).or_else(|| outside.as_ref().map(member_span));
+        return Ok(span.map(|s| clusterer.place_with(&doc, &s, Join::SamePage { item_id })));
+    }
+    if let Some(m) = outside {
+        return Ok(Some(clusterer.place_with(
+            &doc,
+            &member_span(&m),
+            Join::SamePage { item_id: m.item_id },
+        )));
+    }
+    Ok(Some(clusterer.place(&doc, || {
+        event_id(&story.id, &item.source_id, &item.guid)
+    })))
+}
+
+fn promote(v: &mut Verdict, reason: Reason) {
+    v.relevant = true;
+    v.reason = reason;
+}
+
+fn decision(story: &StoryDef, j: &Judged, p: Option<&Placement>) -> DecisionRow {
+    DecisionRow {
+        story_id: story.id.clone(),
+        item_id: j.pending.item.id,
+        relevant: p.is_some(),
+        score: f64::from(j.verdict.score),
+        reason: j.verdict.reason.as_str().to_string(),
+        summary: j.verdict.summary(),
+        at: j.at,
+        seen_hash: j.pending.item.content_hash.clone(),
+        terms: if p.is_some() {
+            j.terms.encode()
+        } else {
+            String::new()
+        },
+        event_id: p.map(|p| p.event_id.clone()),
+        joined: p.map(|p| p.join.kind().to_string()),
+        peer_item: p.and_then(|p| p.join.peer()),
+        similarity: p.and_then(|p| p.join.score()).map(f64::from),
+    }
+}
+
+/// A watched page's change, or an item the feed itself marks as changed, as an update of
+/// its event.
+fn page_update(
+    story: &StoryDef,
+    j: &Judged,
+    event: &str,
+    marks: &HashMap<String, FetchMarks>,
+) -> Option<UpdateRow> {
+    let it = &j.pending.item;
+    let updated_at = it.updated_at?;
+    let is_page = j.pending.source_kind.as_deref() == Some("page");
+    if !is_page && it.change_note.is_none() {
+        return None;
+    }
+    Some(UpdateRow {
+        story_id: story.id.clone(),
+        item_id: it.id,
+        event_id: event.to_string(),
+        updated_at,
+        at: timing::observed_time(updated_at, marks.get(&it.source_id)),
+        note: it.change_note.clone(),
+    })
+}
+
+async fn touched_events(
+    store: &Store,
+    story: &StoryDef,
+    clusterer: &Clusterer<'_>,
+    touched: &HashSet<String>,
+    batch: &StoryBatch,
+    founders: &HashMap<String, i64>,
+) -> Result<Vec<EventRow>, StoryError> {
+    let ids: Vec<String> = touched.iter().cloned().collect();
+    let stored = store.story_event_members(&story.id, &ids).await?;
+    let mut out = Vec::new();
+    for id in ids {
+        let mut members: Vec<ReportMember> = stored
+            .iter()
+            .filter(|m| m.event_id == id)
+            .cloned()
+            .collect();
+        // Members decided now are not in the store yet.
+        for d in batch
+            .decisions
+            .iter()
+            .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
+        {
+            if members.iter().all(|m| m.item.id != d.item_id) {
+                if let Ok(item) = store.item(d.item_id).await {
+                    members.push(ReportMember {
+                        event_id: id.clone(),
+                        at: d.at,
+                        terms: d.terms.clone(),
+                        item,
+                    });
+                }
+            }
+        }
+        let Some(span) = clusterer.span(&id) else {
+            continue;
+        };
+        let refs: Vec<&ReportMember> = members.iter().collect();
+        let founder = match founders.get(&id) {
+            Some(f) => *f,
+            None => match store.story_event(&story.id, &id).await {
+                Ok(e) => e.founder_item,
+                Err(_) => members.first().map_or(0, |m| m.item.id),
+            },
+        };
+        out.push(EventRow {
+            story_id: story.id.clone(),
+            event_id: id,
+            founder_item: founder,
+            first_at: span.first_at,
+            last_at: span.last_at,
+            headline: report::choose_headline(&refs),
+        });
+    }
+    Ok(out)
+}
+
+fn member_doc(m: &MemberRow) -> Doc {
+    Doc {
+        item_id: m.item_id,
+        at: m.at,
+        terms: Terms::decode(&m.terms),
+        url_keys: cluster::page_keys(
+            [&m.canonical_url, &m.url, &m.discussion_url]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(std::iter::once(m.guid.as_str())),
+        ),
+    }
+}
+
+fn member_span(m: &MemberRow) -> EventSpan {
+    EventSpan {
+        id: m.event_id.clone(),
+        first_at: m.first_at,
+        last_at: m.last_at,
+    }
+}
