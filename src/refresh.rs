@@ -181,8 +181,8 @@ pub async fn run_cycle(
     report.sources.sort_by(|a, b| a.source.cmp(&b.source));
     // Stories stay current with every round. The items above are committed already, so a
     // failure here loses nothing and the next round picks the same items up again.
-    let stories = crate::story::StoryDef::all_from(&ctx.config)
-        .map_err(crate::story::StoryError::from)?;
+    let stories =
+        crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
     report.stories = crate::story::process(&ctx.store, &stories, now).await?;
     Ok(report)
 }

@@ -76,10 +76,7 @@ pub(crate) async fn events(
             Some(s) => s,
             None => {
                 let known: Vec<&str> = stories.iter().map(|s| s.id.as_str()).collect();
-                eprintln!(
-                    "error: no story \"{id}\" (stories: {})",
-                    known.join(", ")
-                );
+                eprintln!("error: no story \"{id}\" (stories: {})", known.join(", "));
                 return Ok(ExitCode::from(2));
             }
         },

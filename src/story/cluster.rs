@@ -1,174 +1,60 @@
 //! Events: items reporting the same development, across outlets.
 //!
-//! An item joins an event when it links to the same page as one of its items (canonical URLs,
-//! so tracking parameters and relative links do not matter), else when its title and lead are
-//! similar enough to one of the event's items within a time window. Similarity is the cosine
-//! of TF-IDF vectors over stemmed content words, with title words counting most and the
-//! document frequencies taken from the story's own items (so the story's name, present
-//! everywhere, weighs little and what is particular to one development weighs much). Joining
-//! an event days after its first report (a follow-up) needs a higher similarity than joining
-//! on the day. Candidates come from an inverted index restricted to a time window, so
-//! placing an item costs the size of its neighbourhood, not of the story.
+//! A batch of new items (one polling round) is placed in two steps. First the batch is split
+//! into groups: items linking to the same page, or close in time (two days) and in words, were
+//! reported together. Then each group, oldest first, joins an existing event or founds one:
+//! - a group containing a page an event already has joins that event;
+//! - within three days of an event's first report, a similarity of `JOIN_NEAR` is enough for
+//!   a lone report, `JOIN_NEAR_GROUP` for a group;
+//! - later, a burst of several reports is a new development unless it is nearly the same news
+//!   (`JOIN_BURST`), while a lone report is a follow-up when it is similar enough, with a bar
+//!   that rises as the event ages (`JOIN_LONE` + `JOIN_LONE_PER_DAY` × days);
+//! - a lone report that would only be a follow-up, and is younger than `SETTLE`, waits for the
+//!   next round: if it is in fact the first report of a new development, the reports that
+//!   follow make a burst with it.
+//!
+//! Similarity of an item to an event is the larger of its best cosine with one of the event's
+//! items and its cosine with the event's centroid (TF-IDF over stemmed words; see
+//! [`super::terms`]). Candidates come from an inverted index and time windows, so the cost of
+//! placing an item grows with its neighbourhood, not with the story.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest as _, Sha256};
 
-use super::text::{is_stopword, slug_words, strip_outlet_suffix, tokenize, Analyzer};
+pub use super::terms::{page_key, page_keys, Idf, Terms};
+use super::terms::{Vector, Weighting};
 
 const DAY: i64 = 86_400;
-/// Similarity to join an event within `NEAR` of its first report.
-pub const JOIN_NEAR: f32 = 0.30;
-/// Similarity to join an older event (a follow-up).
-pub const JOIN_FOLLOW_UP: f32 = 0.42;
-/// Up to this long after an event's first report, joining it needs only `JOIN_NEAR`.
+/// Items of one batch at least this similar, within `GROUP_WINDOW`, were reported together.
+pub const GROUP: f32 = 0.20;
+const GROUP_WINDOW: i64 = 2 * DAY;
+/// Similarity for a lone report to join an event within `NEAR` of its first report,
+pub const JOIN_NEAR: f32 = 0.16;
+/// and for a group of reports: several reports together are a development of their own
+/// unless clearly about the same thing.
+pub const JOIN_NEAR_GROUP: f32 = 0.25;
 const NEAR: i64 = 3 * DAY;
-/// An event takes no similar items more than this long after its latest item.
-const OPEN_AFTER_LAST: i64 = 14 * DAY;
-/// Nor more than this long after its first report.
-const OPEN_AFTER_FIRST: i64 = 35 * DAY;
-/// Nor items this much earlier than its first report.
+/// Similarity for a burst of reports to join an older event rather than found a new one.
+pub const JOIN_BURST: f32 = 0.35;
+/// Similarity for a lone report to join an older event as a follow-up, plus a rise per day of
+/// the event's age.
+pub const JOIN_LONE: f32 = 0.10;
+pub const JOIN_LONE_PER_DAY: f32 = 0.003;
+/// A lone report that would be only a follow-up waits this long for reports like it.
+pub const SETTLE: i64 = 36 * 3600;
+/// An event takes no items more than this long after its latest item,
+const OPEN_AFTER_LAST: i64 = 21 * DAY;
+/// nor more than this long after its first report,
+const OPEN_AFTER_FIRST: i64 = 45 * DAY;
+/// nor this much earlier than its first report.
 const OPEN_BEFORE_FIRST: i64 = 2 * DAY;
-/// Body words read for similarity: the lead.
-const LEAD_WORDS: usize = 40;
-/// Terms in more than this share of the story's items say nothing about one event and are
-/// skipped when looking up candidates.
-const COMMON_SHARE: f32 = 0.5;
-
-/// The words of an item that clustering compares, stemmed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Terms {
-    pub title: Vec<String>,
-    /// Words of the link's slug that the title lacks (a link aggregator's only text).
-    pub slug: Vec<String>,
-    /// The lead of the body.
-    pub lead: Vec<String>,
-}
-
-impl Terms {
-    /// Read an item's title, plain-text body and link.
-    pub fn from_item(
-        analyzer: &Analyzer,
-        title: &str,
-        outlet: Option<&str>,
-        body: &str,
-        url: Option<&str>,
-    ) -> Terms {
-        let title = analyzer.content_stems(strip_outlet_suffix(title, outlet));
-        let slug: Vec<String> = url
-            .map(slug_words)
-            .unwrap_or_default()
-            .iter()
-            .filter(|w| !is_stopword(w))
-            .map(|w| analyzer.stem(w))
-            .filter(|s| !title.contains(s))
-            .collect();
-        let mut lead: Vec<String> = tokenize(body)
-            .iter()
-            .filter(|t| !is_stopword(t))
-            .take(LEAD_WORDS)
-            .map(|t| analyzer.stem(t))
-            .collect();
-        // A body that only repeats the title (Google News) adds nothing.
-        if lead.iter().all(|w| title.contains(w) || w.is_empty()) {
-            lead.clear();
-        }
-        Terms { title, slug, lead }
-    }
-
-    /// Compact stored form: "title words|slug words|lead words".
-    pub fn encode(&self) -> String {
-        format!(
-            "{}|{}|{}",
-            self.title.join(" "),
-            self.slug.join(" "),
-            self.lead.join(" ")
-        )
-    }
-
-    /// The inverse of [`Terms::encode`]; anything unreadable reads as no words.
-    pub fn decode(s: &str) -> Terms {
-        let mut parts = s.splitn(3, '|');
-        let mut words = || -> Vec<String> {
-            parts
-                .next()
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_string)
-                .collect()
-        };
-        Terms {
-            title: words(),
-            slug: words(),
-            lead: words(),
-        }
-    }
-
-    fn distinct(&self) -> impl Iterator<Item = &String> {
-        let mut seen = std::collections::HashSet::new();
-        self.title
-            .iter()
-            .chain(&self.slug)
-            .chain(&self.lead)
-            .filter(move |t| seen.insert(t.as_str()))
-    }
-}
-
-/// Document frequencies over a story's items.
-#[derive(Debug, Clone, Default)]
-pub struct Idf {
-    docs: u32,
-    df: HashMap<String, u32>,
-}
-
-impl Idf {
-    /// Count one item's terms.
-    pub fn add(&mut self, terms: &Terms) {
-        self.docs += 1;
-        for t in terms.distinct() {
-            *self.df.entry(t.clone()).or_default() += 1;
-        }
-    }
-
-    /// Smoothed inverse document frequency; unseen terms weigh most.
-    pub fn weight(&self, term: &str) -> f32 {
-        let df = self.df.get(term).copied().unwrap_or(0) as f32;
-        ((1.0 + self.docs as f32) / (1.0 + df)).ln() + 1.0
-    }
-
-    fn common(&self, term: &str) -> bool {
-        self.docs >= 20
-            && self.df.get(term).copied().unwrap_or(0) as f32 > COMMON_SHARE * self.docs as f32
-    }
-}
-
-/// A weighted, normalised term vector, sorted by term.
-#[derive(Debug, Clone, Default)]
-struct Vector(Vec<(u32, f32)>);
-
-impl Vector {
-    fn dot(&self, other: &Vector) -> f32 {
-        let (mut i, mut j, mut s) = (0, 0, 0.0);
-        while i < self.0.len() && j < other.0.len() {
-            match self.0[i].0.cmp(&other.0[j].0) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    s += self.0[i].1 * other.0[j].1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        s
-    }
-}
 
 /// An item as clustering sees it.
 #[derive(Debug, Clone)]
 pub struct Doc {
     pub item_id: i64,
-    /// When the item counts (unix seconds): published, else when it was first seen.
+    /// When the item counts (unix seconds): published, else when it appeared.
     pub at: i64,
     pub terms: Terms,
     /// Canonical URLs of the pages the item is or links to.
@@ -235,42 +121,30 @@ pub struct Placement {
 
 struct Member {
     item_id: i64,
-    at: i64,
     event: usize,
     vector: Vector,
 }
 
-/// Places items into events, one at a time, in time order.
+struct Event {
+    span: EventSpan,
+    members: Vec<usize>,
+    centroid: HashMap<u32, f32>,
+}
+
+impl Event {
+    fn centroid_norm(&self) -> f32 {
+        self.centroid.values().map(|w| w * w).sum::<f32>().sqrt()
+    }
+}
+
+/// Places items into events.
 pub struct Clusterer<'a> {
-    idf: &'a Idf,
-    vocab: HashMap<String, u32>,
-    events: Vec<EventSpan>,
+    weights: Weighting<'a>,
+    events: Vec<Event>,
     event_index: HashMap<String, usize>,
     members: Vec<Member>,
     postings: HashMap<u32, Vec<usize>>,
     pages: HashMap<String, (usize, i64)>,
-    common_terms: std::collections::HashSet<u32>,
-}
-
-/// The comparison form of a page URL: canonical (tracking parameters and fragment gone), and
-/// only for pages that are articles, not a site's front page, which unrelated items share.
-pub fn page_key(url: &str) -> Option<String> {
-    let canon = crate::canon::canonical_url(url, None)?;
-    let parsed = url::Url::parse(&canon).ok()?;
-    let is_front = parsed.path().trim_matches('/').is_empty() && parsed.query().is_none();
-    (!is_front).then_some(canon)
-}
-
-/// The pages an item is or points to: its link, canonical link and discussion page, and its
-/// guid when that is a URL.
-pub fn page_keys<'u>(urls: impl IntoIterator<Item = &'u str>) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    for k in urls.into_iter().filter_map(page_key) {
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    keys
 }
 
 /// A stable event id from the item that founded it.
@@ -291,79 +165,35 @@ impl<'a> Clusterer<'a> {
     /// An empty clusterer weighting terms by `idf`.
     pub fn new(idf: &'a Idf) -> Clusterer<'a> {
         Clusterer {
-            idf,
-            vocab: HashMap::new(),
+            weights: Weighting::new(idf),
             events: Vec::new(),
             event_index: HashMap::new(),
             members: Vec::new(),
             postings: HashMap::new(),
             pages: HashMap::new(),
-            common_terms: std::collections::HashSet::new(),
         }
     }
 
     /// Add an item already in an event (loaded from the store).
     pub fn add_member(&mut self, doc: &Doc, event: &EventSpan) {
-        let idx = match self.event_index.get(&event.id) {
-            Some(&i) => i,
-            None => {
-                self.events.push(event.clone());
-                self.event_index
-                    .insert(event.id.clone(), self.events.len() - 1);
-                self.events.len() - 1
-            }
-        };
-        self.index(doc, idx);
+        let idx = self.event_slot(event);
+        let vector = self.weights.vector(&doc.terms);
+        self.index(doc, vector, idx);
     }
 
-    /// The spans of all events known to the clusterer, as they stand.
-    pub fn events(&self) -> &[EventSpan] {
-        &self.events
+    /// A known event's span as it stands.
+    pub fn span(&self, id: &str) -> Option<EventSpan> {
+        self.event_index
+            .get(id)
+            .map(|&i| self.events[i].span.clone())
     }
 
-    /// Put `doc` into an event: an existing one or a new one founded by it.
-    pub fn place(&mut self, doc: &Doc, new_event_id: impl FnOnce() -> String) -> Placement {
-        let (idx, join) = match self.best_match(doc) {
-            Some(found) => found,
-            None => {
-                let id = new_event_id();
-                let idx = match self.event_index.get(&id) {
-                    Some(&i) => i,
-                    None => {
-                        self.events.push(EventSpan {
-                            id: id.clone(),
-                            first_at: doc.at,
-                            last_at: doc.at,
-                        });
-                        self.event_index.insert(id, self.events.len() - 1);
-                        self.events.len() - 1
-                    }
-                };
-                (idx, Join::Founded)
-            }
-        };
-        self.index(doc, idx);
-        let ev = &mut self.events[idx];
-        ev.first_at = ev.first_at.min(doc.at);
-        ev.last_at = ev.last_at.max(doc.at);
-        Placement {
-            event_id: ev.id.clone(),
-            join,
-        }
-    }
-
-    /// Put `doc` into a known event for a reason decided elsewhere (a comment on one of its
-    /// items, or a link to one of its pages).
-    pub fn place_with(&mut self, doc: &Doc, event: &EventSpan, join: Join) -> Placement {
-        self.add_member(doc, event);
-        let idx = self.event_index.get(&event.id).copied().unwrap_or(0);
-        let ev = &mut self.events[idx];
-        ev.first_at = ev.first_at.min(doc.at);
-        ev.last_at = ev.last_at.max(doc.at);
-        Placement {
-            event_id: ev.id.clone(),
-            join,
-        }
+    /// The event an item was put in, this round or before.
+    pub fn event_of(&self, item_id: i64) -> Option<EventSpan> {
+        self.members
+            .iter()
+            .find(|m| m.item_id == item_id)
+            .map(|m| self.events[m.event].span.clone())
     }
 
     /// Does an item of a known event have one of these pages?
@@ -376,128 +206,264 @@ impl<'a> Clusterer<'a> {
         keys.iter().find_map(|k| {
             self.pages
                 .get(k)
-                .map(|&(e, item)| (self.events[e].id.clone(), item))
+                .map(|&(e, item)| (self.events[e].span.id.clone(), item))
         })
     }
 
-    /// A known event's span as it stands.
-    pub fn span(&self, id: &str) -> Option<EventSpan> {
-        self.event_index.get(id).map(|&i| self.events[i].clone())
+    /// Put `doc` into a known event for a reason decided elsewhere (a comment on one of its
+    /// items, or a link to one of its pages).
+    pub fn place_with(&mut self, doc: &Doc, event: &EventSpan, join: Join) -> Placement {
+        self.add_member(doc, event);
+        let idx = self.event_slot(event);
+        Placement {
+            event_id: self.events[idx].span.id.clone(),
+            join,
+        }
     }
 
     /// Similarity of two items under this clusterer's weights (for explain and tests).
     pub fn similarity(&mut self, a: &Terms, b: &Terms) -> f32 {
-        let va = self.vectorize_terms(a);
-        let vb = self.vectorize_terms(b);
+        let va = self.weights.vector(a);
+        let vb = self.weights.vector(b);
         va.dot(&vb)
     }
 
-    fn best_match(&mut self, doc: &Doc) -> Option<(usize, Join)> {
-        for key in &doc.url_keys {
-            if let Some(&(event, item_id)) = self.pages.get(key) {
-                return Some((event, Join::SamePage { item_id }));
-            }
-        }
-        let v = self.vectorize(doc);
-        let mut candidates: Vec<usize> = Vec::new();
-        for (term, _) in &v.0 {
-            if self.common_terms.contains(term) {
+    /// Place one round's items. `None` for an item means it waits for the next round (a lone
+    /// follow-up younger than `SETTLE` at `now`). `new_id` names an event after its founder.
+    pub fn place_batch(
+        &mut self,
+        docs: &[Doc],
+        now: i64,
+        new_id: &mut dyn FnMut(&Doc) -> String,
+    ) -> Vec<Option<Placement>> {
+        let vectors: Vec<Vector> = docs.iter().map(|d| self.weights.vector(&d.terms)).collect();
+        let mut out: Vec<Option<Placement>> = vec![None; docs.len()];
+        for group in self.groups(docs, &vectors) {
+            let first = docs[group[0]].at;
+            let target = self.matching_event(docs, &vectors, &group);
+            let lone_follow_up = matches!(&target, Some(Target { url: None, .. }))
+                && group.len() == 1
+                && target
+                    .as_ref()
+                    .is_some_and(|t| first - self.events[t.event].span.first_at > NEAR);
+            if lone_follow_up && now - docs[group[0]].at < SETTLE {
                 continue;
             }
-            if let Some(list) = self.postings.get(term) {
-                candidates.extend(list.iter().copied().filter(|&m| {
-                    (self.members[m].at - doc.at).abs() <= OPEN_AFTER_FIRST + OPEN_AFTER_LAST
-                }));
+            let (event, mut founder) = match &target {
+                Some(t) => (t.event, None),
+                None => {
+                    let span = EventSpan {
+                        id: new_id(&docs[group[0]]),
+                        first_at: first,
+                        last_at: first,
+                    };
+                    (self.event_slot(&span), Some(group[0]))
+                }
+            };
+            for &i in &group {
+                let join = if founder == Some(i) {
+                    founder = None;
+                    Join::Founded
+                } else if let Some((_, item_id)) = target
+                    .as_ref()
+                    .and_then(|t| t.url.filter(|(doc, _)| *doc == i))
+                {
+                    Join::SamePage { item_id }
+                } else {
+                    self.closest_member(&vectors[i], event)
+                };
+                self.index(&docs[i], vectors[i].clone(), event);
+                out[i] = Some(Placement {
+                    event_id: self.events[event].span.id.clone(),
+                    join,
+                });
             }
         }
+        out
+    }
+
+    /// Split a batch into groups reported together, each sorted by time, groups by their
+    /// first item.
+    fn groups(&self, docs: &[Doc], vectors: &[Vector]) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_by_key(|&i| (docs[i].at, docs[i].item_id));
+        let mut parent: Vec<usize> = (0..docs.len()).collect();
+        let mut local: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut local_pages: HashMap<&str, usize> = HashMap::new();
+        for &i in &order {
+            let mut candidates: Vec<usize> = Vec::new();
+            for (t, _) in &vectors[i].0 {
+                if !self.weights.is_common(*t) {
+                    if let Some(list) = local.get(t) {
+                        candidates.extend(list);
+                    }
+                }
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for j in candidates {
+                if (docs[i].at - docs[j].at).abs() <= GROUP_WINDOW
+                    && vectors[i].dot(&vectors[j]) >= GROUP
+                {
+                    union(&mut parent, i, j);
+                }
+            }
+            for k in &docs[i].url_keys {
+                match local_pages.get(k.as_str()) {
+                    Some(&j) => union(&mut parent, i, j),
+                    None => {
+                        local_pages.insert(k, i);
+                    }
+                }
+            }
+            for (t, _) in &vectors[i].0 {
+                local.entry(*t).or_default().push(i);
+            }
+        }
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &i in &order {
+            groups.entry(find(&mut parent, i)).or_default().push(i);
+        }
+        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups.sort_by_key(|g| (docs[g[0]].at, docs[g[0]].item_id));
+        groups
+    }
+
+    /// The event a group should join, if any.
+    fn matching_event(&self, docs: &[Doc], vectors: &[Vector], group: &[usize]) -> Option<Target> {
+        for &i in group {
+            for k in &docs[i].url_keys {
+                if let Some(&(event, item_id)) = self.pages.get(k) {
+                    return Some(Target {
+                        event,
+                        url: Some((i, item_id)),
+                    });
+                }
+            }
+        }
+        let first = docs[group[0]].at;
+        let mut candidates: HashSet<usize> = HashSet::new();
+        for &i in group {
+            for (t, _) in &vectors[i].0 {
+                if self.weights.is_common(*t) {
+                    continue;
+                }
+                for &m in self.postings.get(t).into_iter().flatten() {
+                    candidates.insert(self.members[m].event);
+                }
+            }
+        }
+        let mut best: Option<(f32, usize)> = None;
+        let mut candidates: Vec<usize> = candidates.into_iter().collect();
         candidates.sort_unstable();
-        candidates.dedup();
-        let mut best: Option<(usize, f32, i64, f32)> = None;
-        for m in candidates {
-            let member = &self.members[m];
-            let score = v.dot(&member.vector);
-            let ev = &self.events[member.event];
-            if doc.at < ev.first_at - OPEN_BEFORE_FIRST
-                || doc.at > ev.last_at + OPEN_AFTER_LAST
-                || doc.at > ev.first_at + OPEN_AFTER_FIRST
+        for e in candidates {
+            let ev = &self.events[e];
+            let span = &ev.span;
+            if first < span.first_at - OPEN_BEFORE_FIRST
+                || first > span.last_at + OPEN_AFTER_LAST
+                || first > span.first_at + OPEN_AFTER_FIRST
             {
                 continue;
             }
-            let bar = if doc.at - ev.first_at <= NEAR {
-                JOIN_NEAR
+            let norm = ev.centroid_norm();
+            let score = group
+                .iter()
+                .map(|&i| {
+                    let single = ev
+                        .members
+                        .iter()
+                        .map(|&m| vectors[i].dot(&self.members[m].vector))
+                        .fold(0.0, f32::max);
+                    single.max(vectors[i].cosine_with_sum(&ev.centroid, norm))
+                })
+                .fold(0.0, f32::max);
+            let age = first - span.first_at;
+            let bar = if age <= NEAR {
+                if group.len() > 1 {
+                    JOIN_NEAR_GROUP
+                } else {
+                    JOIN_NEAR
+                }
+            } else if group.len() > 1 {
+                JOIN_BURST
             } else {
-                JOIN_FOLLOW_UP
+                JOIN_LONE + JOIN_LONE_PER_DAY * (age as f32 / DAY as f32)
             };
             let margin = score - bar;
-            if margin >= 0.0 && best.is_none_or(|(_, bm, _, _)| margin > bm) {
-                best = Some((member.event, margin, member.item_id, score));
+            if margin >= 0.0 && best.is_none_or(|(b, _)| margin > b) {
+                best = Some((margin, e));
             }
         }
-        best.map(|(event, _, item_id, score)| (event, Join::Similar { item_id, score }))
+        best.map(|(_, event)| Target { event, url: None })
     }
 
-    fn index(&mut self, doc: &Doc, event: usize) {
-        let vector = self.vectorize(doc);
+    fn closest_member(&self, v: &Vector, event: usize) -> Join {
+        let mut best: Option<(f32, i64)> = None;
+        for &m in &self.events[event].members {
+            let s = v.dot(&self.members[m].vector);
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, self.members[m].item_id));
+            }
+        }
+        match best {
+            Some((score, item_id)) => Join::Similar { item_id, score },
+            None => Join::Founded,
+        }
+    }
+
+    fn event_slot(&mut self, span: &EventSpan) -> usize {
+        if let Some(&i) = self.event_index.get(&span.id) {
+            return i;
+        }
+        self.events.push(Event {
+            span: span.clone(),
+            members: Vec::new(),
+            centroid: HashMap::new(),
+        });
+        self.event_index
+            .insert(span.id.clone(), self.events.len() - 1);
+        self.events.len() - 1
+    }
+
+    fn index(&mut self, doc: &Doc, vector: Vector, event: usize) {
         let m = self.members.len();
-        for (t, _) in &vector.0 {
+        for (t, w) in &vector.0 {
             self.postings.entry(*t).or_default().push(m);
+            *self.events[event].centroid.entry(*t).or_default() += w;
         }
         for key in &doc.url_keys {
             self.pages.entry(key.clone()).or_insert((event, doc.item_id));
         }
+        let ev = &mut self.events[event];
+        ev.members.push(m);
+        ev.span.first_at = ev.span.first_at.min(doc.at);
+        ev.span.last_at = ev.span.last_at.max(doc.at);
         self.members.push(Member {
             item_id: doc.item_id,
-            at: doc.at,
             event,
             vector,
         });
     }
+}
 
-    fn vectorize(&mut self, doc: &Doc) -> Vector {
-        self.vectorize_terms(&doc.terms)
+/// The event a group joins, and the page that decided it, if one did: (doc, peer item).
+struct Target {
+    event: usize,
+    url: Option<(usize, i64)>,
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
     }
+    i
+}
 
-    /// Title words count twice, slug words once, lead words half (at most twice).
-    fn vectorize_terms(&mut self, terms: &Terms) -> Vector {
-        let mut tf: HashMap<&str, f32> = HashMap::new();
-        for t in &terms.title {
-            tf.insert(t, 2.0);
-        }
-        for t in &terms.slug {
-            *tf.entry(t).or_default() += 1.0;
-        }
-        let mut lead: HashMap<&str, f32> = HashMap::new();
-        for t in &terms.lead {
-            let c = lead.entry(t).or_default();
-            *c = (*c + 0.5).min(1.0);
-        }
-        for (t, c) in lead {
-            *tf.entry(t).or_default() += c;
-        }
-        let mut v: Vec<(u32, f32)> = tf
-            .into_iter()
-            .map(|(t, f)| (self.term_id(t), f * self.idf.weight(t)))
-            .collect();
-        v.sort_unstable_by_key(|(t, _)| *t);
-        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for (_, w) in &mut v {
-                *w /= norm;
-            }
-        }
-        Vector(v)
-    }
-
-    fn term_id(&mut self, term: &str) -> u32 {
-        if let Some(&id) = self.vocab.get(term) {
-            return id;
-        }
-        let id = self.vocab.len() as u32;
-        self.vocab.insert(term.to_string(), id);
-        if self.idf.common(term) {
-            self.common_terms.insert(id);
-        }
-        id
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
     }
 }
 

@@ -3,6 +3,10 @@
 use super::*;
 use crate::story::text::Analyzer;
 
+fn url_keys(url: &str) -> Vec<String> {
+    page_keys([url])
+}
+
 const H: i64 = 3600;
 const D: i64 = 24 * H;
 
@@ -26,26 +30,42 @@ impl Case {
             item_id: id,
             at,
             terms,
-            url_keys: page_keys([url]),
+            url_keys: url_keys(url),
         });
         self.docs.len() - 1
     }
 
-    /// Place every item in time order; the event id of each, by insertion index.
+    /// Place every item as one polling round, long after the fact.
     fn run(&self) -> Vec<(String, Join)> {
+        self.run_rounds(&[(0..self.docs.len()).collect()], i64::MAX)
+    }
+
+    /// Place the items round by round (each round a list of indices), `after` seconds after
+    /// each round's newest item.
+    fn run_rounds(&self, rounds: &[Vec<usize>], after: i64) -> Vec<(String, Join)> {
         let mut idf = Idf::default();
         for d in &self.docs {
             idf.add(&d.terms);
         }
         let mut c = Clusterer::new(&idf);
-        let mut order: Vec<usize> = (0..self.docs.len()).collect();
-        order.sort_by_key(|&i| self.docs[i].at);
         let mut out = vec![(String::new(), Join::Founded); self.docs.len()];
-        for i in order {
-            let d = &self.docs[i];
-            let p = c.place(d, || format!("ev-{}", d.item_id));
-            out[i] = (p.event_id, p.join);
+        let mut waiting: Vec<usize> = Vec::new();
+        for round in rounds {
+            waiting.extend(round);
+            let docs: Vec<Doc> = waiting.iter().map(|&i| self.docs[i].clone()).collect();
+            let newest = docs.iter().map(|d| d.at).max().unwrap_or(0);
+            let now = newest.saturating_add(after);
+            let placed = c.place_batch(&docs, now, &mut |d| format!("ev-{}", d.item_id));
+            let mut still = Vec::new();
+            for (k, p) in placed.into_iter().enumerate() {
+                match p {
+                    Some(p) => out[waiting[k]] = (p.event_id, p.join),
+                    None => still.push(waiting[k]),
+                }
+            }
+            waiting = still;
         }
+        assert!(waiting.is_empty(), "items still waiting: {waiting:?}");
         out
     }
 }
@@ -99,7 +119,7 @@ fn the_same_page_merges_whatever_the_tracking_parameters() {
         "",
         "https://wire.example/2030/01/condor-launch-slips/?utm_source=letter&utm_medium=email",
     );
-    let r = c.run();
+    let r = c.run_rounds(&[vec![a], vec![b]], H);
     assert_eq!(r[a].0, r[b].0);
     assert_eq!(r[b].1, Join::SamePage { item_id: 1 });
 }
@@ -214,11 +234,48 @@ fn terms_round_trip_and_event_ids_are_stable() {
         lead: vec!["c".into()],
     };
     assert_eq!(Terms::decode(&t.encode()), t);
-    assert_eq!(Terms::decode("garbage"), Terms {
-        title: vec!["garbage".into()],
-        ..Terms::default()
-    });
+    assert_eq!(
+        Terms::decode("garbage"),
+        Terms {
+            title: vec!["garbage".into()],
+            ..Terms::default()
+        }
+    );
     assert_eq!(event_id("s", "src", "g"), event_id("s", "src", "g"));
     assert_ne!(event_id("s", "src", "g"), event_id("s", "src", "h"));
     assert!(event_id("s", "src", "g").starts_with("ev-"));
 }
+
+#[test]
+fn a_burst_weeks_later_is_a_new_development_not_a_follow_up() {
+    let mut c = Case::new();
+    background(&mut c);
+    let t = 300 * D;
+    let a = c.item(
+        t,
+        "Orbital Labs launches Condor on its first flight",
+        "The Condor rocket reached orbit on its maiden launch.",
+        "https://one.example/condor-first-flight-orbit",
+    );
+    let b1 = c.item(
+        t + 25 * D,
+        "Condor rocket now offered for rideshare launches to orbit",
+        "Small satellite makers can book Condor rideshare flights from next year.",
+        "https://two.example/condor-rideshare-offer",
+    );
+    let b2 = c.item(
+        t + 25 * D + 5 * H,
+        "Orbital Labs opens Condor rideshare bookings",
+        "Rideshare slots on Condor flights go on sale to small satellite makers.",
+        "https://three.example/condor-rideshare-bookings",
+    );
+    let weekly = c.run_rounds(&[vec![a], vec![b1, b2]], 10 * H);
+    assert_ne!(weekly[a].0, weekly[b1].0);
+    assert_eq!(weekly[b1].0, weekly[b2].0);
+    // Polled hourly, the first rideshare report waits for the second instead of joining
+    // the launch as a follow-up.
+    let hourly = c.run_rounds(&[vec![a], vec![b1], vec![b2]], H);
+    assert_ne!(hourly[a].0, hourly[b1].0);
+    assert_eq!(hourly[b1].0, hourly[b2].0);
+}
+

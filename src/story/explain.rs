@@ -61,7 +61,11 @@ pub fn render(item: &ItemRow, explanations: &[Explanation], tz: chrono_tz::Tz) -
         "item {}  source {}  guid {}",
         item.id, item.source_id, item.guid
     );
-    let _ = writeln!(s, "title: {}", item.title.as_deref().unwrap_or("(untitled)"));
+    let _ = writeln!(
+        s,
+        "title: {}",
+        item.title.as_deref().unwrap_or("(untitled)")
+    );
     if let Some(u) = &item.url {
         let _ = writeln!(s, "url:   {u}");
     }

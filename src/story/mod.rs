@@ -18,6 +18,7 @@ pub mod definition;
 pub mod explain;
 pub mod relevance;
 pub mod report;
+pub mod terms;
 pub mod text;
 mod timing;
 
@@ -30,6 +31,7 @@ use crate::store::{
     StoreError, StoryBatch, UpdateRow,
 };
 use cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
+use terms::page_keys;
 pub use definition::StoryDef;
 use relevance::{Matcher, Reason, Verdict};
 pub use report::{week_report, WeekReport};
@@ -155,12 +157,42 @@ async fn process_story(
         clusterer.add_member(&member_doc(&m), &member_span(&m));
     }
 
-    // Reports first (in time order), then what discusses them: comments, and items that
-    // only link to a story item's page.
-    fresh.sort_by_key(|j| (j.pending.item.parent_guid.is_some(), j.at, j.pending.item.id));
+    // Reports first, as one batch; then what discusses them: comments, and items that only
+    // link to a story item's page.
+    fresh.sort_by_key(|j| (j.at, j.pending.item.id));
+    let (reports, discussions): (Vec<usize>, Vec<usize>) = (0..fresh.len())
+        .filter(|&i| fresh[i].verdict.relevant || !fresh[i].url_keys.is_empty())
+        .partition(|&i| fresh[i].verdict.relevant && fresh[i].pending.item.parent_guid.is_none());
+    let docs: Vec<Doc> = reports.iter().map(|&i| doc_of(&fresh[i])).collect();
+    let mut name = |d: &Doc| {
+        let j = reports
+            .iter()
+            .map(|&i| &fresh[i])
+            .find(|j| j.pending.item.id == d.item_id);
+        j.map_or_else(
+            || format!("ev-item-{}", d.item_id),
+            |j| event_id(&story.id, &j.pending.item.source_id, &j.pending.item.guid),
+        )
+    };
+    let placed = clusterer.place_batch(&docs, now.timestamp(), &mut name);
+    let mut placements: HashMap<usize, Option<Placement>> = HashMap::new();
+    let mut deferred: HashSet<usize> = HashSet::new();
+    for (k, p) in placed.into_iter().enumerate() {
+        if p.is_none() {
+            deferred.insert(reports[k]);
+        }
+        placements.insert(reports[k], p);
+    }
+    for &i in &discussions {
+        let p = place_discussion(store, story, &mut clusterer, &mut fresh[i]).await?;
+        placements.insert(i, p);
+    }
     let mut founders: HashMap<String, i64> = HashMap::new();
-    for j in &mut fresh {
-        let placement = place(store, story, &mut clusterer, j).await?;
+    for (i, j) in fresh.iter().enumerate() {
+        if deferred.contains(&i) {
+            continue;
+        }
+        let placement = placements.remove(&i).flatten();
         match &placement {
             Some(p) if p.join == Join::Founded => {
                 founders.insert(p.event_id.clone(), j.pending.item.id);
@@ -201,7 +233,7 @@ fn judge(
         .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
     let link = it.canonical_url.as_deref().or(it.url.as_deref());
     let terms = Terms::from_item(analyzer, title, it.outlet_name.as_deref(), &body, link);
-    let url_keys = cluster::page_keys(
+    let url_keys = page_keys(
         [&it.canonical_url, &it.url, &it.discussion_url]
             .into_iter()
             .flatten()
@@ -217,65 +249,74 @@ fn judge(
     }
 }
 
-/// Place a judged item: relevant ones into events; irrelevant ones only when they comment
-/// on, or link to the page of, a story item.
-async fn place(
+fn doc_of(j: &Judged) -> Doc {
+    Doc {
+        item_id: j.pending.item.id,
+        at: j.at,
+        terms: j.terms.clone(),
+        url_keys: j.url_keys.clone(),
+    }
+}
+
+/// Place a comment with the item it comments on, and an item that links to a story item's
+/// page with that item; a relevant comment whose parent is unknown is placed on its own.
+/// Irrelevant items that do neither stay out.
+async fn place_discussion(
     store: &Store,
     story: &StoryDef,
     clusterer: &mut Clusterer<'_>,
     j: &mut Judged,
 ) -> Result<Option<Placement>, StoryError> {
     let item = &j.pending.item;
-    let doc = Doc {
-        item_id: item.id,
-        at: j.at,
-        terms: j.terms.clone(),
-        url_keys: j.url_keys.clone(),
-    };
+    let doc = doc_of(j);
     if let Some(parent) = &item.parent_guid {
         if let Some(m) = store
             .story_member_by_guid(&story.id, &item.source_id, parent)
             .await?
         {
             promote(&mut j.verdict, Reason::CommentOn);
+            let span = clusterer.span(&m.event_id).unwrap_or_else(|| member_span(&m));
             return Ok(Some(clusterer.place_with(
                 &doc,
-                &member_span(&m),
+                &span,
                 Join::CommentOn { item_id: m.item_id },
             )));
         }
     }
-    // The same page may belong to an event outside the window.
+    let mut peer = clusterer.page_owner(&doc.url_keys);
     let mut outside: Option<MemberRow> = None;
-    if !clusterer.knows_page(&doc.url_keys) {
+    if peer.is_none() {
         for key in &doc.url_keys {
             if let Some(m) = store.story_member_by_page(&story.id, key).await? {
+                peer = Some((m.event_id.clone(), m.item_id));
                 outside = Some(m);
                 break;
             }
         }
     }
+    if let Some((event, item_id)) = peer {
+        let span = clusterer
+            .span(&event)
+            .or_else(|| outside.as_ref().map(member_span));
+        if let Some(span) = span {
+            if !j.verdict.relevant {
+                promote(&mut j.verdict, Reason::SamePage);
+            }
+            return Ok(Some(clusterer.place_with(
+                &doc,
+                &span,
+                Join::SamePage { item_id },
+            )));
+        }
+    }
     if !j.verdict.relevant {
-        let peer = clusterer
-            .page_owner(&doc.url_keys)
-            .or_else(|| outside.as_ref().map(|m| (m.event_id.clone(), m.item_id)));
-        let Some((event, item_id)) = peer else {
-            return Ok(None);
-        };
-        promote(&mut j.verdict, Reason::SamePage);
-        let span = clusterer.span(&event).or_else(|| outside.as_ref().map(member_span));
-        return Ok(span.map(|s| clusterer.place_with(&doc, &s, Join::SamePage { item_id })));
+        return Ok(None);
     }
-    if let Some(m) = outside {
-        return Ok(Some(clusterer.place_with(
-            &doc,
-            &member_span(&m),
-            Join::SamePage { item_id: m.item_id },
-        )));
-    }
-    Ok(Some(clusterer.place(&doc, || {
-        event_id(&story.id, &item.source_id, &item.guid)
-    })))
+    let founder = event_id(&story.id, &item.source_id, &item.guid);
+    Ok(clusterer
+        .place_batch(std::slice::from_ref(&doc), i64::MAX, &mut |_| founder.clone())
+        .pop()
+        .flatten())
 }
 
 fn promote(v: &mut Verdict, reason: Reason) {
@@ -391,7 +432,7 @@ fn member_doc(m: &MemberRow) -> Doc {
         item_id: m.item_id,
         at: m.at,
         terms: Terms::decode(&m.terms),
-        url_keys: cluster::page_keys(
+        url_keys: page_keys(
             [&m.canonical_url, &m.url, &m.discussion_url]
                 .into_iter()
                 .flatten()

@@ -513,9 +513,10 @@ fn matches_versioned(tokens: &[String], pat: &[String]) -> bool {
     if tokens.len() < pat.len() {
         return false;
     }
-    pat.iter().zip(tokens).enumerate().all(|(i, (p, t))| {
-        p == t || (i + 1 == pat.len() && is_version(p) && same_version(t, p))
-    })
+    pat.iter()
+        .zip(tokens)
+        .enumerate()
+        .all(|(i, (p, t))| p == t || (i + 1 == pat.len() && is_version(p) && same_version(t, p)))
 }
 
 /// "4", "3.1": digits and dots, starting with a digit.

@@ -37,7 +37,10 @@ fn story_items_that_do_not_name_it_get_in() {
     assert_in("Meta quietly shelves its flagship AI model", "");
     assert_in("Behemoth training run stalls at Meta, sources say", "");
     assert_in("Arena ranking used a tuned Maverick, critics say", "");
-    assert_in("Zuckerberg recruits a dozen researchers for superintelligence push", "");
+    assert_in(
+        "Zuckerberg recruits a dozen researchers for superintelligence push",
+        "",
+    );
     assert_in(
         "Meta's open-weight plans, explained",
         "The company's long-awaited Llama 4 release was the week's headline.",
@@ -50,7 +53,10 @@ fn other_senses_of_story_words_stay_out() {
     assert_out("Behemoth: a sprawling co-op VR game arrives on Steam", "");
     let v = assert_out("Scout, an open-source tool to watch your cron jobs", "");
     assert_eq!(v.reason, Reason::TooLittle);
-    assert_out("Maverick sequel breaks box office records", "Top Gun fans lined up.");
+    assert_out(
+        "Maverick sequel breaks box office records",
+        "Top Gun fans lined up.",
+    );
     assert_out("Ford Maverick hybrid gets a price cut", "");
     assert_out("A meta-analysis of 80 sleep studies", "");
     assert_out("Meta Quest headset gets a holiday discount", "");
@@ -76,7 +82,10 @@ fn exclusions_and_other_senses_are_explained() {
 fn older_versions_are_not_this_story() {
     let v = assert_out("Fine-tuning Llama 3.1 8B on a laptop", "");
     assert_eq!(v.reason, Reason::OtherVersion);
-    assert_out("Llama 3.3 lands with a 70B model", "Meta says it rivals its largest model.");
+    assert_out(
+        "Llama 3.3 lands with a 70B model",
+        "Meta says it rivals its largest model.",
+    );
     assert_out(
         "Release notes: tokenizer fixes",
         "Fixes for Llama 3.1 and 3.2 tokenizers.",

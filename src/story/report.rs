@@ -301,7 +301,10 @@ mod tests {
             "rocket late||",
         );
         let ms = [&a, &b, &c];
-        assert_eq!(choose_headline(&ms), "Acme delays its giant rocket launch again");
+        assert_eq!(
+            choose_headline(&ms),
+            "Acme delays its giant rocket launch again"
+        );
         assert!(is_discussion(&b.item));
         assert!(!is_discussion(&a.item));
     }

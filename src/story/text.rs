@@ -93,7 +93,10 @@ pub fn html_to_text(html: &str) -> String {
 /// "submitted by" footer, WordPress' "The post … appeared first on …", bare URLs.
 pub fn strip_boilerplate(text: &str) -> String {
     let mut t = text.to_string();
-    if let Some(i) = t.find("submitted by /u/").or_else(|| t.find("submitted by  /u/")) {
+    if let Some(i) = t
+        .find("submitted by /u/")
+        .or_else(|| t.find("submitted by  /u/"))
+    {
         t.truncate(i);
     }
     if let Some(i) = t.find(" appeared first on ") {
@@ -115,7 +118,10 @@ pub fn strip_boilerplate(text: &str) -> String {
         match w {
             "Points:" | "URL:" => {
                 // "Points: 12", "Article URL: https://…": the value goes too.
-                if out.last().is_some_and(|p| *p == "Article" || *p == "Comments") {
+                if out
+                    .last()
+                    .is_some_and(|p| *p == "Article" || *p == "Comments")
+                {
                     out.pop();
                 }
                 skip_next = w == "Points:";
@@ -230,13 +236,22 @@ pub fn slug_words(url: &str) -> Vec<String> {
         .trim_end_matches(".html")
         .trim_end_matches(".htm")
         .trim_end_matches(".php");
-    let seps = seg.matches(['-', '_']).count();
-    if seps < 2 {
+    let parts: Vec<&str> = seg.split(['-', '_']).filter(|p| !p.is_empty()).collect();
+    // Readable slugs are lowercase words; opaque ids mix case and digits or run long.
+    let opaque = parts.iter().any(|p| {
+        p.len() > 20
+            || (p.chars().any(|c| c.is_ascii_uppercase()) && p.chars().any(|c| c.is_ascii_digit()))
+            || (p.chars().any(|c| c.is_ascii_alphabetic())
+                && p.chars().any(|c| c.is_ascii_digit())
+                && p.len() > 6)
+    });
+    if parts.len() < 3 || opaque {
         return Vec::new();
     }
-    seg.split(['-', '_'])
-        .map(str::to_ascii_lowercase)
-        .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+    parts
+        .iter()
+        .map(|w| w.to_ascii_lowercase())
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
         .collect()
 }
 
@@ -261,18 +276,13 @@ fn collapse_whitespace(s: &str) -> String {
 pub fn item_body(summary: Option<&str>, content: Option<&str>) -> String {
     let s = summary.map(html_to_text).unwrap_or_default();
     let c = content.map(html_to_text).unwrap_or_default();
-    let joined = if c.is_empty() || (!s.is_empty() && c.starts_with(&s)) {
-        if c.len() > s.len() {
-            c
-        } else {
-            s
-        }
-    } else if s.is_empty() || s.starts_with(&c) || c.contains(&s) {
-        if s.len() >= c.len() {
-            s
-        } else {
-            c
-        }
+    // Feeds often repeat the summary at the start of the content, with other quotes or
+    // entities; compare words, not bytes.
+    let (ts, tc) = (tokenize(&s), tokenize(&c));
+    let joined = if tc.starts_with(&ts) {
+        c
+    } else if ts.starts_with(&tc) {
+        s
     } else {
         format!("{s} {c}")
     };
@@ -337,7 +347,21 @@ mod tests {
             vec!["acme", "delays", "big", "model"]
         );
         assert!(slug_words("https://x.example/articles/CBMiabc?oc=5").is_empty());
+        assert!(slug_words("https://x.example/rss/CBMin7fh-CLuEq4yQZ_ARm_Ikoq?oc=5").is_empty());
         assert!(slug_words("not a url").is_empty());
+    }
+
+    #[test]
+    fn bodies_do_not_repeat_the_summary() {
+        assert_eq!(
+            item_body(
+                Some("Meta’s lead."),
+                Some("<p>Meta's lead.</p><p>More.</p>")
+            ),
+            "Meta's lead. More."
+        );
+        assert_eq!(item_body(Some("A summary."), None), "A summary.");
+        assert_eq!(item_body(None, Some("<b>Only</b> content")), "Only content");
     }
 
     #[test]
