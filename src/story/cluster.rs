@@ -30,17 +30,17 @@ const DAY: i64 = 86_400;
 pub const GROUP: f32 = 0.20;
 const GROUP_WINDOW: i64 = 2 * DAY;
 /// Similarity for a lone report to join an event within `NEAR` of its first report,
-pub const JOIN_NEAR: f32 = 0.16;
+pub const JOIN_NEAR: f32 = 0.15;
 /// and for a group of reports: several reports together are a development of their own
 /// unless clearly about the same thing.
 pub const JOIN_NEAR_GROUP: f32 = 0.25;
 const NEAR: i64 = 3 * DAY;
 /// Similarity for a burst of reports to join an older event rather than found a new one.
-pub const JOIN_BURST: f32 = 0.35;
+pub const JOIN_BURST: f32 = 0.40;
 /// Similarity for a lone report to join an older event as a follow-up, plus a rise per day of
 /// the event's age.
-pub const JOIN_LONE: f32 = 0.10;
-pub const JOIN_LONE_PER_DAY: f32 = 0.003;
+pub const JOIN_LONE: f32 = 0.11;
+pub const JOIN_LONE_PER_DAY: f32 = 0.0035;
 /// A lone report that would be only a follow-up waits this long for reports like it.
 pub const SETTLE: i64 = 36 * 3600;
 /// An event takes no items more than this long after its latest item,
