@@ -149,6 +149,9 @@ fn describe(e: &Evidence) -> String {
         Evidence::NoContext { term, field } => {
             format!("ambiguous: \"{term}\" does not count: no context word near it in the {field}")
         }
+        Evidence::NotAName { term, field } => format!(
+            "ambiguous: \"{term}\" does not count: written in lowercase in the {field}, the common word"
+        ),
         Evidence::OtherSense { term, word, field } => format!(
             "ambiguous: \"{term}\" does not count: \"{word}\" marks another sense in the {field}"
         ),

@@ -14,7 +14,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::definition::StoryDef;
-use super::text::{is_stopword, tokenize, Analyzer};
+use super::text::{is_stopword, tokenize, tokenize_cased, Analyzer};
 
 const TITLE_NAMED: f32 = 3.0;
 const BODY_NAMED: f32 = 2.0;
@@ -26,6 +26,9 @@ const BODY_CONTEXT: f32 = 1.0;
 const THRESHOLD: f32 = 2.0;
 /// How far (in words) a context word may be from an ambiguous term in a body.
 const BODY_WINDOW: usize = 12;
+/// How far (in words) a word of another sense may be from an ambiguous term ("tech
+/// behemoth", "Ford Maverick").
+const AGAINST_WINDOW: usize = 5;
 
 /// Where in an item something was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,6 +65,8 @@ pub enum Evidence {
     },
     /// An ambiguous term with no context word near it.
     NoContext { term: String, field: Field },
+    /// A name-like term written in lowercase: the common word, not the name.
+    NotAName { term: String, field: Field },
     /// An ambiguous term next to a word of its other sense.
     OtherSense {
         term: String,
@@ -193,6 +198,8 @@ struct WordSet {
 struct Ambiguous {
     label: String,
     tokens: Vec<String>,
+    /// Written with a capital in the definition: only counts capitalized in the text.
+    name: bool,
     context: Vec<WordSet>,
     against: Vec<WordSet>,
 }
@@ -221,6 +228,7 @@ pub struct Matcher {
 struct FieldText {
     field: Field,
     tokens: Vec<String>,
+    capital: Vec<bool>,
     stems: Vec<String>,
     masked: Vec<bool>,
 }
@@ -251,6 +259,7 @@ impl Matcher {
             .map(|a| Ambiguous {
                 label: a.term.clone(),
                 tokens: tokenize(&a.term),
+                name: a.term.trim().starts_with(char::is_uppercase),
                 context: a
                     .context
                     .iter()
@@ -370,12 +379,13 @@ impl Matcher {
     }
 
     fn field(&self, field: Field, text: &str) -> FieldText {
-        let tokens = tokenize(text);
+        let (tokens, capital): (Vec<String>, Vec<bool>) = tokenize_cased(text).into_iter().unzip();
         let stems = tokens.iter().map(|t| self.analyzer.stem(t)).collect();
         let masked = vec![false; tokens.len()];
         FieldText {
             field,
             tokens,
+            capital,
             stems,
             masked,
         }
@@ -450,8 +460,20 @@ impl Matcher {
             if hits.is_empty() {
                 continue;
             }
+            let named: Vec<usize> = hits
+                .iter()
+                .copied()
+                .filter(|&i| !a.name || f.capital[i])
+                .collect();
+            if named.is_empty() {
+                ev.push(Evidence::NotAName {
+                    term: a.label.clone(),
+                    field: f.field,
+                });
+                continue;
+            }
             let mut found: Option<Evidence> = None;
-            for &start in &hits {
+            for &start in &named {
                 let end = start + a.tokens.len();
                 let (lo, hi) = match f.field {
                     Field::Title => (0, f.tokens.len()),
@@ -464,8 +486,14 @@ impl Matcher {
                     .filter(|&i| (i < start || i >= end) && !f.masked[i])
                     .map(|i| f.stems[i].as_str())
                     .collect();
+                let near: Vec<&str> = (start.saturating_sub(AGAINST_WINDOW)
+                    ..(end + AGAINST_WINDOW).min(f.tokens.len()))
+                    .filter(|&i| i < start || i >= end)
+                    .map(|i| f.stems[i].as_str())
+                    .collect();
                 let has = |w: &WordSet| w.stems.iter().all(|s| window.contains(&s.as_str()));
-                if let Some(w) = a.against.iter().find(|w| has(w)) {
+                let near_has = |w: &WordSet| w.stems.iter().all(|s| near.contains(&s.as_str()));
+                if let Some(w) = a.against.iter().find(|w| near_has(w)) {
                     found = Some(Evidence::OtherSense {
                         term: a.label.clone(),
                         word: w.label.clone(),

@@ -66,6 +66,20 @@ fn other_senses_of_story_words_stay_out() {
 }
 
 #[test]
+fn common_nouns_and_nearby_other_senses_do_not_count() {
+    let v = assert_out("Tech behemoth Meta posts record ad revenue", "");
+    assert!(v
+        .evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::NotAName { .. })));
+    assert_out("Tech Behemoth Meta Posts Record Ad Revenue", "");
+    assert_out("A maverick founder takes on Meta in court", "");
+    // The other-sense word far from the term does not veto it.
+    assert_in("Meta's Behemoth slips again, rattling investors in the tech sector", "");
+    assert_in("Meta delays its next big AI model to the autumn", "");
+}
+
+#[test]
 fn exclusions_and_other_senses_are_explained() {
     let v = assert_out("Behemoth game patch adds Meta Quest 3 support", "");
     assert!(

@@ -170,13 +170,22 @@ pub fn strip_outlet_suffix<'a>(title: &'a str, outlet: Option<&str>) -> &'a str 
 /// Lowercase word tokens. Letters and digits make words; `.` stays inside numbers (3.1);
 /// a possessive `'s` is dropped; "llama4" splits into "llama" "4".
 pub fn tokenize(text: &str) -> Vec<String> {
+    tokenize_cased(text).into_iter().map(|(t, _)| t).collect()
+}
+
+/// As [`tokenize`], with whether each token was written with a capital (a name).
+pub fn tokenize_cased(text: &str) -> Vec<(String, bool)> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut cur = String::new();
+    let mut capital = false;
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
         if c.is_alphanumeric() {
+            if cur.is_empty() {
+                capital = c.is_uppercase();
+            }
             cur.extend(c.to_lowercase());
         } else if c == '.'
             && cur.chars().last().is_some_and(|p| p.is_ascii_digit())
@@ -193,17 +202,17 @@ pub fn tokenize(text: &str) -> Vec<String> {
             }
             // other apostrophes join: "wasn't" -> "wasnt"
         } else if !cur.is_empty() {
-            push_token(&mut out, std::mem::take(&mut cur));
+            push_token(&mut out, std::mem::take(&mut cur), capital);
         }
         i += 1;
     }
     if !cur.is_empty() {
-        push_token(&mut out, cur);
+        push_token(&mut out, cur, capital);
     }
     out
 }
 
-fn push_token(out: &mut Vec<String>, tok: String) {
+fn push_token(out: &mut Vec<(String, bool)>, tok: String, capital: bool) {
     // "llama4" -> "llama", "4": letters followed by a number name a version.
     if let Some(split) = tok.find(|c: char| c.is_ascii_digit()) {
         let (head, tail) = tok.split_at(split);
@@ -211,12 +220,12 @@ fn push_token(out: &mut Vec<String>, tok: String) {
             && head.chars().all(char::is_alphabetic)
             && tail.chars().all(|c| c.is_ascii_digit() || c == '.')
         {
-            out.push(head.to_string());
-            out.push(tail.to_string());
+            out.push((head.to_string(), capital));
+            out.push((tail.to_string(), false));
             return;
         }
     }
-    out.push(tok);
+    out.push((tok, capital));
 }
 
 /// The words of a URL's last path segment when it is a readable slug
