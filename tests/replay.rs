@@ -14,6 +14,9 @@
 //! canonical), and for page sources (one key item) by source. Unmatched items count as
 //! non-story items.
 
+// Test helpers panic on broken fixtures, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

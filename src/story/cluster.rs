@@ -432,7 +432,9 @@ impl<'a> Clusterer<'a> {
             *self.events[event].centroid.entry(*t).or_default() += w;
         }
         for key in &doc.url_keys {
-            self.pages.entry(key.clone()).or_insert((event, doc.item_id));
+            self.pages
+                .entry(key.clone())
+                .or_insert((event, doc.item_id));
         }
         let ev = &mut self.events[event];
         ev.members.push(m);

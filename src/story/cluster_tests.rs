@@ -278,4 +278,3 @@ fn a_burst_weeks_later_is_a_new_development_not_a_follow_up() {
     assert_ne!(hourly[a].0, hourly[b1].0);
     assert_eq!(hourly[b1].0, hourly[b2].0);
 }
-

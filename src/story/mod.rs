@@ -31,10 +31,10 @@ use crate::store::{
     StoreError, StoryBatch, UpdateRow,
 };
 use cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
-use terms::page_keys;
 pub use definition::StoryDef;
 use relevance::{Matcher, Reason, Verdict};
 pub use report::{week_report, WeekReport};
+use terms::page_keys;
 use text::Analyzer;
 
 /// How far back events stay open to new items, from the newest item's time.
@@ -183,8 +183,15 @@ async fn process_story(
         }
         placements.insert(reports[k], p);
     }
+    let round: HashMap<(String, String), i64> = fresh
+        .iter()
+        .map(|j| {
+            let it = &j.pending.item;
+            ((it.source_id.clone(), it.guid.clone()), it.id)
+        })
+        .collect();
     for &i in &discussions {
-        let p = place_discussion(store, story, &mut clusterer, &mut fresh[i]).await?;
+        let p = place_discussion(store, story, &mut clusterer, &round, &mut fresh[i]).await?;
         placements.insert(i, p);
     }
     let mut founders: HashMap<String, i64> = HashMap::new();
@@ -265,17 +272,32 @@ async fn place_discussion(
     store: &Store,
     story: &StoryDef,
     clusterer: &mut Clusterer<'_>,
+    round: &HashMap<(String, String), i64>,
     j: &mut Judged,
 ) -> Result<Option<Placement>, StoryError> {
     let item = &j.pending.item;
     let doc = doc_of(j);
     if let Some(parent) = &item.parent_guid {
+        // The post may have come in this round.
+        let here = round
+            .get(&(item.source_id.clone(), parent.clone()))
+            .and_then(|&id| clusterer.event_of(id).map(|span| (id, span)));
+        if let Some((peer, span)) = here {
+            promote(&mut j.verdict, Reason::CommentOn);
+            return Ok(Some(clusterer.place_with(
+                &doc,
+                &span,
+                Join::CommentOn { item_id: peer },
+            )));
+        }
         if let Some(m) = store
             .story_member_by_guid(&story.id, &item.source_id, parent)
             .await?
         {
             promote(&mut j.verdict, Reason::CommentOn);
-            let span = clusterer.span(&m.event_id).unwrap_or_else(|| member_span(&m));
+            let span = clusterer
+                .span(&m.event_id)
+                .unwrap_or_else(|| member_span(&m));
             return Ok(Some(clusterer.place_with(
                 &doc,
                 &span,
@@ -314,7 +336,9 @@ async fn place_discussion(
     }
     let founder = event_id(&story.id, &item.source_id, &item.guid);
     Ok(clusterer
-        .place_batch(std::slice::from_ref(&doc), i64::MAX, &mut |_| founder.clone())
+        .place_batch(std::slice::from_ref(&doc), i64::MAX, &mut |_| {
+            founder.clone()
+        })
         .pop()
         .flatten())
 }

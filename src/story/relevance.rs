@@ -350,9 +350,11 @@ impl Matcher {
         score += TITLE_CONTEXT * title_ctx as f32 + BODY_CONTEXT * body_ctx as f32;
 
         let named_any = title_named + body_named > 0;
-        let (relevant, reason) = if title_old && title_named == 0 {
-            (false, Reason::OtherVersion)
-        } else if body_old && !named_any && title_ctx == 0 {
+        // Another version in the title outweighs anything but the story named there; in the
+        // body, anything but the story named or in context in the title.
+        let other_version =
+            (title_old && title_named == 0) || (body_old && !named_any && title_ctx == 0);
+        let (relevant, reason) = if other_version {
             (false, Reason::OtherVersion)
         } else if excluded && !named_any {
             (false, Reason::Excluded)

@@ -75,7 +75,10 @@ fn common_nouns_and_nearby_other_senses_do_not_count() {
     assert_out("Tech Behemoth Meta Posts Record Ad Revenue", "");
     assert_out("A maverick founder takes on Meta in court", "");
     // The other-sense word far from the term does not veto it.
-    assert_in("Meta's Behemoth slips again, rattling investors in the tech sector", "");
+    assert_in(
+        "Meta's Behemoth slips again, rattling investors in the tech sector",
+        "",
+    );
     assert_in("Meta delays its next big AI model to the autumn", "");
 }
 

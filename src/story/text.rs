@@ -237,7 +237,7 @@ pub fn slug_words(url: &str) -> Vec<String> {
     };
     let Some(seg) = u
         .path_segments()
-        .and_then(|s| s.filter(|p| !p.is_empty()).next_back())
+        .and_then(|mut s| s.rfind(|p| !p.is_empty()))
     else {
         return Vec::new();
     };
