@@ -49,6 +49,10 @@ const OPEN_AFTER_LAST: i64 = 21 * DAY;
 const OPEN_AFTER_FIRST: i64 = 45 * DAY;
 /// nor this much earlier than its first report.
 const OPEN_BEFORE_FIRST: i64 = 2 * DAY;
+/// An item is compared one to one with at most this many of an event's latest items (and
+/// with its centroid), and looks up at most this many recent items per word, so a
+/// pathological feed of near-identical items cannot make placing quadratic.
+const RECENT: usize = 64;
 
 /// An item as clustering sees it.
 #[derive(Debug, Clone)]
@@ -145,6 +149,7 @@ pub struct Clusterer<'a> {
     members: Vec<Member>,
     postings: HashMap<u32, Vec<usize>>,
     pages: HashMap<String, (usize, i64)>,
+    by_item: HashMap<i64, usize>,
 }
 
 /// A stable event id from the item that founded it.
@@ -171,6 +176,7 @@ impl<'a> Clusterer<'a> {
             members: Vec::new(),
             postings: HashMap::new(),
             pages: HashMap::new(),
+            by_item: HashMap::new(),
         }
     }
 
@@ -190,10 +196,9 @@ impl<'a> Clusterer<'a> {
 
     /// The event an item was put in, this round or before.
     pub fn event_of(&self, item_id: i64) -> Option<EventSpan> {
-        self.members
-            .iter()
-            .find(|m| m.item_id == item_id)
-            .map(|m| self.events[m.event].span.clone())
+        self.by_item
+            .get(&item_id)
+            .map(|&m| self.events[self.members[m].event].span.clone())
     }
 
     /// Does an item of a known event have one of these pages?
@@ -295,7 +300,7 @@ impl<'a> Clusterer<'a> {
             for (t, _) in &vectors[i].0 {
                 if !self.weights.is_common(*t) {
                     if let Some(list) = local.get(t) {
-                        candidates.extend(list);
+                        candidates.extend(&list[list.len().saturating_sub(RECENT)..]);
                     }
                 }
             }
@@ -348,8 +353,10 @@ impl<'a> Clusterer<'a> {
                 if self.weights.is_common(*t) {
                     continue;
                 }
-                for &m in self.postings.get(t).into_iter().flatten() {
-                    candidates.insert(self.members[m].event);
+                if let Some(list) = self.postings.get(t) {
+                    for &m in &list[list.len().saturating_sub(RECENT)..] {
+                        candidates.insert(self.members[m].event);
+                    }
                 }
             }
         }
@@ -369,8 +376,7 @@ impl<'a> Clusterer<'a> {
             let score = group
                 .iter()
                 .map(|&i| {
-                    let single = ev
-                        .members
+                    let single = recent(&ev.members)
                         .iter()
                         .map(|&m| vectors[i].dot(&self.members[m].vector))
                         .fold(0.0, f32::max);
@@ -399,7 +405,7 @@ impl<'a> Clusterer<'a> {
 
     fn closest_member(&self, v: &Vector, event: usize) -> Join {
         let mut best: Option<(f32, i64)> = None;
-        for &m in &self.events[event].members {
+        for &m in recent(&self.events[event].members) {
             let s = v.dot(&self.members[m].vector);
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, self.members[m].item_id));
@@ -436,6 +442,7 @@ impl<'a> Clusterer<'a> {
                 .entry(key.clone())
                 .or_insert((event, doc.item_id));
         }
+        self.by_item.insert(doc.item_id, m);
         let ev = &mut self.events[event];
         ev.members.push(m);
         ev.span.first_at = ev.span.first_at.min(doc.at);
@@ -452,6 +459,10 @@ impl<'a> Clusterer<'a> {
 struct Target {
     event: usize,
     url: Option<(usize, i64)>,
+}
+
+fn recent(members: &[usize]) -> &[usize] {
+    &members[members.len().saturating_sub(RECENT)..]
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {

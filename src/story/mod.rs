@@ -220,7 +220,14 @@ async fn process_story(
         .iter()
         .filter_map(|d| d.event_id.clone())
         .collect();
-    batch.events = touched_events(store, story, &clusterer, &touched, &batch, &founders).await?;
+    let items: HashMap<i64, &crate::store::ItemRow> = fresh
+        .iter()
+        .map(|j| (j.pending.item.id, &j.pending.item))
+        .collect();
+    batch.events = touched_events(
+        store, story, &clusterer, &touched, &batch, &founders, &items,
+    )
+    .await?;
     store.save_story_batch(&batch, now).await?;
     Ok(report)
 }
@@ -238,8 +245,13 @@ fn judge(
     let at = pending
         .prev_at
         .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
-    let link = it.canonical_url.as_deref().or(it.url.as_deref());
-    let terms = Terms::from_item(analyzer, title, it.outlet_name.as_deref(), &body, link);
+    // Clustering words only for what may enter an event; most items of a busy install
+    // are not the story.
+    let terms = if verdict.relevant || it.parent_guid.is_some() || pending.prev_relevant.is_some() {
+        item_terms(analyzer, it, &body)
+    } else {
+        Terms::default()
+    };
     let url_keys = page_keys(
         [&it.canonical_url, &it.url, &it.discussion_url]
             .into_iter()
@@ -254,6 +266,12 @@ fn judge(
         terms,
         url_keys,
     }
+}
+
+fn item_terms(analyzer: &Analyzer, it: &crate::store::ItemRow, body: &str) -> Terms {
+    let link = it.canonical_url.as_deref().or(it.url.as_deref());
+    let title = it.title.as_deref().unwrap_or_default();
+    Terms::from_item(analyzer, title, it.outlet_name.as_deref(), body, link)
 }
 
 fn doc_of(j: &Judged) -> Doc {
@@ -323,7 +341,10 @@ async fn place_discussion(
         if let Some(span) = span {
             if !j.verdict.relevant {
                 promote(&mut j.verdict, Reason::SamePage);
+                let body = text::item_body(item.summary.as_deref(), item.content.as_deref());
+                j.terms = item_terms(&Analyzer::new(), item, &body);
             }
+            let doc = doc_of(j);
             return Ok(Some(clusterer.place_with(
                 &doc,
                 &span,
@@ -401,14 +422,21 @@ async fn touched_events(
     touched: &HashSet<String>,
     batch: &StoryBatch,
     founders: &HashMap<String, i64>,
+    items: &HashMap<i64, &crate::store::ItemRow>,
 ) -> Result<Vec<EventRow>, StoryError> {
     let ids: Vec<String> = touched.iter().cloned().collect();
     let stored = store.story_event_members(&story.id, &ids).await?;
     let mut out = Vec::new();
     for id in ids {
+        let decided_now: HashSet<i64> = batch
+            .decisions
+            .iter()
+            .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
+            .map(|d| d.item_id)
+            .collect();
         let mut members: Vec<ReportMember> = stored
             .iter()
-            .filter(|m| m.event_id == id)
+            .filter(|m| m.event_id == id && !decided_now.contains(&m.item.id))
             .cloned()
             .collect();
         // Members decided now are not in the store yet.
@@ -417,15 +445,13 @@ async fn touched_events(
             .iter()
             .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
         {
-            if members.iter().all(|m| m.item.id != d.item_id) {
-                if let Ok(item) = store.item(d.item_id).await {
-                    members.push(ReportMember {
-                        event_id: id.clone(),
-                        at: d.at,
-                        terms: d.terms.clone(),
-                        item,
-                    });
-                }
+            if let Some(item) = items.get(&d.item_id) {
+                members.push(ReportMember {
+                    event_id: id.clone(),
+                    at: d.at,
+                    terms: d.terms.clone(),
+                    item: (*item).clone(),
+                });
             }
         }
         let Some(span) = clusterer.span(&id) else {

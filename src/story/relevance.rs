@@ -382,7 +382,16 @@ impl Matcher {
 
     fn field(&self, field: Field, text: &str) -> FieldText {
         let (tokens, capital): (Vec<String>, Vec<bool>) = tokenize_cased(text).into_iter().unzip();
-        let stems = tokens.iter().map(|t| self.analyzer.stem(t)).collect();
+        // Stems serve only the context windows of ambiguous terms; most fields have none.
+        let any_ambiguous = self
+            .ambiguous
+            .iter()
+            .any(|a| tokens.iter().any(|t| a.tokens.first() == Some(t)));
+        let stems = if any_ambiguous {
+            tokens.iter().map(|t| self.analyzer.stem(t)).collect()
+        } else {
+            vec![String::new(); tokens.len()]
+        };
         let masked = vec![false; tokens.len()];
         FieldText {
             field,

@@ -22,6 +22,9 @@ const DISCUSSION_HOSTS: &[&str] = &[
     "lobste.rs",
 ];
 
+/// How many of an event's first items compete for its headline.
+const HEADLINE_POOL: usize = 40;
+
 /// One story's week, in the JSON contract's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeekReport {
@@ -172,7 +175,12 @@ pub fn is_discussion(i: &ItemRow) -> bool {
 /// sharing most words with the others, not a question, not release-note shorthand; earliest
 /// on ties. The " - Outlet" suffix goes.
 pub fn choose_headline(members: &[&ReportMember]) -> String {
-    let titled: Vec<(&ReportMember, &str, Terms)> = members
+    // The first reports name the event; comparing all of a huge event's items pairwise
+    // would cost its size squared.
+    let mut first: Vec<&ReportMember> = members.to_vec();
+    first.sort_by_key(|m| (m.at, m.item.id));
+    first.truncate(HEADLINE_POOL);
+    let titled: Vec<(&ReportMember, &str, Terms)> = first
         .iter()
         .filter_map(|m| {
             let t = m.item.title.as_deref()?.trim();

@@ -74,7 +74,7 @@ pub fn is_stopword(token: &str) -> bool {
 /// The readable text of an HTML fragment (entities decoded, tags dropped, whitespace
 /// collapsed). Plain text passes through unchanged apart from whitespace.
 pub fn html_to_text(html: &str) -> String {
-    let html = truncate_chars(html, BODY_CHARS * 4);
+    let html = truncate_chars(html, BODY_CHARS * 2);
     let text = if html.contains('<') || html.contains('&') {
         let frag = scraper::Html::parse_fragment(html);
         let mut out = String::with_capacity(html.len());
