@@ -10,9 +10,8 @@
 //! - clustering pair-F1 over "these two items report the same event", with each item's event
 //!   taken from the weeks' output (event ids are stable across weeks).
 //!
-//! Output items are matched to the key by `source::guid`; failing that by link (as written or
-//! canonical), and for page sources (one key item) by source. Unmatched items count as
-//! non-story items.
+//! Output items are matched to the key strictly by `source::guid`, the contract's identity.
+//! Unmatched items count as non-story items.
 
 // Test helpers panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used)]
@@ -37,10 +36,6 @@ struct Source {
 struct Key {
     /// "source::guid" -> (class, event)
     items: HashMap<String, (String, Option<String>)>,
-    /// (source, link) -> key, with links both as written and canonical.
-    by_link: HashMap<(String, String), String>,
-    /// Page sources: their one key item.
-    pages: HashMap<String, String>,
     events: Vec<(String, String)>, // (event id, first week)
     weeks: Vec<String>,
 }
@@ -60,14 +55,12 @@ fn load_sources(root: &Path) -> Vec<Source> {
         .collect()
 }
 
-fn load_key(root: &Path, sources: &[Source]) -> Key {
+fn load_key(root: &Path) -> Key {
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("answer_key.json")).unwrap())
             .unwrap();
     let mut items = HashMap::new();
-    let mut by_link = HashMap::new();
     for (k, it) in v["items"].as_object().unwrap() {
-        let src = it["source"].as_str().unwrap().to_string();
         items.insert(
             k.clone(),
             (
@@ -75,22 +68,7 @@ fn load_key(root: &Path, sources: &[Source]) -> Key {
                 it["event"].as_str().map(str::to_string),
             ),
         );
-        if let Some(link) = it["link"].as_str() {
-            by_link.insert((src.clone(), link.to_string()), k.clone());
-            if let Some(c) = storyline::canon::canonical_url(link, None) {
-                by_link.insert((src.clone(), c), k.clone());
-            }
-        }
     }
-    let pages = sources
-        .iter()
-        .filter(|s| s.kind == "page")
-        .filter_map(|s| {
-            let prefix = format!("{}::", s.id);
-            let mine: Vec<&String> = items.keys().filter(|k| k.starts_with(&prefix)).collect();
-            (mine.len() == 1).then(|| (s.id.clone(), mine[0].clone()))
-        })
-        .collect();
     let events = v["events"]
         .as_array()
         .unwrap()
@@ -110,35 +88,18 @@ fn load_key(root: &Path, sources: &[Source]) -> Key {
         .collect();
     Key {
         items,
-        by_link,
-        pages,
         events,
         weeks,
     }
 }
 
 impl Key {
+    /// Items are matched to the key strictly by `source::guid`, as the contract defines them.
     fn resolve(&self, item: &Value) -> Option<String> {
-        let src = item["source"].as_str()?.to_string();
-        let guid = item["guid"].as_str().unwrap_or_default();
-        let direct = format!("{src}::{guid}");
-        if self.items.contains_key(&direct) {
-            return Some(direct);
-        }
-        if let Some(url) = item["url"].as_str() {
-            for u in [
-                Some(url.to_string()),
-                storyline::canon::canonical_url(url, None),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if let Some(k) = self.by_link.get(&(src.clone(), u)) {
-                    return Some(k.clone());
-                }
-            }
-        }
-        self.pages.get(&src).cloned()
+        let src = item["source"].as_str()?;
+        let guid = item["guid"].as_str()?;
+        let key = format!("{src}::{guid}");
+        self.items.contains_key(&key).then_some(key)
     }
 }
 
@@ -294,7 +255,7 @@ fn score(key: &Key, weeks: &[(String, Value)]) -> Scores {
 async fn story_replay_meets_the_scores() {
     let root = fixture("story-replay");
     let sources = load_sources(&root);
-    let key = load_key(&root, &sources);
+    let key = load_key(&root);
     let server = FeedServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("storyline.toml");
