@@ -375,6 +375,9 @@ fn yes() -> bool {
 pub struct StoryConfig {
     pub id: String,
     pub title: String,
+    /// A short name for mail subjects ("Llama 4"); defaults to the title.
+    #[serde(default)]
+    pub short_title: Option<String>,
     /// Phrases that identify the story on their own ("Llama 4").
     #[serde(default)]
     pub phrases: Vec<String>,

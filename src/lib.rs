@@ -38,3 +38,4 @@ pub mod store;
 pub mod story;
 pub mod web;
 pub mod week;
+pub mod weekly;

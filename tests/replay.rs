@@ -2,7 +2,7 @@
 //!
 //! For each week of `shared/fixtures/story-replay`, a loopback server serves that week's
 //! snapshot, `storyline poll --all` runs with the clock at the Monday 09:00 UTC after the week,
-//! then `storyline events --week W --json` prints the week. The four figures:
+//! then `storyline digest --week W --format json --out -` prints the week. The four figures:
 //! - event recall: answer-key events that appear as a development in their first week (a
 //!   development "is" the key event most of its matched items report);
 //! - precision: items listed in developments that are story items;
@@ -19,40 +19,17 @@
 mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
-use storyline::week::IsoWeek;
-use support::feed_server::{FeedServer, Route};
 use support::fixture;
-
-struct Source {
-    id: String,
-    kind: String,
-    path: String,
-}
+use support::replay::{load_sources, poll_time, run, Replay};
 
 struct Key {
     /// "source::guid" -> (class, event)
     items: HashMap<String, (String, Option<String>)>,
     events: Vec<(String, String)>, // (event id, first week)
     weeks: Vec<String>,
-}
-
-fn load_sources(root: &Path) -> Vec<Source> {
-    let text = std::fs::read_to_string(root.join("sources.toml")).unwrap();
-    let doc: toml::Value = toml::from_str(&text).unwrap();
-    doc["source"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| Source {
-            id: s["id"].as_str().unwrap().to_string(),
-            kind: s["kind"].as_str().unwrap().to_string(),
-            path: s["path"].as_str().unwrap().to_string(),
-        })
-        .collect()
 }
 
 fn load_key(root: &Path) -> Key {
@@ -101,63 +78,6 @@ impl Key {
         let key = format!("{src}::{guid}");
         self.items.contains_key(&key).then_some(key)
     }
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("json") => "application/feed+json",
-        _ => "application/xml",
-    }
-}
-
-fn serve_week(server: &FeedServer, week_dir: &Path, sources: &[Source]) {
-    for s in sources {
-        let mut file: PathBuf = week_dir.join(s.path.trim_start_matches('/'));
-        if s.path.ends_with('/') {
-            file = file.join("index.html");
-        }
-        let route = match std::fs::read(&file) {
-            Ok(body) => {
-                let mut r = Route::feed(body);
-                if let Route::Feed {
-                    content_type: ct, ..
-                } = &mut r
-                {
-                    *ct = content_type(&file);
-                }
-                r
-            }
-            Err(_) => Route::status(404),
-        };
-        server.route(&s.path, route);
-    }
-}
-
-fn run(config: &Path, now: &str, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_storyline"))
-        .arg("--config")
-        .arg(config)
-        .arg("--now")
-        .arg(now)
-        .args(args)
-        .env_remove("STORYLINE_CONFIG")
-        .env_remove("STORYLINE_NOW")
-        .output()
-        .expect("run storyline");
-    assert!(
-        out.status.success(),
-        "storyline {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The Monday 09:00 UTC after `week`, when its snapshot was taken.
-fn poll_time(week: &str) -> String {
-    let w: IsoWeek = week.parse().unwrap();
-    format!("{}T09:00:00Z", w.next().monday())
 }
 
 struct Scores {
@@ -256,29 +176,19 @@ async fn story_replay_meets_the_scores() {
     let root = fixture("story-replay");
     let sources = load_sources(&root);
     let key = load_key(&root);
-    let server = FeedServer::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("storyline.toml");
-    let mut text = format!(
-        "database = \"{}\"\n[fetch]\nallow_private_addresses = true\ntimeout = \"10s\"\n",
-        dir.path().join("replay.db").display()
-    );
-    for s in &sources {
-        text.push_str(&format!(
-            "[[source]]\nid = \"{}\"\nurl = \"{}\"\nkind = \"{}\"\n",
-            s.id,
-            server.url(&s.path),
-            s.kind
-        ));
-    }
-    std::fs::write(&config, text).unwrap();
+    let replay = Replay::start(&sources).await;
+    let config = replay.config.clone();
 
     let mut outputs = Vec::new();
     for week in &key.weeks {
-        serve_week(&server, &root.join("weeks").join(week), &sources);
+        replay.serve_week(&root.join("weeks").join(week), &sources);
         let now = poll_time(week);
         run(&config, &now, &["poll", "--all"]);
-        let json = run(&config, &now, &["events", "--week", week, "--json"]);
+        let json = run(
+            &config,
+            &now,
+            &["digest", "--week", week, "--format", "json", "--out", "-"],
+        );
         let v: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["week"], Value::String(week.clone()));
         assert_eq!(v["story"], Value::String("llama-4".into()));

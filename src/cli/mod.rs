@@ -1,6 +1,7 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
 mod config_cmd;
+mod digest;
 mod inspect;
 mod mail;
 mod poll;
@@ -49,6 +50,8 @@ pub enum Command {
         #[arg(long = "source", value_name = "ID")]
         source: Vec<String>,
     },
+    /// Compose a story's week: print it, write it to a file, or mail it.
+    Digest(digest::DigestArgs),
     /// Run the daemon: poll on time and serve the web site until SIGTERM/SIGINT.
     Serve,
     /// Add, list, remove, import and export sources.
@@ -201,6 +204,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => crate::clock::Clock::System,
             };
             mail::run(config, action, clock).await
+        }
+        Command::Digest(args) => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            digest::run(config, args, now).await
         }
         Command::Explain { target } => {
             let config = match load_config(cli.config.as_deref()) {

@@ -314,6 +314,25 @@ impl Store {
             .await?)
     }
 
+    /// When each relevant item of the story counts, for items counted in `[from, until)`.
+    pub async fn story_item_times(
+        &self,
+        story_id: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT at FROM story_items \
+             WHERE story_id = ?1 AND relevant = 1 AND at >= ?2 AND at < ?3",
+        )
+        .bind(story_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
     /// Page updates of the story's items counted in `[from, until)`.
     pub async fn story_updates_between(
         &self,

@@ -17,6 +17,9 @@ const RULES_VERSION: u32 = 1;
 pub struct StoryDef {
     pub id: String,
     pub title: String,
+    /// A short name for mail subjects; not part of what decides relevance.
+    #[serde(skip)]
+    pub short_title: Option<String>,
     /// Phrases that name the story on their own ("Llama 4").
     pub phrases: Vec<String>,
     /// Other names, as strong as phrases ("Meta Superintelligence Labs").
@@ -46,6 +49,7 @@ impl StoryDef {
         StoryDef {
             id: c.id.clone(),
             title: c.title.clone(),
+            short_title: c.short_title.clone(),
             phrases: clean(&c.phrases),
             aliases: clean(&c.aliases),
             ambiguous: c.ambiguous.clone(),

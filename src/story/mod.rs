@@ -27,7 +27,7 @@ mod timing;
 
 pub use definition::StoryDef;
 pub use process::process;
-pub use report::{week_report, WeekReport};
+pub use report::{period_report, week_report, WeekReport};
 
 use crate::store::StoreError;
 

@@ -152,6 +152,7 @@ fn a_story_with_nothing_to_match_takes_everything() {
     let def = StoryDef {
         id: "all".into(),
         title: "All".into(),
+        short_title: None,
         phrases: vec![],
         aliases: vec![],
         ambiguous: vec![],
@@ -168,6 +169,7 @@ fn matching_is_generic_over_definitions() {
     let def = StoryDef {
         id: "rover".into(),
         title: "Rover".into(),
+        short_title: None,
         phrases: vec!["Perseverance rover".into()],
         aliases: vec![],
         ambiguous: vec![AmbiguousTerm {

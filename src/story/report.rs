@@ -1,7 +1,7 @@
 //! A story's week as data: the developments first reported that week, the updates of older
 //! events, and the timeline so far. `storyline events --json` prints it; the digest reuses it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -63,6 +63,14 @@ pub struct ReportItem {
     /// RFC 3339 in UTC, or null when the feed gives no date.
     pub published: Option<String>,
     pub outlet: Option<String>,
+    /// The stored row and the time it counts at, for the digest (not part of the contract).
+    #[serde(skip)]
+    pub row: ItemRow,
+    #[serde(skip)]
+    pub at: i64,
+    /// What changed, when this item is a page update in the week.
+    #[serde(skip)]
+    pub change: Option<String>,
 }
 
 /// One line of the timeline.
@@ -83,10 +91,26 @@ pub async fn week_report(
     tz: chrono_tz::Tz,
 ) -> Result<WeekReport, StoryError> {
     let (start, end) = week.range(tz);
+    period_report(store, story, week, start, end, tz).await
+}
+
+/// As [`week_report`], for any period `[start, end)` (`storyline digest --since`); `week` is
+/// the label, the week the period ends in.
+pub async fn period_report(
+    store: &Store,
+    story: &StoryDef,
+    week: IsoWeek,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<WeekReport, StoryError> {
     let (start, end) = (start.timestamp(), end.timestamp());
     let members = store.story_members_until(&story.id, end).await?;
     let updates = store.story_updates_between(&story.id, start, end).await?;
-    let updated: HashSet<i64> = updates.iter().map(|u| u.item_id).collect();
+    let updated: HashMap<i64, Option<String>> = updates
+        .iter()
+        .map(|u| (u.item_id, u.note.clone()))
+        .collect();
 
     let mut events: BTreeMap<String, Vec<&ReportMember>> = BTreeMap::new();
     for m in &members {
@@ -121,13 +145,13 @@ pub async fn week_report(
                 id: id.clone(),
                 headline,
                 first_seen,
-                items: ms.iter().map(|m| report_item(&m.item)).collect(),
+                items: ms.iter().map(|m| report_item(m, None)).collect(),
             });
         } else {
             let fresh: Vec<ReportItem> = ms
                 .iter()
-                .filter(|m| m.at >= start || updated.contains(&m.item.id))
-                .map(|m| report_item(&m.item))
+                .filter(|m| m.at >= start || updated.contains_key(&m.item.id))
+                .map(|m| report_item(m, updated.get(&m.item.id).cloned().flatten()))
                 .collect();
             if !fresh.is_empty() {
                 report.updates.push(EventReport {
@@ -142,7 +166,8 @@ pub async fn week_report(
     Ok(report)
 }
 
-fn report_item(i: &ItemRow) -> ReportItem {
+fn report_item(m: &ReportMember, change: Option<String>) -> ReportItem {
+    let i = &m.item;
     ReportItem {
         source: i.source_id.clone(),
         guid: i.guid.clone(),
@@ -152,6 +177,9 @@ fn report_item(i: &ItemRow) -> ReportItem {
             .published()
             .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
         outlet: i.outlet_name.clone(),
+        row: i.clone(),
+        at: m.at,
+        change,
     }
 }
 
