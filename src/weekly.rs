@@ -141,7 +141,8 @@ pub async fn gather(
             .collect(),
         weekly_counts,
         failing_sources,
-        generated_at: now,
+        // A past week reads the same whenever it is rendered: it is "as of" its end.
+        generated_at: now.min(week_end),
     })
 }
 

@@ -172,7 +172,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(config, now, cli.now.is_some()).await
         }
         Command::Sources { command } => sources::run(cli.config.as_deref(), now, command).await,
-        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref())),
+        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref(), now)),
         Command::Poll { all, source } => {
             let config = match load_config(cli.config.as_deref()) {
                 Ok(c) => c,
