@@ -27,6 +27,14 @@ pub enum WeeklyError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Digest(#[from] digest::DigestError),
+    #[error(transparent)]
+    Outbox(#[from] crate::mail::OutboxError),
+    #[error(transparent)]
+    Definition(#[from] crate::story::definition::BuiltinError),
+    #[error("{0}")]
+    Schedule(String),
+    #[error("cannot write the digest file: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// What a digest covers.
@@ -260,4 +268,120 @@ fn local_midnight(date: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// What the schedule did for one story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueOutcome {
+    /// First start: the schedule begins now; no old week is sent.
+    Started,
+    /// Nothing due since the last fire handled.
+    NotDue,
+    /// The week was composed, written to `file`, and (unless quiet) kept and queued.
+    Composed {
+        week: IsoWeek,
+        file: std::path::PathBuf,
+        quiet: bool,
+        queued: u64,
+    },
+}
+
+/// The daemon's digest step: for each story whose schedule fired since the last fire handled,
+/// compose the last complete week once (missed fires after downtime collapse into one),
+/// write it to `digest.output_dir`, and, unless it is a quiet week that is not to be sent,
+/// keep it and queue it for subscribers when mail is configured.
+pub async fn compose_due(
+    store: &Store,
+    config: &Config,
+    templates: &Templates,
+    mail: Option<&crate::mail::Mail>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, DueOutcome)>, WeeklyError> {
+    let schedule = config.digest_schedule().map_err(WeeklyError::Schedule)?;
+    let mut out = Vec::new();
+    for story in StoryDef::all_from(config)? {
+        let Some(fire) = schedule.last_at_or_before(now) else {
+            out.push((story.id, DueOutcome::NotDue));
+            continue;
+        };
+        let outcome = match store.digest_last_fire(&story.id).await? {
+            None => {
+                store.set_digest_last_fire(&story.id, fire).await?;
+                DueOutcome::Started
+            }
+            Some(handled) if handled >= fire => DueOutcome::NotDue,
+            Some(_) => {
+                let outcome =
+                    compose_one(store, config, templates, mail, &story, fire, now).await?;
+                store.set_digest_last_fire(&story.id, fire).await?;
+                outcome
+            }
+        };
+        out.push((story.id, outcome));
+    }
+    Ok(out)
+}
+
+async fn compose_one(
+    store: &Store,
+    config: &Config,
+    templates: &Templates,
+    mail: Option<&crate::mail::Mail>,
+    story: &StoryDef,
+    fire: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DueOutcome, WeeklyError> {
+    let week = IsoWeek::last_complete(fire, config.timezone);
+    let edition = make(store, config, templates, story, Period::Week(week), now).await?;
+    let file = config
+        .digest
+        .output_dir
+        .join(format!("{}-{week}.html", story.id));
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(dir).await?;
+    }
+    tokio::fs::write(&file, &edition.rendered.html).await?;
+    let quiet = edition.digest.quiet;
+    let mut queued = 0;
+    if edition.digest.should_send(config.digest.send_empty) {
+        let r = &edition.rendered;
+        match mail {
+            Some(mail) => {
+                let parts = crate::mail::DigestParts {
+                    story_id: &story.id,
+                    week,
+                    subject: &r.subject,
+                    text: &r.text,
+                    html: &r.email_html,
+                    chart_png: Some(&r.chart_png),
+                };
+                queued = crate::mail::queue_digest(store, &mail.settings, &parts, now)
+                    .await?
+                    .queued;
+            }
+            None => {
+                // Kept for the web archive even when nothing is mailed.
+                let week_text = week.to_string();
+                store
+                    .insert_digest_once(
+                        &crate::store::NewDigest {
+                            story_id: &story.id,
+                            week: &week_text,
+                            subject: &r.subject,
+                            text: &r.text,
+                            html: &r.email_html,
+                            chart_png: Some(&r.chart_png),
+                        },
+                        now,
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(DueOutcome::Composed {
+        week,
+        file,
+        quiet,
+        queued,
+    })
 }

@@ -73,7 +73,10 @@ async fn metrics(State(st): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        st.metrics.render(&sources),
+        st.metrics.render(
+            &sources,
+            &st.store.outbox_counts(None).await.unwrap_or_default(),
+        ),
     )
         .into_response()
 }
