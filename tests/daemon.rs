@@ -121,7 +121,9 @@ async fn missed_digest_fires_are_caught_up_once() {
     // Down for three Mondays: one digest, for the last complete week.
     let after = due("2025-04-28T09:00:00Z").await;
     match &after[0].1 {
-        DueOutcome::Composed { week, file, quiet, .. } => {
+        DueOutcome::Composed {
+            week, file, quiet, ..
+        } => {
             assert_eq!(week.to_string(), "2025-W17");
             assert!(file.exists());
             assert!(*quiet, "nothing was polled");
@@ -131,7 +133,11 @@ async fn missed_digest_fires_are_caught_up_once() {
     assert_eq!(due("2025-04-28T10:00:00Z").await[0].1, DueOutcome::NotDue);
     let files = std::fs::read_dir(dir.path().join("out")).unwrap().count();
     assert_eq!(files, 1);
-    let kept = ctx.store.digest_of_week("llama-4", "2025-W17").await.unwrap();
+    let kept = ctx
+        .store
+        .digest_of_week("llama-4", "2025-W17")
+        .await
+        .unwrap();
     assert!(kept.is_some(), "kept for the archive");
 }
 
@@ -150,19 +156,59 @@ async fn daemon_mails_the_scheduled_digest() {
     );
     let ctx = open(config(dir.path(), &extra), chrono::Utc::now()).await;
     ctx.store
-        .add_confirmed_subscriber("ada@example.org", &["llama-4".to_string()], chrono::Utc::now())
+        .add_confirmed_subscriber(
+            "ada@example.org",
+            &["llama-4".to_string()],
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let daemon = tokio::spawn(storyline::daemon::run(ctx, Clock::System, listener, async {
-        let _ = stop_rx.await;
-    }));
+    let daemon = tokio::spawn(storyline::daemon::run(
+        ctx,
+        Clock::System,
+        listener,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
 
-    assert!(sink.wait_for(1, Duration::from_secs(10)).await, "the digest arrived");
+    assert!(
+        sink.wait_for(1, Duration::from_secs(10)).await,
+        "the digest arrived"
+    );
     let mail = sink.received()[0].text();
     assert!(mail.contains("no new developments"), "{mail}");
+
+    // The story page links the stored digest; the archive serves it with its chart.
+    let (status, home) = get(&format!("{base}/")).await;
+    assert_eq!(status, 200);
+    let href = home
+        .split("href=\"/digests/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a link to the latest digest");
+    let (status, page) = get(&format!("{base}/digests/{href}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("/digests/{href}/chart.png")),
+        "chart served from here"
+    );
+    let chart = reqwest::get(format!("{base}/digests/{href}/chart.png"))
+        .await
+        .unwrap();
+    assert_eq!(chart.headers()["content-type"], "image/png");
+    assert_eq!(
+        get(&format!("{base}/digests/llama-4/not-a-week")).await.0,
+        404
+    );
     stop_tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(6), daemon).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(6), daemon)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(sink.received().len(), 1, "one digest, one copy");
 }

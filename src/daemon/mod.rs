@@ -41,6 +41,8 @@ pub async fn run(
     )?);
     let state = AppState {
         store: ctx.store.clone(),
+        config: ctx.config.clone(),
+        stories: Arc::new(crate::story::StoryDef::all_from(&ctx.config)?),
         metrics: metrics.clone(),
         clock: clock.clone(),
         // A poll round may legitimately take a while; three ticks without a beat is a stall.
