@@ -63,7 +63,7 @@ impl App {
         let state = AppState {
             store: store.clone(),
             config: Arc::new(config.clone()),
-            stories: Arc::new(storyline::story::StoryDef::all_from(&config).unwrap()),
+            stories: Arc::new(storyline::story::StoryDef::all_from(&config).expect("stories")),
             metrics: Arc::new(Metrics::default()),
             clock: Clock::System,
             heartbeat_max_age: Duration::from_secs(60),
