@@ -368,12 +368,16 @@ fn yes() -> bool {
     true
 }
 
-/// One `[[story]]`: what identifies it, and which sources feed it.
+/// One `[[story]]`: what identifies it, and which sources feed it. A story with no phrases,
+/// aliases or ambiguous terms takes every item of its sources (a plain digest).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoryConfig {
     pub id: String,
     pub title: String,
+    /// A short name for mail subjects ("Llama 4"); defaults to the title.
+    #[serde(default)]
+    pub short_title: Option<String>,
     /// Phrases that identify the story on their own ("Llama 4").
     #[serde(default)]
     pub phrases: Vec<String>,
@@ -391,11 +395,17 @@ pub struct StoryConfig {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A word that names the story only in the right company ("Behemoth" near "Meta").
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AmbiguousTerm {
     pub term: String,
+    /// Words that make the term count when they occur near it; an entry of several words
+    /// needs all of them ("AI lab").
     pub context: Vec<String>,
+    /// Words that mark the other sense ("game" near "Behemoth"); they veto the context.
+    #[serde(default)]
+    pub against: Vec<String>,
 }
 
 impl SourceConfig {
@@ -495,6 +505,17 @@ impl Config {
             for s in &st.sources {
                 if !seen.contains(s.as_str()) {
                     return Err(format!("story[{i}].sources: no source with id \"{s}\""));
+                }
+            }
+            for (j, a) in st.ambiguous.iter().enumerate() {
+                if a.term.trim().is_empty() {
+                    return Err(format!("story[{i}].ambiguous[{j}].term: must not be empty"));
+                }
+                if a.context.iter().all(|c| c.trim().is_empty()) {
+                    return Err(format!(
+                        "story[{i}].ambiguous[{j}].context: \"{}\" needs at least one context word",
+                        a.term
+                    ));
                 }
             }
         }

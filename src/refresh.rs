@@ -80,6 +80,8 @@ pub struct SourceReport {
 #[derive(Debug, Clone, Default)]
 pub struct CycleReport {
     pub sources: Vec<SourceReport>,
+    /// What story processing did after the fetches.
+    pub stories: crate::story::ProcessReport,
 }
 
 impl CycleReport {
@@ -120,6 +122,8 @@ pub enum CycleError {
     UnknownSource(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("story processing failed: {0}")]
+    Story(#[from] crate::story::StoryError),
 }
 
 /// What a fetch task hands back to the writer.
@@ -175,6 +179,11 @@ pub async fn run_cycle(
     }
     while tasks.join_next().await.is_some() {}
     report.sources.sort_by(|a, b| a.source.cmp(&b.source));
+    // Stories stay current with every round. The items above are committed already, so a
+    // failure here loses nothing and the next round picks the same items up again.
+    let stories =
+        crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
+    report.stories = crate::story::process(&ctx.store, &stories, now).await?;
     Ok(report)
 }
 

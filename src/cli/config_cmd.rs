@@ -24,10 +24,14 @@ pub enum ConfigCommand {
     Check,
 }
 
-pub(crate) fn run(cmd: ConfigCommand, config_path: Option<&Path>) -> ExitCode {
+pub(crate) fn run(
+    cmd: ConfigCommand,
+    config_path: Option<&Path>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ExitCode {
     match cmd {
         ConfigCommand::Init { force, path } => init(&path, force),
-        ConfigCommand::Check => check(config_path),
+        ConfigCommand::Check => check(config_path, now),
     }
 }
 
@@ -53,20 +57,63 @@ fn init(path: &Path, force: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn check(config_path: Option<&Path>) -> ExitCode {
+fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> ExitCode {
     let config = match super::load_config(config_path) {
         Ok(c) => c,
         Err(code) => return code,
     };
     println!("config:   {} (valid)", config.origin);
     println!("database: {}", config.database.display());
-    for story in &config.stories {
+    let stories = match crate::story::StoryDef::all_from(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for story in &stories {
         let feeding = if story.sources.is_empty() {
             "every source".to_string()
         } else {
             format!("{} sources", story.sources.len())
         };
         println!("story:    {} \"{}\" ({feeding})", story.id, story.title);
+    }
+    if let Ok(schedule) = config.digest_schedule() {
+        let next: Vec<String> = schedule
+            .upcoming(now, 3)
+            .iter()
+            .map(|t| {
+                t.with_timezone(&config.timezone)
+                    .format("%a %Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
+            .collect();
+        println!(
+            "digest:   \"{}\" in {}; next: {}",
+            schedule.text(),
+            config.timezone,
+            next.join(", ")
+        );
+    }
+    match &config.smtp {
+        // The password itself is never printed, only where it comes from.
+        Some(smtp) => println!(
+            "mail:     {}:{} ({:?}) from {}{}",
+            smtp.host,
+            smtp.port(),
+            smtp.tls,
+            smtp.from,
+            match (&smtp.password_env, &smtp.password_file) {
+                (Some(var), _) => format!(", password from ${var} (not shown)"),
+                (None, Some(file)) => format!(", password from {} (not shown)", file.display()),
+                _ => String::new(),
+            }
+        ),
+        None => println!(
+            "mail:     off (no [smtp]); digests are written to {}",
+            config.digest.output_dir.display()
+        ),
     }
     let polled = config
         .sources
@@ -215,7 +262,8 @@ mod tests {
             .url
             .as_str()
             .contains("site:reuters.com"));
-        assert_eq!(config.stories.len(), 1);
+        // No [[story]]: the built-in Llama 4 story applies.
+        assert!(config.stories.is_empty());
     }
 
     #[test]
