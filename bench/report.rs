@@ -162,7 +162,7 @@ impl Results {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_default();
         let digest = if env.storyline_digest {
-            "poll --all; cold round also `digest --week 2025-W15 --send`"
+            "poll --all; cold round also `digest --story bench --week 2025-W15 --send`"
         } else {
             "poll --all only (this build has no `storyline digest`)"
         };

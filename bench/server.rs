@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, Request, Response, StatusCode};
+use axum::serve::ListenerExt as _;
 use chrono::{DateTime, Utc};
 
 use crate::corpus;
@@ -66,6 +67,11 @@ impl FeedServer {
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
             let st = st.clone();
             async move { respond(&st, &req) }
+        });
+        // Without TCP_NODELAY (axum 0.8 leaves it off) the last segment of a response can wait
+        // for the client's delayed ACK: tens of milliseconds per request.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
         });
         rt.spawn(async move {
             let _ = axum::serve(listener, app).await;

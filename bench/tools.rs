@@ -129,7 +129,9 @@ impl ToolRun {
 
     fn storyline(&self, env: &Env) -> Command {
         let mut cmd = Command::new(&env.storyline);
-        cmd.arg("--config").arg(self.dir.join("bench.toml"));
+        cmd.arg("--config")
+            .arg(self.dir.join("bench.toml"))
+            .current_dir(&self.dir);
         cmd
     }
 
@@ -165,7 +167,14 @@ impl ToolRun {
                 let mut cost = measure::run(poll, &log)?;
                 if round == Round::Cold && env.storyline_digest {
                     let mut digest = self.storyline(env);
-                    digest.args(["digest", "--week", corpus::WEEK, "--send"]);
+                    digest.args([
+                        "digest",
+                        "--story",
+                        "bench",
+                        "--week",
+                        corpus::WEEK,
+                        "--send",
+                    ]);
                     cost = cost.then(measure::run(digest, &log)?);
                 }
                 Ok(cost)
