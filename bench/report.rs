@@ -124,6 +124,15 @@ impl Row {
     }
 }
 
+/// One of the issue's targets, evaluated on this run.
+struct Target {
+    what: &'static str,
+    needed: &'static str,
+    value: Option<f64>,
+    pass: fn(f64) -> bool,
+    unit: &'static str,
+}
+
 #[derive(Debug, serde::Serialize)]
 pub struct Results {
     pub machine: Vec<(String, String)>,
@@ -234,60 +243,61 @@ impl Results {
             .filter(|r| r.feeds == n && r.tool == Tool::Storyline)
             .filter_map(|r| r.measured.as_ref().map(|m| m.cost.peak_rss_mb))
             .reduce(f64::max);
-        let targets: [(&str, &str, Option<f64>, fn(f64) -> bool, &str); 5] = [
-            (
-                "cold: rss2email wall ÷ Storyline wall",
-                "≥ 100",
-                ratio(wall(Tool::Rss2email, Round::Cold), s_cold),
-                |x| x >= 100.0,
-                "×",
-            ),
-            (
-                "cold: newsboat wall ÷ Storyline wall",
-                "≥ 20",
-                ratio(wall(Tool::Newsboat, Round::Cold), s_cold),
-                |x| x >= 20.0,
-                "×",
-            ),
-            (
-                "cold: Storyline wall ÷ curl wall",
-                "≤ 2",
-                ratio(s_cold, wall(Tool::Curl, Round::Cold)),
-                |x| x <= 2.0,
-                "×",
-            ),
-            (
-                "idle: Storyline wall ÷ curl wall",
-                "≤ 1.5",
-                ratio(
+        let targets = [
+            Target {
+                what: "cold: rss2email wall ÷ Storyline wall",
+                needed: "≥ 100",
+                value: ratio(wall(Tool::Rss2email, Round::Cold), s_cold),
+                pass: |x| x >= 100.0,
+                unit: "×",
+            },
+            Target {
+                what: "cold: newsboat wall ÷ Storyline wall",
+                needed: "≥ 20",
+                value: ratio(wall(Tool::Newsboat, Round::Cold), s_cold),
+                pass: |x| x >= 20.0,
+                unit: "×",
+            },
+            Target {
+                what: "cold: Storyline wall ÷ curl wall",
+                needed: "≤ 2",
+                value: ratio(s_cold, wall(Tool::Curl, Round::Cold)),
+                pass: |x| x <= 2.0,
+                unit: "×",
+            },
+            Target {
+                what: "idle: Storyline wall ÷ curl wall",
+                needed: "≤ 1.5",
+                value: ratio(
                     wall(Tool::Storyline, Round::Idle),
                     wall(Tool::Curl, Round::Idle),
                 ),
-                |x| x <= 1.5,
-                "×",
-            ),
-            (
-                "Storyline peak RSS, any round",
-                "< 64",
-                peak,
-                |x| x < 64.0,
-                " MB",
-            ),
+                pass: |x| x <= 1.5,
+                unit: "×",
+            },
+            Target {
+                what: "Storyline peak RSS, any round",
+                needed: "< 64",
+                value: peak,
+                pass: |x| x < 64.0,
+                unit: " MB",
+            },
         ];
         let mut s = format!(
             "Targets at {n} feeds (this run)\n\n| target | needed | measured | result |\n\
              |---|---|---:|---|\n"
         );
-        for (what, needed, value, pass, unit) in targets {
-            let (measured, result) = match value {
+        for t in targets {
+            let (measured, result) = match t.value {
                 Some(v) => (
-                    format!("{v:.2}{unit}"),
-                    if pass(v) { "pass" } else { "FAIL" },
+                    format!("{v:.2}{}", t.unit),
+                    if (t.pass)(v) { "pass" } else { "FAIL" },
                 ),
                 None => ("not measured".into(), "—"),
             };
             s.push_str(&format!(
-                "| {what} | {needed}{unit} | {measured} | {result} |\n"
+                "| {} | {}{} | {measured} | {result} |\n",
+                t.what, t.needed, t.unit
             ));
         }
         s
