@@ -121,6 +121,11 @@ impl FeedServer {
         self.state.hits.lock().expect("hits lock").clone()
     }
 
+    /// How many requests were answered so far (cheap enough to poll in a loop).
+    pub fn hit_count(&self) -> usize {
+        self.state.hits.lock().expect("hits lock").len()
+    }
+
     pub fn hits_on(&self, path: &str) -> Vec<Hit> {
         self.hits().into_iter().filter(|h| h.path == path).collect()
     }

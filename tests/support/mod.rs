@@ -5,9 +5,9 @@
 
 pub mod feed_server;
 pub mod mime;
-pub mod smtp_sink;
 pub mod raw_server;
 mod sandbox;
+pub mod smtp_sink;
 
 #[allow(unused_imports)] // each test binary uses a different part
 pub use sandbox::{own_fixture, real_fixture, Run, Sandbox, Server};
