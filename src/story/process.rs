@@ -60,12 +60,14 @@ async fn process_story(
     if store.story_fingerprint(&story.id).await?.as_deref() != Some(fingerprint.as_str()) {
         store.reset_story(&story.id, &fingerprint, now).await?;
     }
+    let t0 = std::time::Instant::now();
     let pending: Vec<PendingItem> = store
         .pending_story_items(&story.id)
         .await?
         .into_iter()
         .filter(|p| story.takes_source(&p.item.source_id))
         .collect();
+    let t_loaded = t0.elapsed();
     let mut report = ProcessReport::default();
     if pending.is_empty() {
         return Ok(report);
@@ -95,6 +97,7 @@ async fn process_story(
         }
     }
 
+    let t_judged = t0.elapsed();
     // Document frequencies over the story's items, old and new.
     let mut idf = Idf::default();
     for t in store.story_terms(&story.id).await? {
@@ -147,8 +150,21 @@ async fn process_story(
             ((it.source_id.clone(), it.guid.clone()), it.id)
         })
         .collect();
+    let member_pages = if discussions.is_empty() {
+        HashSet::new()
+    } else {
+        store.story_member_pages(&story.id).await?
+    };
     for &i in &discussions {
-        let p = place_discussion(store, story, &mut clusterer, &round, &mut fresh[i]).await?;
+        let p = place_discussion(
+            store,
+            story,
+            &mut clusterer,
+            &round,
+            &member_pages,
+            &mut fresh[i],
+        )
+        .await?;
         placements.insert(i, p);
     }
     let mut founders: HashMap<String, i64> = HashMap::new();
@@ -185,7 +201,9 @@ async fn process_story(
         store, story, &clusterer, &touched, &batch, &founders, &items,
     )
     .await?;
+    let t_clustered = t0.elapsed();
     store.save_story_batch(&batch, now).await?;
+    tracing::debug!(story = %story.id, load = ?t_loaded, load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
     Ok(report)
 }
 
@@ -197,8 +215,18 @@ fn judge(
 ) -> Judged {
     let it = &pending.item;
     let title = it.title.as_deref().unwrap_or_default();
-    let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
-    let verdict = matcher.judge(title, &body);
+    let raw = [Some(title), it.summary.as_deref(), it.content.as_deref()];
+    let quick_miss = raw.iter().flatten().all(|t| !matcher.may_match(t))
+        && it.parent_guid.is_none()
+        && pending.prev_relevant.is_none();
+    // Most items of a busy install never name the story: decide those without preparing
+    // their text.
+    let (verdict, body) = if quick_miss {
+        (Verdict::nothing(), String::new())
+    } else {
+        let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
+        (matcher.judge(title, &body), body)
+    };
     let at = pending
         .prev_at
         .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
@@ -248,6 +276,7 @@ async fn place_discussion(
     story: &StoryDef,
     clusterer: &mut Clusterer<'_>,
     round: &HashMap<(String, String), i64>,
+    member_pages: &HashSet<String>,
     j: &mut Judged,
 ) -> Result<Option<Placement>, StoryError> {
     let item = &j.pending.item;
@@ -283,7 +312,8 @@ async fn place_discussion(
     let mut peer = clusterer.page_owner(&doc.url_keys);
     let mut outside: Option<MemberRow> = None;
     if peer.is_none() {
-        for key in &doc.url_keys {
+        // Most items link to pages no story item has: skip the lookup for them.
+        for key in doc.url_keys.iter().filter(|k| member_pages.contains(*k)) {
             if let Some(m) = store.story_member_by_page(&story.id, key).await? {
                 peer = Some((m.event_id.clone(), m.item_id));
                 outside = Some(m);
