@@ -332,7 +332,8 @@ impl MailConfig {
             Some(_) => Err(format!("{origin}: the key must be at least 32 characters")),
             None => Err(format!(
                 "mail needs a signing key: {origin} is not set; set ${SECRET_ENV}, or \
-                 [mail] secret_env or secret (`storyline config init` generates one)"
+                 [mail] secret_env or secret, to 32 or more random characters \
+                 (e.g. `openssl rand -hex 32`)"
             )),
         }
     }
