@@ -333,7 +333,7 @@ impl MailConfig {
             None => Err(format!(
                 "mail needs a signing key: {origin} is not set; set ${SECRET_ENV}, or \
                  [mail] secret_env or secret, to 32 or more random characters \
-                 (e.g. `openssl rand -hex 32`)"
+                 (`storyline config init` writes one; or `openssl rand -hex 32`)"
             )),
         }
     }
