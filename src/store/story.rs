@@ -119,6 +119,17 @@ pub struct ReportMember {
     pub item: ItemRow,
 }
 
+/// Items with no decision for a story yet, or whose content changed since it.
+const PENDING_ITEMS: &str = concat!(
+    "SELECT ",
+    item_columns_i!(),
+    ", s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
+     si.at AS prev_at \
+     FROM items i LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+     LEFT JOIN sources s ON s.id = i.source_id \
+     WHERE si.item_id IS NULL OR si.seen_hash != i.content_hash ORDER BY i.id"
+);
+
 /// Decision rows per multi-row INSERT (14 parameters each).
 const DECISION_BATCH: usize = 64;
 
@@ -187,17 +198,22 @@ impl Store {
     }
 
     /// Items without a decision for the story, or changed since theirs, oldest first.
+    /// As [`Store::pending_story_items`], one row at a time, so a caller can keep only what
+    /// it needs of each (a first round over a big install holds every item otherwise).
+    pub fn pending_story_items_stream<'a>(
+        &'a self,
+        story_id: &'a str,
+    ) -> futures_util::stream::BoxStream<'a, Result<PendingItem>> {
+        use futures_util::StreamExt as _;
+        sqlx::query_as(PENDING_ITEMS)
+            .bind(story_id)
+            .fetch(&self.pool)
+            .map(|r| r.map_err(super::StoreError::from))
+            .boxed()
+    }
+
     pub async fn pending_story_items(&self, story_id: &str) -> Result<Vec<PendingItem>> {
-        const Q: &str = concat!(
-            "SELECT ",
-            item_columns_i!(),
-            ", s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
-             si.at AS prev_at \
-             FROM items i LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
-             LEFT JOIN sources s ON s.id = i.source_id \
-             WHERE si.item_id IS NULL OR si.seen_hash != i.content_hash ORDER BY i.id"
-        );
-        Ok(sqlx::query_as(Q)
+        Ok(sqlx::query_as(PENDING_ITEMS)
             .bind(story_id)
             .fetch_all(&self.pool)
             .await?)

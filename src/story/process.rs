@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
 use super::definition::StoryDef;
+use futures_util::StreamExt as _;
+
 use super::relevance::{Matcher, Reason, Verdict};
 use super::report;
 use super::terms::page_keys;
@@ -61,22 +63,25 @@ async fn process_story(
         store.reset_story(&story.id, &fingerprint, now).await?;
     }
     let t0 = std::time::Instant::now();
-    let pending: Vec<PendingItem> = store
-        .pending_story_items(&story.id)
-        .await?
-        .into_iter()
-        .filter(|p| story.takes_source(&p.item.source_id))
-        .collect();
-    let t_loaded = t0.elapsed();
-    let mut report = ProcessReport::default();
-    if pending.is_empty() {
-        return Ok(report);
-    }
     let matcher = Matcher::new(story);
+    let mut report = ProcessReport::default();
     let mut batch = StoryBatch::default();
     let mut fresh: Vec<Judged> = Vec::new();
-    for p in pending {
-        let j = judge(&matcher, analyzer, p, marks);
+    let mut rows = store.pending_story_items_stream(&story.id);
+    while let Some(p) = rows.next().await {
+        let p = p?;
+        if !story.takes_source(&p.item.source_id) {
+            continue;
+        }
+        let mut j = judge(&matcher, analyzer, p, marks);
+        if !j.verdict.relevant
+            && j.verdict.reason == Reason::Nothing
+            && j.pending.prev_relevant.is_none()
+        {
+            // Most items are not the story: keep their decision, not their text.
+            j.pending.item.summary = None;
+            j.pending.item.content = None;
+        }
         report.decided += 1;
         match (&j.pending.prev_relevant, &j.pending.prev_event) {
             // A story item that changed stays in its event; a watched page's change is news.
@@ -97,7 +102,11 @@ async fn process_story(
         }
     }
 
+    drop(rows);
     let t_judged = t0.elapsed();
+    if report.decided == 0 {
+        return Ok(report);
+    }
     // Document frequencies over the story's items, old and new.
     let mut idf = Idf::default();
     for t in store.story_terms(&story.id).await? {
@@ -203,7 +212,7 @@ async fn process_story(
     .await?;
     let t_clustered = t0.elapsed();
     store.save_story_batch(&batch, now).await?;
-    tracing::debug!(story = %story.id, load = ?t_loaded, load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
+    tracing::debug!(story = %story.id, load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
     Ok(report)
 }
 
