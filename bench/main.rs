@@ -33,10 +33,10 @@ struct Args {
     /// Tools to run (all by default).
     #[arg(long, value_delimiter = ',', value_enum)]
     tools: Vec<Tool>,
-    /// A round that would take longer than this (linear estimate from the previous size) is
-    /// reported as not run.
+    /// A tool whose three rounds at a size would take longer than this in all (linear estimate
+    /// from the previous size) is reported as not run at that size.
     #[arg(long, default_value_t = 600.0)]
-    max_round_secs: f64,
+    max_size_secs: f64,
     /// Feeds in the parser-throughput corpus (0 skips that part).
     #[arg(long, default_value_t = 1000)]
     parse_feeds: usize,
@@ -89,6 +89,9 @@ fn run(mut args: Args) -> Result<(), String> {
     args.sizes.dedup();
     corpus::self_check().map_err(|e| format!("corpus self-check: {e}"))?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("mkdir {}: {e}", args.out.display()))?;
+    // Tools run in their own directories: every path handed to them is absolute.
+    args.out =
+        std::path::absolute(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     // The server and the sink share one runtime with a thread per core: they answer from
     // memory, so they are never what a tool waits on.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -181,7 +184,8 @@ fn serve_by_hand(
     Ok(())
 }
 
-/// One tool's three rounds at size `n`, or the rounds it is estimated too slow for.
+/// One tool's three rounds at size `n`, or "not run" for each when they are estimated to take
+/// longer than `--max-size-secs` together.
 #[allow(clippy::too_many_arguments)]
 fn run_tool(
     tool: Tool,
@@ -202,19 +206,20 @@ fn run_tool(
     let run = ToolRun::setup(tool, &dir, urls, env)?;
     server.take_counts();
     sink.take_counts();
+    let estimate = |round| {
+        last.get(&(tool, round))
+            .map(|&(m, wall): &(usize, f64)| wall * n as f64 / m as f64)
+    };
+    let total: f64 = Round::ALL.iter().filter_map(|&r| estimate(r)).sum();
+    if total > args.max_size_secs {
+        return Ok(Round::ALL
+            .iter()
+            .map(|&r| Row::not_run(n, tool, r, estimate(r)))
+            .collect());
+    }
     let mut rows = Vec::new();
     let mut stored_before = 0;
-    let mut skipped = false;
     for round in Round::ALL {
-        let estimate = last
-            .get(&(tool, round))
-            .map(|&(m, wall)| wall * n as f64 / m as f64);
-        if skipped || estimate.is_some_and(|e| e > args.max_round_secs) {
-            // Later rounds need the earlier ones' state: one skipped round skips the rest.
-            skipped = true;
-            rows.push(Row::not_run(n, tool, round, estimate));
-            continue;
-        }
         if round == Round::Plus5 {
             server.publish(5);
         }
@@ -223,7 +228,7 @@ fn run_tool(
             std::time::Duration::from_secs(args.quiet_patience),
         );
         let load = measure::load_average();
-        let cost = run.round(round, env)?;
+        let (cost, steps) = run.round(round, env)?;
         let counts = server.take_counts();
         let (messages, _) = sink.take_counts();
         let stored = rt.block_on(run.stored())?;
@@ -240,6 +245,9 @@ fn run_tool(
             messages,
             Conditions { load, busy },
         ));
+        if let Some(m) = rows.last_mut().and_then(|r| r.measured.as_mut()) {
+            m.steps = steps;
+        }
     }
     server.publish(0);
     if !args.keep {

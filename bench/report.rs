@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+/// One target row: what is compared, the goal, the measured value, the test, the unit.
+type Target<'a> = (&'a str, &'a str, Option<f64>, fn(f64) -> bool, &'a str);
+
 use image::ImageEncoder as _;
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
@@ -35,6 +38,8 @@ pub struct Measured {
     pub new_items: Option<u64>,
     pub messages: u64,
     pub conditions: Conditions,
+    /// Each command's cost, when the round ran several (Storyline's poll, then digest).
+    pub steps: Vec<(String, Cost)>,
 }
 
 /// How busy the machine was just before a round.
@@ -68,6 +73,7 @@ impl Row {
                 new_items,
                 messages,
                 conditions,
+                steps: Vec::new(),
             }),
             estimate_s: None,
         }
@@ -108,8 +114,8 @@ impl Row {
             ),
             None => {
                 let why = match self.estimate_s {
-                    Some(e) => format!("not run (estimated {:.0} min)", e / 60.0),
-                    None => "not run (an earlier round was not run)".into(),
+                    Some(e) => format!("not run (this round estimated at {:.1} min)", e / 60.0),
+                    None => "not run".into(),
                 };
                 format!("{head} {why} | | | | | | | | | |")
             }
@@ -231,7 +237,7 @@ impl Results {
             .filter(|r| r.feeds == n && r.tool == Tool::Storyline)
             .filter_map(|r| r.measured.as_ref().map(|m| m.cost.peak_rss_mb))
             .reduce(f64::max);
-        let targets: [(&str, &str, Option<f64>, fn(f64) -> bool, &str); 5] = [
+        let targets: [Target; 5] = [
             (
                 "cold: rss2email wall ÷ Storyline wall",
                 "≥ 100",
@@ -315,6 +321,35 @@ impl Results {
         for r in &self.rows {
             md.push_str(&r.markdown());
             md.push('\n');
+        }
+        let steps: Vec<String> = self
+            .rows
+            .iter()
+            .filter_map(|r| Some((r, r.measured.as_ref()?)))
+            .filter(|(_, m)| !m.steps.is_empty())
+            .map(|(r, m)| {
+                let parts: Vec<String> = m
+                    .steps
+                    .iter()
+                    .map(|(name, c)| {
+                        format!(
+                            "{name} {:.2} s wall, {:.2} s CPU, {:.1} MB",
+                            c.wall_s, c.cpu_s, c.peak_rss_mb
+                        )
+                    })
+                    .collect();
+                format!(
+                    "- {} feeds, {} {}: {}\n",
+                    r.feeds,
+                    r.tool.name(),
+                    r.round.name(),
+                    parts.join("; ")
+                )
+            })
+            .collect();
+        if !steps.is_empty() {
+            md.push_str("\nRounds of several commands:\n\n");
+            md.push_str(&steps.concat());
         }
         if !self.parse.is_empty() {
             md.push_str(&format!("\n{PARSE_HEADER}\n"));

@@ -157,34 +157,39 @@ impl ToolRun {
         Ok(())
     }
 
-    /// Run one round and return what it cost.
-    pub fn round(&self, round: Round, env: &Env) -> Result<Cost, String> {
+    /// Run one round; what it cost, and each command's cost when it took several.
+    pub fn round(&self, round: Round, env: &Env) -> Result<(Cost, Vec<(String, Cost)>), String> {
         let log = self.log();
+        let single = |cost| Ok((cost, Vec::new()));
         match self.tool {
             Tool::Storyline => {
                 let mut poll = self.storyline(env);
                 poll.args(["poll", "--all"]);
-                let mut cost = measure::run(poll, &log)?;
-                if round == Round::Cold && env.storyline_digest {
-                    let mut digest = self.storyline(env);
-                    digest.args([
-                        "digest",
-                        "--story",
-                        "bench",
-                        "--week",
-                        corpus::WEEK,
-                        "--send",
-                    ]);
-                    cost = cost.then(measure::run(digest, &log)?);
+                let poll = measure::run(poll, &log)?;
+                if round != Round::Cold || !env.storyline_digest {
+                    return single(poll);
                 }
-                Ok(cost)
+                let mut digest = self.storyline(env);
+                digest.args([
+                    "digest",
+                    "--story",
+                    "bench",
+                    "--week",
+                    corpus::WEEK,
+                    "--send",
+                ]);
+                let digest = measure::run(digest, &log)?;
+                Ok((
+                    poll.then(digest),
+                    vec![("poll".into(), poll), ("digest".into(), digest)],
+                ))
             }
             Tool::Curl => {
                 let config = self.curl_config(round != Round::Cold)?;
                 let mut cmd = Command::new(&env.curl);
                 cmd.args(["--parallel", "--parallel-max", "32", "--silent", "--config"])
                     .arg(config);
-                measure::run(cmd, &log)
+                single(measure::run(cmd, &log)?)
             }
             Tool::Newsboat => {
                 let mut cmd = Command::new(&env.newsboat);
@@ -196,7 +201,7 @@ impl ToolRun {
                     .arg(self.dir.join("config"))
                     .args(["--execute", "reload"]);
                 self.home(&mut cmd);
-                measure::run(cmd, &log)
+                single(measure::run(cmd, &log)?)
             }
             Tool::Rss2email => {
                 let mut cmd = Command::new(&env.r2e);
@@ -206,7 +211,7 @@ impl ToolRun {
                     .arg(self.dir.join("r2e.json"))
                     .arg("run");
                 self.home(&mut cmd);
-                measure::run(cmd, &log)
+                single(measure::run(cmd, &log)?)
             }
         }
     }
