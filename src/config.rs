@@ -332,7 +332,8 @@ impl MailConfig {
             Some(_) => Err(format!("{origin}: the key must be at least 32 characters")),
             None => Err(format!(
                 "mail needs a signing key: {origin} is not set; set ${SECRET_ENV}, or \
-                 [mail] secret_env or secret (`storyline config init` generates one)"
+                 [mail] secret_env or secret, to 32 or more random characters \
+                 (`storyline config init` writes one; or `openssl rand -hex 32`)"
             )),
         }
     }
@@ -368,12 +369,16 @@ fn yes() -> bool {
     true
 }
 
-/// One `[[story]]`: what identifies it, and which sources feed it.
+/// One `[[story]]`: what identifies it, and which sources feed it. A story with no phrases,
+/// aliases or ambiguous terms takes every item of its sources (a plain digest).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoryConfig {
     pub id: String,
     pub title: String,
+    /// A short name for mail subjects ("Llama 4"); defaults to the title.
+    #[serde(default)]
+    pub short_title: Option<String>,
     /// Phrases that identify the story on their own ("Llama 4").
     #[serde(default)]
     pub phrases: Vec<String>,
@@ -391,11 +396,17 @@ pub struct StoryConfig {
     pub sources: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A word that names the story only in the right company ("Behemoth" near "Meta").
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AmbiguousTerm {
     pub term: String,
+    /// Words that make the term count when they occur near it; an entry of several words
+    /// needs all of them ("AI lab").
     pub context: Vec<String>,
+    /// Words that mark the other sense ("game" near "Behemoth"); they veto the context.
+    #[serde(default)]
+    pub against: Vec<String>,
 }
 
 impl SourceConfig {
@@ -495,6 +506,17 @@ impl Config {
             for s in &st.sources {
                 if !seen.contains(s.as_str()) {
                     return Err(format!("story[{i}].sources: no source with id \"{s}\""));
+                }
+            }
+            for (j, a) in st.ambiguous.iter().enumerate() {
+                if a.term.trim().is_empty() {
+                    return Err(format!("story[{i}].ambiguous[{j}].term: must not be empty"));
+                }
+                if a.context.iter().all(|c| c.trim().is_empty()) {
+                    return Err(format!(
+                        "story[{i}].ambiguous[{j}].context: \"{}\" needs at least one context word",
+                        a.term
+                    ));
                 }
             }
         }
@@ -784,6 +806,54 @@ mod tests {
         assert!(c.mail.secret(&from_default).is_ok());
         let inline = parse(&format!("[mail]\nsecret = \"{}\"\n", "i".repeat(32))).expect("valid");
         assert!(!format!("{inline:?}").contains(&"i".repeat(32)));
+    }
+
+    /// contrib/storyline.example.toml is what operators copy; it must stay valid, need only
+    /// the environment the unit's /etc/storyline/env provides, and fit the systemd unit.
+    #[test]
+    fn the_example_deployment_config_is_valid_and_fits_the_unit() {
+        const EXAMPLE: &str = include_str!("../contrib/storyline.example.toml");
+        const UNIT: &str = include_str!("../contrib/storyline.service");
+        let c = Config::parse(EXAMPLE, Origin::File("storyline.example.toml".into()))
+            .expect("the example parses");
+        let env = |k: &str| match k {
+            "STORYLINE_SECRET" => Some("s".repeat(64)),
+            "STORYLINE_SMTP_PASSWORD" => Some("password".to_string()),
+            _ => None,
+        };
+        let mail = crate::mail::Mail::from_config(&c, &env).expect("mail sets up");
+        assert!(mail.is_some(), "the example mails digests");
+        assert!(crate::mail::Mail::from_config(&c, &|_| None).is_err());
+        let smtp = c.smtp.as_ref().expect("smtp");
+        assert_eq!(smtp.tls, SmtpTls::Starttls);
+        assert!(smtp.password_env.is_some(), "no password in the file");
+        assert!(c.mail.secret.is_none(), "no signing key in the file");
+        assert_eq!(c.web.base_url.scheme(), "https");
+        assert!(c.web.listen.ip().is_loopback(), "behind a reverse proxy");
+        assert!(!c.fetch.allow_private_addresses);
+        assert!(!c.sources.is_empty());
+
+        // The unit may write only under its StateDirectory, and stops the daemon for good
+        // after TimeoutStopSec.
+        let unit = |key: &str| {
+            UNIT.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("{key} in the unit"))
+        };
+        let state = Path::new("/var/lib").join(unit("StateDirectory"));
+        assert!(c.database.starts_with(&state), "{}", c.database.display());
+        assert!(c.digest.output_dir.starts_with(&state));
+        assert_eq!(unit("WorkingDirectory"), state.display().to_string());
+        // systemd reads a bare number as seconds.
+        let stop = match unit("TimeoutStopSec").parse::<u64>() {
+            Ok(secs) => Duration::from_secs(secs),
+            Err(_) => parse_duration(unit("TimeoutStopSec")).expect("a duration"),
+        };
+        assert!(
+            c.daemon.shutdown_grace + Duration::from_secs(5) <= stop,
+            "shutdown_grace {:?} leaves no margin before TimeoutStopSec {stop:?}",
+            c.daemon.shutdown_grace
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`store`]: all SQL.
 //! - [`digest`]: compose, render and package the weekly digest.
+//! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
 //! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
@@ -34,5 +35,7 @@ pub mod secret;
 pub mod sites;
 pub mod source;
 pub mod store;
+pub mod story;
 pub mod web;
 pub mod week;
+pub mod weekly;

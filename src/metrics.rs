@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 
 use crate::refresh::{CycleReport, SourceResult};
-use crate::store::SourceRow;
+use crate::store::{OutboxCounts, SourceRow};
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -45,8 +45,9 @@ impl Metrics {
             .fetch_add(report.updated_items() as u64, Ordering::Relaxed);
     }
 
-    pub fn record_digest_sent(&self) {
-        self.digests_sent.fetch_add(1, Ordering::Relaxed);
+    /// Count digest copies delivered.
+    pub fn record_deliveries(&self, sent: u64) {
+        self.digests_sent.fetch_add(sent, Ordering::Relaxed);
     }
 
     /// The scheduler calls this every turn; `/healthz` checks it is recent.
@@ -62,7 +63,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of the counters and per-source state.
-    pub fn render(&self, sources: &[SourceRow]) -> String {
+    pub fn render(&self, sources: &[SourceRow], outbox: &OutboxCounts) -> String {
         let mut out = String::new();
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         counter(
@@ -98,6 +99,19 @@ impl Metrics {
             "Digest deliveries completed.",
             &[("", get(&self.digests_sent))],
         );
+        let _ = writeln!(
+            out,
+            "# HELP storyline_deliveries Deliveries in the outbox by state."
+        );
+        let _ = writeln!(out, "# TYPE storyline_deliveries gauge");
+        for (state, n) in [
+            ("pending", outbox.pending),
+            ("sending", outbox.sending),
+            ("sent", outbox.sent),
+            ("failed", outbox.failed),
+        ] {
+            let _ = writeln!(out, "storyline_deliveries{{state=\"{state}\"}} {n}");
+        }
         let _ = writeln!(
             out,
             "# HELP storyline_source_last_success_timestamp_seconds Last successful poll per source."

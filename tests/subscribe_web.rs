@@ -64,6 +64,8 @@ impl App {
             .expect("mail config");
         let state = AppState {
             store: store.clone(),
+            config: Arc::new(config.clone()),
+            stories: Arc::new(storyline::story::StoryDef::all_from(&config).expect("stories")),
             metrics: Arc::new(Metrics::default()),
             clock: Clock::System,
             heartbeat_max_age: Duration::from_secs(60),
@@ -512,6 +514,8 @@ async fn without_mail_the_pages_answer_404() {
     let store = Store::open(&config.database).await.unwrap();
     let state = AppState {
         store,
+        config: Arc::new(config.clone()),
+        stories: Arc::new(storyline::story::StoryDef::all_from(&config).unwrap()),
         metrics: Arc::new(Metrics::default()),
         clock: Clock::System,
         heartbeat_max_age: Duration::from_secs(60),

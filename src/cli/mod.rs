@@ -1,11 +1,13 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
 mod config_cmd;
+mod digest;
 mod inspect;
 mod mail;
 mod poll;
 mod sources;
 mod sources_add;
+mod story;
 mod subscribers;
 
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ pub enum Command {
         #[arg(long = "source", value_name = "ID")]
         source: Vec<String>,
     },
+    /// Compose a story's week: print it, write it to a file, or mail it.
+    Digest(digest::DigestArgs),
     /// Run the daemon: poll on time and serve the web site until SIGTERM/SIGINT.
     Serve,
     /// Add, list, remove, import and export sources.
@@ -78,6 +82,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show why an item is in or out of each story, and which event it belongs to.
+    Explain {
+        /// An item id (as `storyline events` and `inspect` show) or the item's URL.
+        #[arg(value_name = "ITEM_ID|URL")]
+        target: String,
+    },
+    /// A story's week: developments first reported in it, updates, and the timeline so far.
+    Events {
+        /// The ISO week, like 2025-W15 (default: the last complete week).
+        #[arg(long, value_parser = parse_week)]
+        week: Option<crate::week::IsoWeek>,
+        /// The story id (default: the first story of the config, or the built-in one).
+        #[arg(long, value_name = "ID")]
+        story: Option<String>,
+        /// Print the week as one JSON object (the digest's JSON contract).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_week(s: &str) -> Result<crate::week::IsoWeek, String> {
+    s.parse()
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
@@ -118,8 +144,12 @@ pub fn main() -> ExitCode {
 fn init_logging(json: bool, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STORYLINE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // Colours only on a terminal: under systemd, stderr goes to the journal, where escape
+    // codes would show up as noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -146,7 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(config, now, cli.now.is_some()).await
         }
         Command::Sources { command } => sources::run(cli.config.as_deref(), now, command).await,
-        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref())),
+        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref(), now)),
         Command::Poll { all, source } => {
             let config = match load_config(cli.config.as_deref()) {
                 Ok(c) => c,
@@ -178,6 +208,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => crate::clock::Clock::System,
             };
             mail::run(config, action, clock).await
+        }
+        Command::Digest(args) => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            digest::run(config, args, now).await
+        }
+        Command::Explain { target } => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            story::explain(&config, &target, now).await
+        }
+        Command::Events { week, story, json } => {
+            let config = match load_config(cli.config.as_deref()) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            story::events(&config, week, story.as_deref(), json, now).await
         }
     }
 }

@@ -63,18 +63,16 @@ async fn add(
             return Ok(ExitCode::from(2));
         }
     };
-    if config.stories.is_empty() {
-        eprintln!("error: no [[story]] is configured, so there is no list to add to");
-        return Ok(ExitCode::from(2));
-    }
+    // The configured stories, else the built-in one.
+    let defined = crate::story::StoryDef::all_from(config)?;
     let stories = if stories.is_empty() {
-        config.stories.iter().map(|s| s.id.clone()).collect()
+        defined.iter().map(|s| s.id.clone()).collect()
     } else {
         if let Some(bad) = stories
             .iter()
-            .find(|s| !config.stories.iter().any(|c| &c.id == *s))
+            .find(|s| !defined.iter().any(|c| &c.id == *s))
         {
-            let known: Vec<&str> = config.stories.iter().map(|s| s.id.as_str()).collect();
+            let known: Vec<&str> = defined.iter().map(|s| s.id.as_str()).collect();
             eprintln!(
                 "error: no story \"{bad}\" (configured: {})",
                 known.join(", ")

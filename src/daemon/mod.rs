@@ -4,6 +4,8 @@
 //! `shutdown`). On shutdown: stop taking new work, give in-flight work `shutdown_grace` to
 //! finish, then return.
 
+mod digests;
+mod outbox;
 mod poller;
 
 use std::future::Future;
@@ -33,8 +35,14 @@ pub async fn run(
 
     // One Mail for the whole daemon, so confirmations and digests share one pace.
     let mail = crate::mail::Mail::from_config(&ctx.config, &crate::mail::process_env)?;
+    // Bad templates stop the start, not the first digest a week later.
+    let templates = Arc::new(crate::digest::Templates::load(
+        ctx.config.digest.templates.as_deref(),
+    )?);
     let state = AppState {
         store: ctx.store.clone(),
+        config: ctx.config.clone(),
+        stories: Arc::new(crate::story::StoryDef::all_from(&ctx.config)?),
         metrics: metrics.clone(),
         clock: clock.clone(),
         // A poll round may legitimately take a while; three ticks without a beat is a stall.
@@ -56,6 +64,23 @@ pub async fn run(
         }
     });
     tracker.spawn(poller::run(ctx.clone(), clock.clone(), metrics.clone()));
+    let wake_outbox = Arc::new(tokio::sync::Notify::new());
+    tracker.spawn(digests::run(
+        ctx.clone(),
+        clock.clone(),
+        templates,
+        mail.clone(),
+        wake_outbox.clone(),
+    ));
+    if let Some(mail) = mail {
+        tracker.spawn(outbox::run(
+            ctx.clone(),
+            clock.clone(),
+            mail,
+            metrics.clone(),
+            wake_outbox,
+        ));
+    }
     tracker.close();
 
     tokio::select! {

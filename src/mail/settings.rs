@@ -57,7 +57,10 @@ impl MailSettings {
         let smtp = config.smtp.as_ref().ok_or(SettingsError::NoSmtp)?;
         let secret = config.mail.secret(env).map_err(SettingsError::Invalid)?;
         let key = TokenKey::new(&secret).map_err(|e| SettingsError::Invalid(e.to_string()))?;
-        if config.stories.is_empty() {
+        // The stories people can subscribe to: the configured ones, else the built-in one.
+        let stories = crate::story::StoryDef::all_from(config)
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        if stories.is_empty() {
             return Err(SettingsError::NoStories);
         }
         let mut base_url = config.web.base_url.clone();
@@ -75,8 +78,7 @@ impl MailSettings {
             .list_id
             .clone()
             .unwrap_or_else(|| format!("{{story}}.storyline.{host}"));
-        let lists = config
-            .stories
+        let lists = stories
             .iter()
             .map(|s| StoryList {
                 story_id: s.id.clone(),

@@ -84,4 +84,52 @@ impl Store {
         const Q: &str = concat!("SELECT ", digest_columns!(), " FROM digests WHERE id = ?1");
         Ok(sqlx::query_as(Q).bind(id).fetch_one(&self.pool).await?)
     }
+
+    /// The stored digest of a story's week, if it was made.
+    pub async fn digest_of_week(&self, story_id: &str, week: &str) -> Result<Option<DigestRow>> {
+        const Q: &str = concat!(
+            "SELECT ",
+            digest_columns!(),
+            " FROM digests WHERE story_id = ?1 AND week = ?2"
+        );
+        Ok(sqlx::query_as(Q)
+            .bind(story_id)
+            .bind(week)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// A story's stored digests, newest week first: (week, subject, composed_at).
+    pub async fn digest_weeks(&self, story_id: &str) -> Result<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT week, subject, composed_at FROM digests WHERE story_id = ?1 \
+             ORDER BY week DESC",
+        )
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The last digest-schedule fire time handled for a story.
+    pub async fn digest_last_fire(&self, story_id: &str) -> Result<Option<DateTime<Utc>>> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT last_fire_at FROM digest_runs WHERE story_id = ?1")
+                .bind(story_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(t,)| from_ts(t)))
+    }
+
+    /// Remember that the fire at `at` was handled for a story.
+    pub async fn set_digest_last_fire(&self, story_id: &str, at: DateTime<Utc>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO digest_runs (story_id, last_fire_at) VALUES (?1, ?2) \
+             ON CONFLICT (story_id) DO UPDATE SET last_fire_at = excluded.last_fire_at",
+        )
+        .bind(story_id)
+        .bind(to_ts(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }

@@ -30,7 +30,7 @@ pub struct NewItem {
 }
 
 /// A stored item.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ItemRow {
     pub id: i64,
     pub source_id: String,

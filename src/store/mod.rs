@@ -8,6 +8,7 @@ mod catalog;
 mod digests;
 mod items;
 mod outbox;
+mod story;
 mod subscribers;
 
 use std::path::Path;
@@ -22,6 +23,10 @@ pub use digests::{DigestRow, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
+pub use story::{
+    DecisionRow, EventRow, FetchMarks, MemberRow, PendingItem, Refresh, ReportMember, StoryBatch,
+    UpdateRow,
+};
 pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
 
 #[derive(Debug, thiserror::Error)]

@@ -246,6 +246,18 @@ impl Store {
     }
 
     /// Every subscriber, by address.
+    /// Addresses confirmed for a story, in address order.
+    pub async fn confirmed_subscribers(&self, story_id: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT s.email FROM subscribers s JOIN subscriptions t ON t.subscriber_id = s.id \
+             WHERE t.story_id = ?1 AND t.state = 'confirmed' ORDER BY s.email",
+        )
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(e,)| e).collect())
+    }
+
     pub async fn subscribers(&self) -> Result<Vec<SubscriberRow>> {
         Ok(sqlx::query_as(
             "SELECT id, email, created_at, confirm_sent_at FROM subscribers ORDER BY email",

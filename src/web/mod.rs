@@ -3,6 +3,7 @@
 
 mod limit;
 mod page;
+mod story;
 pub mod subscribe;
 
 use std::sync::Arc;
@@ -26,6 +27,9 @@ pub struct AppState {
     pub clock: Clock,
     /// The scheduler counts as alive if it beat within this long.
     pub heartbeat_max_age: Duration,
+    pub config: Arc<crate::config::Config>,
+    /// The stories the site shows (the configured ones, else the built-in one).
+    pub stories: Arc<Vec<crate::story::StoryDef>>,
     /// Subscription pages; `None` when mail is not configured (they answer 404).
     pub subscribe: Option<Arc<subscribe::SubscribeState>>,
 }
@@ -34,6 +38,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(story::routes())
         .merge(subscribe::routes())
         .with_state(state)
 }
@@ -73,7 +78,10 @@ async fn metrics(State(st): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        st.metrics.render(&sources),
+        st.metrics.render(
+            &sources,
+            &st.store.outbox_counts(None).await.unwrap_or_default(),
+        ),
     )
         .into_response()
 }

@@ -6,6 +6,7 @@
 pub mod feed_server;
 pub mod mime;
 pub mod raw_server;
+pub mod replay;
 mod sandbox;
 pub mod smtp_sink;
 

@@ -1,0 +1,299 @@
+//! `storyline digest`: the one-off run. Compose a story's week, print it, write it to a file,
+//! or mail it.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use clap::ValueEnum;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::digest::{self, MailHeaders, Templates};
+use crate::mail::Mail;
+use crate::refresh::{self, Selection};
+use crate::story::{self, StoryDef};
+use crate::week::IsoWeek;
+use crate::weekly::{self, Edition, Period};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Html,
+    Text,
+    Eml,
+    Json,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Html => "html",
+            Format::Text => "txt",
+            Format::Eml => "eml",
+            Format::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DigestArgs {
+    /// The story (default: the only or first one).
+    #[arg(long)]
+    story: Option<String>,
+    /// The ISO week, e.g. 2025-W15 (default: the last complete week).
+    #[arg(long, value_parser = parse_week, conflicts_with = "since")]
+    week: Option<IsoWeek>,
+    /// Everything from this date (YYYY-MM-DD, in the configured time zone) until now.
+    #[arg(long)]
+    since: Option<NaiveDate>,
+    /// Run a polling round first.
+    #[arg(long)]
+    poll: bool,
+    #[arg(long, value_enum, default_value = "html")]
+    format: Format,
+    /// Where to write it; `-` for standard output (default: digests/<story>-<week>.<ext>).
+    #[arg(long, value_name = "PATH|-")]
+    out: Option<String>,
+    /// Mail it to the story's confirmed subscribers (resumes the week's outbox if it exists).
+    #[arg(long)]
+    send: bool,
+    /// Mail it to this one address instead.
+    #[arg(long, value_name = "ADDR")]
+    to: Option<String>,
+    /// Show who would get what, without sending.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_week(s: &str) -> Result<IsoWeek, String> {
+    s.parse()
+}
+
+pub(crate) async fn run(
+    config: Config,
+    args: DigestArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
+    let tz = config.timezone;
+    let ctx = crate::app::open(config, now).await?;
+    let config = ctx.config.clone();
+    let stories = StoryDef::all_from(&config)?;
+    let story = match pick_story(&stories, args.story.as_deref()) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if args.poll {
+        let bar = super::poll::Bar::new();
+        let report = refresh::run_cycle(&ctx, now, &Selection::Due, &bar).await?;
+        bar.finish();
+        eprintln!(
+            "polled {} sources: {} new, {} failed",
+            report.sources.len(),
+            report.new_items(),
+            report.failed()
+        );
+    } else {
+        story::process(&ctx.store, &stories, now)
+            .await
+            .context("cannot bring the stories up to date")?;
+    }
+    let period = match (args.week, args.since) {
+        (Some(w), _) => Period::Week(w),
+        (None, Some(d)) => match tz
+            .from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+        {
+            Some(t) => Period::Since(t.with_timezone(&Utc)),
+            None => anyhow::bail!("{d} has no midnight in {tz}"),
+        },
+        (None, None) => Period::Week(IsoWeek::last_complete(now, tz)),
+    };
+    let templates = Templates::load(config.digest.templates.as_deref())?;
+    let edition = weekly::make(&ctx.store, &config, &templates, story, period, now).await?;
+
+    if args.send || args.to.is_some() {
+        return send(&ctx, &config, story, &edition, &args, now).await;
+    }
+    let bytes = match args.format {
+        Format::Html => edition.rendered.html.clone().into_bytes(),
+        Format::Text => edition.rendered.text.clone().into_bytes(),
+        Format::Json => {
+            let mut v = serde_json::to_vec_pretty(&edition.report)?;
+            v.push(b'\n');
+            v
+        }
+        Format::Eml => eml(&config, story, &edition, args.to.as_deref(), now)?,
+    };
+    match args.out.as_deref() {
+        Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+        }
+        explicit => {
+            let path = match explicit {
+                Some(p) => PathBuf::from(p),
+                None => config.digest.output_dir.join(format!(
+                    "{}-{}.{}",
+                    story.id,
+                    edition.report.week,
+                    args.format.extension()
+                )),
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{}", path.display());
+        }
+    }
+    ctx.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pick_story<'a>(stories: &'a [StoryDef], id: Option<&str>) -> Result<&'a StoryDef, String> {
+    let known = || {
+        stories
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match id {
+        Some(id) => stories
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| format!("no story \"{id}\" (stories: {})", known())),
+        None => stories
+            .first()
+            .ok_or_else(|| "no story is defined".to_string()),
+    }
+}
+
+/// The digest as a complete message, for `--format eml`.
+fn eml(
+    config: &Config,
+    story: &StoryDef,
+    edition: &Edition,
+    to: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<u8>> {
+    let headers = one_off_headers(config, story, edition, to, now);
+    Ok(digest::to_eml(&edition.rendered, &headers)?)
+}
+
+fn one_off_headers(
+    config: &Config,
+    story: &StoryDef,
+    edition: &Edition,
+    to: Option<&str>,
+    now: DateTime<Utc>,
+) -> MailHeaders {
+    let host = config
+        .web
+        .base_url
+        .host_str()
+        .unwrap_or("localhost")
+        .to_string();
+    let from = config
+        .smtp
+        .as_ref()
+        .map(|s| s.from.to_string())
+        .unwrap_or_else(|| format!("Storyline <storyline@{host}>"));
+    MailHeaders {
+        to: vec![to.map_or_else(|| from.clone(), str::to_string)],
+        from,
+        message_id: format!("<{}.{}.one-off@{host}>", edition.report.week, story.id),
+        list_id: format!("{} <{}.storyline.{host}>", story.title, story.id),
+        date: now,
+        extra: Vec::new(),
+    }
+}
+
+async fn send(
+    ctx: &refresh::Context,
+    config: &Config,
+    story: &StoryDef,
+    edition: &Edition,
+    args: &DigestArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
+    let Some(mail) = Mail::from_config(config, &crate::mail::process_env)? else {
+        eprintln!("error: no [smtp] section in the config: nothing can be mailed");
+        return Ok(ExitCode::from(2));
+    };
+    let subject = &edition.rendered.subject;
+    if let Some(to) = &args.to {
+        if args.dry_run {
+            println!("would send \"{subject}\" to {to}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let headers = one_off_headers(config, story, edition, Some(to), now);
+        let message = digest::to_message(&edition.rendered, &headers)?;
+        match mail.mailer.send(&message).await {
+            Ok(reply) => println!("sent \"{subject}\" to {to}: {reply}"),
+            Err(e) => {
+                eprintln!("error: sending to {to} failed: {e}");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        let subscribers = ctx.store.confirmed_subscribers(&story.id).await?;
+        println!(
+            "would queue \"{subject}\" for {} confirmed subscriber(s):",
+            subscribers.len()
+        );
+        for s in subscribers {
+            println!("  {s}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let parts = crate::mail::DigestParts {
+        story_id: &story.id,
+        week: edition.report.week,
+        subject,
+        text: &edition.rendered.text,
+        html: &edition.rendered.email_html,
+        chart_png: Some(&edition.rendered.chart_png),
+    };
+    let queued = crate::mail::queue_digest(&ctx.store, &mail.settings, &parts, now).await?;
+    if !queued.created {
+        println!(
+            "{} {}: already composed; resuming its outbox ({} new deliveries)",
+            story.id, edition.report.week, queued.queued
+        );
+    } else {
+        println!(
+            "{} {}: queued for {} subscriber(s)",
+            story.id, edition.report.week, queued.queued
+        );
+    }
+    let clock = crate::clock::Clock::tokio_from(now);
+    let report = crate::mail::drain_outbox(
+        &mail.mailer,
+        &ctx.store,
+        &mail.settings,
+        &clock,
+        &CancellationToken::new(),
+    )
+    .await?;
+    println!(
+        "sent {}, to retry {}, failed {}",
+        report.sent, report.retried, report.failed
+    );
+    if let Some(why) = report.stopped {
+        eprintln!("stopped early: {why}");
+        return Ok(ExitCode::FAILURE);
+    }
+    ctx.store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,494 @@
+//! Story tables: relevance decisions, events and their members, page updates, and the fetch
+//! marks that date undated items.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::{to_ts, ItemRow, Result, Store};
+
+/// Item columns prefixed for joins, in [`ItemRow`] order.
+macro_rules! item_columns_i {
+    () => {
+        "i.id, i.source_id, i.guid, i.url, i.canonical_url, i.title, i.summary, i.content, \
+         i.author, i.outlet_name, i.outlet_url, i.published_at, i.first_seen_at, i.updated_at, \
+         i.change_note, i.content_hash, i.parent_guid, i.points, i.comments, i.discussion_url"
+    };
+}
+
+/// An item that has no decision for a story yet, or whose content changed since.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingItem {
+    #[sqlx(flatten)]
+    pub item: ItemRow,
+    pub source_kind: Option<String>,
+    /// The earlier decision, when there is one.
+    pub prev_relevant: Option<bool>,
+    pub prev_event: Option<String>,
+    pub prev_at: Option<i64>,
+}
+
+/// The two latest fetch times of a source, as story processing saw them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchMarks {
+    pub last: i64,
+    pub prev: Option<i64>,
+}
+
+/// An item in an event, with what clustering needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub item_id: i64,
+    pub at: i64,
+    pub terms: String,
+    pub event_id: String,
+    pub first_at: i64,
+    pub last_at: i64,
+    pub url: Option<String>,
+    pub canonical_url: Option<String>,
+    pub discussion_url: Option<String>,
+    pub guid: String,
+}
+
+/// A stored decision.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub story_id: String,
+    pub item_id: i64,
+    pub relevant: bool,
+    pub score: f64,
+    pub reason: String,
+    pub summary: String,
+    pub at: i64,
+    pub seen_hash: String,
+    pub terms: String,
+    pub event_id: Option<String>,
+    pub joined: Option<String>,
+    pub peer_item: Option<i64>,
+    pub similarity: Option<f64>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRow {
+    pub story_id: String,
+    pub event_id: String,
+    pub founder_item: i64,
+    pub first_at: i64,
+    pub last_at: i64,
+    pub headline: String,
+}
+
+/// A story item whose content changed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UpdateRow {
+    pub story_id: String,
+    pub item_id: i64,
+    pub event_id: String,
+    pub updated_at: i64,
+    pub at: i64,
+    pub note: Option<String>,
+}
+
+/// A decided item whose content changed and stays where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refresh {
+    pub story_id: String,
+    pub item_id: i64,
+    pub seen_hash: String,
+    pub summary: String,
+    pub terms: String,
+}
+
+/// Everything one round of story processing writes, written at once.
+#[derive(Debug, Clone, Default)]
+pub struct StoryBatch {
+    pub decisions: Vec<DecisionRow>,
+    pub refreshes: Vec<Refresh>,
+    pub events: Vec<EventRow>,
+    pub updates: Vec<UpdateRow>,
+}
+
+/// An event member with the item fields a report shows.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportMember {
+    pub event_id: String,
+    pub at: i64,
+    pub terms: String,
+    #[sqlx(flatten)]
+    pub item: ItemRow,
+}
+
+/// Items with no decision for a story yet, or whose content changed since it.
+const PENDING_ITEMS: &str = concat!(
+    "SELECT ",
+    item_columns_i!(),
+    ", s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
+     si.at AS prev_at \
+     FROM items i LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+     LEFT JOIN sources s ON s.id = i.source_id \
+     WHERE si.item_id IS NULL OR si.seen_hash != i.content_hash ORDER BY i.id"
+);
+
+/// Decision rows per multi-row INSERT (14 parameters each).
+const DECISION_BATCH: usize = 64;
+
+impl Store {
+    /// The fingerprint a story's decisions were made under.
+    pub async fn story_fingerprint(&self, story_id: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT fingerprint FROM story_defs WHERE story_id = ?1")
+                .bind(story_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Forget a story's decisions and events (its definition changed) and record the new
+    /// fingerprint, in one transaction.
+    pub async fn reset_story(
+        &self,
+        story_id: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for q in [
+            "DELETE FROM story_items WHERE story_id = ?1",
+            "DELETE FROM story_events WHERE story_id = ?1",
+            "DELETE FROM story_updates WHERE story_id = ?1",
+        ] {
+            sqlx::query(q).bind(story_id).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO story_defs (story_id, fingerprint, changed_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (story_id) DO UPDATE SET fingerprint = excluded.fingerprint, \
+             changed_at = excluded.changed_at",
+        )
+        .bind(story_id)
+        .bind(fingerprint)
+        .bind(to_ts(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Move each source's fetch marks along when it was fetched since the last look, and
+    /// return them all.
+    pub async fn sync_fetch_marks(&self) -> Result<HashMap<String, FetchMarks>> {
+        sqlx::query(
+            "INSERT INTO story_fetches (source_id, last_fetch_at, prev_fetch_at) \
+             SELECT id, last_fetch_at, NULL FROM sources WHERE last_fetch_at IS NOT NULL \
+             ON CONFLICT (source_id) DO UPDATE SET \
+                 prev_fetch_at = story_fetches.last_fetch_at, \
+                 last_fetch_at = excluded.last_fetch_at \
+             WHERE excluded.last_fetch_at != story_fetches.last_fetch_at",
+        )
+        .execute(&self.pool)
+        .await?;
+        let rows: Vec<(String, i64, Option<i64>)> =
+            sqlx::query_as("SELECT source_id, last_fetch_at, prev_fetch_at FROM story_fetches")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, last, prev)| (s, FetchMarks { last, prev }))
+            .collect())
+    }
+
+    /// Items without a decision for the story, or changed since theirs, oldest first.
+    /// As [`Store::pending_story_items`], one row at a time, so a caller can keep only what
+    /// it needs of each (a first round over a big install holds every item otherwise).
+    pub fn pending_story_items_stream<'a>(
+        &'a self,
+        story_id: &'a str,
+    ) -> futures_util::stream::BoxStream<'a, Result<PendingItem>> {
+        use futures_util::StreamExt as _;
+        sqlx::query_as(PENDING_ITEMS)
+            .bind(story_id)
+            .fetch(&self.pool)
+            .map(|r| r.map_err(super::StoreError::from))
+            .boxed()
+    }
+
+    pub async fn pending_story_items(&self, story_id: &str) -> Result<Vec<PendingItem>> {
+        Ok(sqlx::query_as(PENDING_ITEMS)
+            .bind(story_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Clustering words of every relevant item of the story (for document frequencies).
+    pub async fn story_terms(&self, story_id: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT terms FROM story_items WHERE story_id = ?1 AND relevant = 1 \
+             AND event_id IS NOT NULL",
+        )
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Members of the story's events that were still active at `since` or later.
+    pub async fn story_members_since(&self, story_id: &str, since: i64) -> Result<Vec<MemberRow>> {
+        Ok(sqlx::query_as(
+            "SELECT si.item_id, si.at, si.terms, si.event_id, e.first_at, e.last_at, \
+                    i.url, i.canonical_url, i.discussion_url, i.guid \
+             FROM story_events e \
+             JOIN story_items si ON si.story_id = e.story_id AND si.event_id = e.event_id \
+             JOIN items i ON i.id = si.item_id \
+             WHERE e.story_id = ?1 AND e.last_at >= ?2 ORDER BY si.at, si.item_id",
+        )
+        .bind(story_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A story item (in an event) whose page is `url`, with its event.
+    pub async fn story_member_by_page(
+        &self,
+        story_id: &str,
+        url: &str,
+    ) -> Result<Option<MemberRow>> {
+        Ok(sqlx::query_as(
+            "SELECT si.item_id, si.at, si.terms, si.event_id, e.first_at, e.last_at, \
+                    i.url, i.canonical_url, i.discussion_url, i.guid \
+             FROM items i \
+             JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+             JOIN story_events e ON e.story_id = si.story_id AND e.event_id = si.event_id \
+             WHERE i.canonical_url = ?2 ORDER BY si.at LIMIT 1",
+        )
+        .bind(story_id)
+        .bind(url)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The canonical URLs of the story's event members: the pages a discussion can link to.
+    pub async fn story_member_pages(&self, story_id: &str) -> Result<HashSet<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT i.canonical_url FROM story_items si JOIN items i ON i.id = si.item_id \
+             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND i.canonical_url IS NOT NULL",
+        )
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(u,)| u).collect())
+    }
+
+    /// A story item (in an event) of `source_id` with this guid (a comment's parent).
+    pub async fn story_member_by_guid(
+        &self,
+        story_id: &str,
+        source_id: &str,
+        guid: &str,
+    ) -> Result<Option<MemberRow>> {
+        Ok(sqlx::query_as(
+            "SELECT si.item_id, si.at, si.terms, si.event_id, e.first_at, e.last_at, \
+                    i.url, i.canonical_url, i.discussion_url, i.guid \
+             FROM items i \
+             JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+             JOIN story_events e ON e.story_id = si.story_id AND e.event_id = si.event_id \
+             WHERE i.source_id = ?2 AND i.guid = ?3 LIMIT 1",
+        )
+        .bind(story_id)
+        .bind(source_id)
+        .bind(guid)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Members of the given events with their items.
+    pub async fn story_event_members(
+        &self,
+        story_id: &str,
+        event_ids: &[String],
+    ) -> Result<Vec<ReportMember>> {
+        const Q: &str = concat!(
+            "SELECT si.event_id, si.at, si.terms, ",
+            item_columns_i!(),
+            " FROM story_items si JOIN items i ON i.id = si.item_id \
+             WHERE si.story_id = ?1 AND si.event_id = ?2 ORDER BY si.at, i.id"
+        );
+        let mut out = Vec::new();
+        for id in event_ids {
+            let rows: Vec<ReportMember> = sqlx::query_as(Q)
+                .bind(story_id)
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Every member of the story's events counted before `until`, oldest first.
+    pub async fn story_members_until(
+        &self,
+        story_id: &str,
+        until: i64,
+    ) -> Result<Vec<ReportMember>> {
+        const Q: &str = concat!(
+            "SELECT si.event_id, si.at, si.terms, ",
+            item_columns_i!(),
+            " FROM story_items si JOIN items i ON i.id = si.item_id \
+             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND si.at < ?2 \
+             ORDER BY si.at, i.id"
+        );
+        Ok(sqlx::query_as(Q)
+            .bind(story_id)
+            .bind(until)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// When each relevant item of the story counts, for items counted in `[from, until)`.
+    pub async fn story_item_times(
+        &self,
+        story_id: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT at FROM story_items \
+             WHERE story_id = ?1 AND relevant = 1 AND at >= ?2 AND at < ?3",
+        )
+        .bind(story_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
+    /// Page updates of the story's items counted in `[from, until)`.
+    pub async fn story_updates_between(
+        &self,
+        story_id: &str,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<UpdateRow>> {
+        Ok(sqlx::query_as(
+            "SELECT story_id, item_id, event_id, updated_at, at, note FROM story_updates \
+             WHERE story_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, item_id",
+        )
+        .bind(story_id)
+        .bind(from)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every story's decision about one item.
+    pub async fn story_decisions_of(&self, item_id: i64) -> Result<Vec<DecisionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT story_id, item_id, relevant, score, reason, summary, at, seen_hash, terms, \
+                    event_id, joined, peer_item, similarity \
+             FROM story_items WHERE item_id = ?1 ORDER BY story_id",
+        )
+        .bind(item_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One event.
+    pub async fn story_event(&self, story_id: &str, event_id: &str) -> Result<EventRow> {
+        Ok(sqlx::query_as(
+            "SELECT story_id, event_id, founder_item, first_at, last_at, headline \
+             FROM story_events WHERE story_id = ?1 AND event_id = ?2",
+        )
+        .bind(story_id)
+        .bind(event_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Write one round's decisions, events and updates in a single transaction: a crash
+    /// leaves all of it or none, and the undecided items are simply decided again.
+    pub async fn save_story_batch(&self, b: &StoryBatch, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        // Many rows per statement: each statement is a round trip to sqlx's SQLite thread.
+        for chunk in b.decisions.chunks(DECISION_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, \
+                     at, seen_hash, terms, event_id, joined, peer_item, similarity, decided_at) ",
+            );
+            q.push_values(chunk, |mut row, d| {
+                row.push_bind(&d.story_id)
+                    .push_bind(d.item_id)
+                    .push_bind(d.relevant)
+                    .push_bind(d.score)
+                    .push_bind(&d.reason)
+                    .push_bind(&d.summary)
+                    .push_bind(d.at)
+                    .push_bind(&d.seen_hash)
+                    .push_bind(&d.terms)
+                    .push_bind(&d.event_id)
+                    .push_bind(&d.joined)
+                    .push_bind(d.peer_item)
+                    .push_bind(d.similarity)
+                    .push_bind(to_ts(now));
+            });
+            q.push(
+                " ON CONFLICT (story_id, item_id) DO UPDATE SET relevant = excluded.relevant, \
+                     score = excluded.score, reason = excluded.reason, \
+                     summary = excluded.summary, at = excluded.at, \
+                     seen_hash = excluded.seen_hash, terms = excluded.terms, \
+                     event_id = excluded.event_id, joined = excluded.joined, \
+                     peer_item = excluded.peer_item, similarity = excluded.similarity, \
+                     decided_at = excluded.decided_at",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        for r in &b.refreshes {
+            sqlx::query(
+                "UPDATE story_items SET seen_hash = ?2, summary = ?3, terms = ?4, \
+                 decided_at = ?5 WHERE item_id = ?1 AND story_id = ?6",
+            )
+            .bind(r.item_id)
+            .bind(&r.seen_hash)
+            .bind(&r.summary)
+            .bind(&r.terms)
+            .bind(to_ts(now))
+            .bind(&r.story_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for e in &b.events {
+            sqlx::query(
+                "INSERT INTO story_events (story_id, event_id, founder_item, first_at, last_at, \
+                     headline, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (story_id, event_id) DO UPDATE SET first_at = excluded.first_at, \
+                     last_at = excluded.last_at, headline = excluded.headline",
+            )
+            .bind(&e.story_id)
+            .bind(&e.event_id)
+            .bind(e.founder_item)
+            .bind(e.first_at)
+            .bind(e.last_at)
+            .bind(&e.headline)
+            .bind(to_ts(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for u in &b.updates {
+            sqlx::query(
+                "INSERT OR IGNORE INTO story_updates (story_id, item_id, event_id, updated_at, \
+                     at, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .bind(&u.story_id)
+            .bind(u.item_id)
+            .bind(&u.event_id)
+            .bind(u.updated_at)
+            .bind(u.at)
+            .bind(&u.note)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

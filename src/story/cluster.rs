@@ -1,0 +1,485 @@
+//! Events: items reporting the same development, across outlets.
+//!
+//! A batch of new items (one polling round) is placed in two steps. First the batch is split
+//! into groups: items linking to the same page, or close in time (two days) and in words, were
+//! reported together. Then each group, oldest first, joins an existing event or founds one:
+//! - a group containing a page an event already has joins that event;
+//! - within three days of an event's first report, a similarity of `JOIN_NEAR` is enough for
+//!   a lone report, `JOIN_NEAR_GROUP` for a group;
+//! - later, a burst of several reports is a new development unless it is nearly the same news
+//!   (`JOIN_BURST`), while a lone report is a follow-up when it is similar enough, with a bar
+//!   that rises as the event ages (`JOIN_LONE` + `JOIN_LONE_PER_DAY` × days);
+//! - a lone report that would only be a follow-up, and is younger than `SETTLE`, waits for the
+//!   next round: if it is in fact the first report of a new development, the reports that
+//!   follow make a burst with it.
+//!
+//! Similarity of an item to an event is the larger of its best cosine with one of the event's
+//! items and its cosine with the event's centroid (TF-IDF over stemmed words; see
+//! [`super::terms`]). Candidates come from an inverted index and time windows, so the cost of
+//! placing an item grows with its neighbourhood, not with the story.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest as _, Sha256};
+
+pub use super::terms::{page_key, page_keys, Idf, Terms};
+use super::terms::{Vector, Weighting};
+
+const DAY: i64 = 86_400;
+/// Items of one batch at least this similar, within `GROUP_WINDOW`, were reported together.
+pub const GROUP: f32 = 0.20;
+const GROUP_WINDOW: i64 = 2 * DAY;
+/// Similarity for a lone report to join an event within `NEAR` of its first report,
+pub const JOIN_NEAR: f32 = 0.15;
+/// and for a group of reports: several reports together are a development of their own
+/// unless clearly about the same thing.
+pub const JOIN_NEAR_GROUP: f32 = 0.25;
+const NEAR: i64 = 3 * DAY;
+/// Similarity for a burst of reports to join an older event rather than found a new one.
+pub const JOIN_BURST: f32 = 0.40;
+/// Similarity for a lone report to join an older event as a follow-up, plus a rise per day of
+/// the event's age.
+pub const JOIN_LONE: f32 = 0.11;
+pub const JOIN_LONE_PER_DAY: f32 = 0.0035;
+/// A lone report that would be only a follow-up waits this long for reports like it.
+pub const SETTLE: i64 = 36 * 3600;
+/// An event takes no items more than this long after its latest item,
+const OPEN_AFTER_LAST: i64 = 21 * DAY;
+/// nor more than this long after its first report,
+const OPEN_AFTER_FIRST: i64 = 45 * DAY;
+/// nor this much earlier than its first report.
+const OPEN_BEFORE_FIRST: i64 = 2 * DAY;
+/// An item is compared one to one with at most this many of an event's latest items (and
+/// with its centroid), and looks up at most this many recent items per word, so a
+/// pathological feed of near-identical items cannot make placing quadratic.
+const RECENT: usize = 64;
+
+/// An item as clustering sees it.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub item_id: i64,
+    /// When the item counts (unix seconds): published, else when it appeared.
+    pub at: i64,
+    pub terms: Terms,
+    /// Canonical URLs of the pages the item is or links to.
+    pub url_keys: Vec<String>,
+}
+
+/// An event's identity and time span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpan {
+    pub id: String,
+    pub first_at: i64,
+    pub last_at: i64,
+}
+
+/// How an item came to be in its event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Join {
+    /// It started the event.
+    Founded,
+    /// It links to the same page as `item_id`.
+    SamePage { item_id: i64 },
+    /// It comments on `item_id`.
+    CommentOn { item_id: i64 },
+    /// Its words are close to those of `item_id`.
+    Similar { item_id: i64, score: f32 },
+}
+
+impl Join {
+    /// Stored label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Join::Founded => "founded",
+            Join::SamePage { .. } => "same_page",
+            Join::CommentOn { .. } => "comment_on",
+            Join::Similar { .. } => "similar",
+        }
+    }
+
+    /// The item it was matched to, if any.
+    pub fn peer(&self) -> Option<i64> {
+        match self {
+            Join::Founded => None,
+            Join::SamePage { item_id }
+            | Join::CommentOn { item_id }
+            | Join::Similar { item_id, .. } => Some(*item_id),
+        }
+    }
+
+    /// The similarity, when that is how it joined.
+    pub fn score(&self) -> Option<f32> {
+        match self {
+            Join::Similar { score, .. } => Some(*score),
+            _ => None,
+        }
+    }
+}
+
+/// Where an item went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub event_id: String,
+    pub join: Join,
+}
+
+struct Member {
+    item_id: i64,
+    event: usize,
+    vector: Vector,
+}
+
+struct Event {
+    span: EventSpan,
+    members: Vec<usize>,
+    centroid: HashMap<u32, f32>,
+}
+
+impl Event {
+    fn centroid_norm(&self) -> f32 {
+        self.centroid.values().map(|w| w * w).sum::<f32>().sqrt()
+    }
+}
+
+/// Places items into events.
+pub struct Clusterer<'a> {
+    weights: Weighting<'a>,
+    events: Vec<Event>,
+    event_index: HashMap<String, usize>,
+    members: Vec<Member>,
+    postings: HashMap<u32, Vec<usize>>,
+    pages: HashMap<String, (usize, i64)>,
+    by_item: HashMap<i64, usize>,
+}
+
+/// A stable event id from the item that founded it.
+pub fn event_id(story: &str, source: &str, guid: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [story, source, guid] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let hex: String = h.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ev-{hex}")
+}
+
+impl<'a> Clusterer<'a> {
+    /// An empty clusterer weighting terms by `idf`.
+    pub fn new(idf: &'a Idf) -> Clusterer<'a> {
+        Clusterer {
+            weights: Weighting::new(idf),
+            events: Vec::new(),
+            event_index: HashMap::new(),
+            members: Vec::new(),
+            postings: HashMap::new(),
+            pages: HashMap::new(),
+            by_item: HashMap::new(),
+        }
+    }
+
+    /// Add an item already in an event (loaded from the store).
+    pub fn add_member(&mut self, doc: &Doc, event: &EventSpan) {
+        let idx = self.event_slot(event);
+        let vector = self.weights.vector(&doc.terms);
+        self.index(doc, vector, idx);
+    }
+
+    /// A known event's span as it stands.
+    pub fn span(&self, id: &str) -> Option<EventSpan> {
+        self.event_index
+            .get(id)
+            .map(|&i| self.events[i].span.clone())
+    }
+
+    /// The event an item was put in, this round or before.
+    pub fn event_of(&self, item_id: i64) -> Option<EventSpan> {
+        self.by_item
+            .get(&item_id)
+            .map(|&m| self.events[self.members[m].event].span.clone())
+    }
+
+    /// Does an item of a known event have one of these pages?
+    pub fn knows_page(&self, keys: &[String]) -> bool {
+        keys.iter().any(|k| self.pages.contains_key(k))
+    }
+
+    /// The event and item that have one of these pages.
+    pub fn page_owner(&self, keys: &[String]) -> Option<(String, i64)> {
+        keys.iter().find_map(|k| {
+            self.pages
+                .get(k)
+                .map(|&(e, item)| (self.events[e].span.id.clone(), item))
+        })
+    }
+
+    /// Put `doc` into a known event for a reason decided elsewhere (a comment on one of its
+    /// items, or a link to one of its pages).
+    pub fn place_with(&mut self, doc: &Doc, event: &EventSpan, join: Join) -> Placement {
+        self.add_member(doc, event);
+        let idx = self.event_slot(event);
+        Placement {
+            event_id: self.events[idx].span.id.clone(),
+            join,
+        }
+    }
+
+    /// Similarity of two items under this clusterer's weights (for explain and tests).
+    pub fn similarity(&mut self, a: &Terms, b: &Terms) -> f32 {
+        let va = self.weights.vector(a);
+        let vb = self.weights.vector(b);
+        va.dot(&vb)
+    }
+
+    /// Place one round's items. `None` for an item means it waits for the next round (a lone
+    /// follow-up younger than `SETTLE` at `now`). `new_id` names an event after its founder.
+    pub fn place_batch(
+        &mut self,
+        docs: &[Doc],
+        now: i64,
+        new_id: &mut dyn FnMut(&Doc) -> String,
+    ) -> Vec<Option<Placement>> {
+        let vectors: Vec<Vector> = docs.iter().map(|d| self.weights.vector(&d.terms)).collect();
+        let mut out: Vec<Option<Placement>> = vec![None; docs.len()];
+        for group in self.groups(docs, &vectors) {
+            let first = docs[group[0]].at;
+            let target = self.matching_event(docs, &vectors, &group);
+            let lone_follow_up = matches!(&target, Some(Target { url: None, .. }))
+                && group.len() == 1
+                && target
+                    .as_ref()
+                    .is_some_and(|t| first - self.events[t.event].span.first_at > NEAR);
+            if lone_follow_up && now - docs[group[0]].at < SETTLE {
+                continue;
+            }
+            let (event, mut founder) = match &target {
+                Some(t) => (t.event, None),
+                None => {
+                    let span = EventSpan {
+                        id: new_id(&docs[group[0]]),
+                        first_at: first,
+                        last_at: first,
+                    };
+                    (self.event_slot(&span), Some(group[0]))
+                }
+            };
+            for &i in &group {
+                let join = if founder == Some(i) {
+                    founder = None;
+                    Join::Founded
+                } else if let Some((_, item_id)) = target
+                    .as_ref()
+                    .and_then(|t| t.url.filter(|(doc, _)| *doc == i))
+                {
+                    Join::SamePage { item_id }
+                } else {
+                    self.closest_member(&vectors[i], event)
+                };
+                self.index(&docs[i], vectors[i].clone(), event);
+                out[i] = Some(Placement {
+                    event_id: self.events[event].span.id.clone(),
+                    join,
+                });
+            }
+        }
+        out
+    }
+
+    /// Split a batch into groups reported together, each sorted by time, groups by their
+    /// first item.
+    fn groups(&self, docs: &[Doc], vectors: &[Vector]) -> Vec<Vec<usize>> {
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.sort_by_key(|&i| (docs[i].at, docs[i].item_id));
+        let mut parent: Vec<usize> = (0..docs.len()).collect();
+        let mut local: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut local_pages: HashMap<&str, usize> = HashMap::new();
+        for &i in &order {
+            let mut candidates: Vec<usize> = Vec::new();
+            for (t, _) in &vectors[i].0 {
+                if !self.weights.is_common(*t) {
+                    if let Some(list) = local.get(t) {
+                        candidates.extend(&list[list.len().saturating_sub(RECENT)..]);
+                    }
+                }
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for j in candidates {
+                if (docs[i].at - docs[j].at).abs() <= GROUP_WINDOW
+                    && vectors[i].dot(&vectors[j]) >= GROUP
+                {
+                    union(&mut parent, i, j);
+                }
+            }
+            for k in &docs[i].url_keys {
+                match local_pages.get(k.as_str()) {
+                    Some(&j) => union(&mut parent, i, j),
+                    None => {
+                        local_pages.insert(k, i);
+                    }
+                }
+            }
+            for (t, _) in &vectors[i].0 {
+                local.entry(*t).or_default().push(i);
+            }
+        }
+        let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
+        for &i in &order {
+            groups.entry(find(&mut parent, i)).or_default().push(i);
+        }
+        let mut groups: Vec<Vec<usize>> = groups.into_values().collect();
+        groups.sort_by_key(|g| (docs[g[0]].at, docs[g[0]].item_id));
+        groups
+    }
+
+    /// The event a group should join, if any.
+    fn matching_event(&self, docs: &[Doc], vectors: &[Vector], group: &[usize]) -> Option<Target> {
+        for &i in group {
+            for k in &docs[i].url_keys {
+                if let Some(&(event, item_id)) = self.pages.get(k) {
+                    return Some(Target {
+                        event,
+                        url: Some((i, item_id)),
+                    });
+                }
+            }
+        }
+        let first = docs[group[0]].at;
+        let mut candidates: HashSet<usize> = HashSet::new();
+        for &i in group {
+            for (t, _) in &vectors[i].0 {
+                if self.weights.is_common(*t) {
+                    continue;
+                }
+                if let Some(list) = self.postings.get(t) {
+                    for &m in &list[list.len().saturating_sub(RECENT)..] {
+                        candidates.insert(self.members[m].event);
+                    }
+                }
+            }
+        }
+        let mut best: Option<(f32, usize)> = None;
+        let mut candidates: Vec<usize> = candidates.into_iter().collect();
+        candidates.sort_unstable();
+        for e in candidates {
+            let ev = &self.events[e];
+            let span = &ev.span;
+            if first < span.first_at - OPEN_BEFORE_FIRST
+                || first > span.last_at + OPEN_AFTER_LAST
+                || first > span.first_at + OPEN_AFTER_FIRST
+            {
+                continue;
+            }
+            let norm = ev.centroid_norm();
+            let score = group
+                .iter()
+                .map(|&i| {
+                    let single = recent(&ev.members)
+                        .iter()
+                        .map(|&m| vectors[i].dot(&self.members[m].vector))
+                        .fold(0.0, f32::max);
+                    single.max(vectors[i].cosine_with_sum(&ev.centroid, norm))
+                })
+                .fold(0.0, f32::max);
+            let age = first - span.first_at;
+            let bar = if age <= NEAR {
+                if group.len() > 1 {
+                    JOIN_NEAR_GROUP
+                } else {
+                    JOIN_NEAR
+                }
+            } else if group.len() > 1 {
+                JOIN_BURST
+            } else {
+                JOIN_LONE + JOIN_LONE_PER_DAY * (age as f32 / DAY as f32)
+            };
+            let margin = score - bar;
+            if margin >= 0.0 && best.is_none_or(|(b, _)| margin > b) {
+                best = Some((margin, e));
+            }
+        }
+        best.map(|(_, event)| Target { event, url: None })
+    }
+
+    fn closest_member(&self, v: &Vector, event: usize) -> Join {
+        let mut best: Option<(f32, i64)> = None;
+        for &m in recent(&self.events[event].members) {
+            let s = v.dot(&self.members[m].vector);
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, self.members[m].item_id));
+            }
+        }
+        match best {
+            Some((score, item_id)) => Join::Similar { item_id, score },
+            None => Join::Founded,
+        }
+    }
+
+    fn event_slot(&mut self, span: &EventSpan) -> usize {
+        if let Some(&i) = self.event_index.get(&span.id) {
+            return i;
+        }
+        self.events.push(Event {
+            span: span.clone(),
+            members: Vec::new(),
+            centroid: HashMap::new(),
+        });
+        self.event_index
+            .insert(span.id.clone(), self.events.len() - 1);
+        self.events.len() - 1
+    }
+
+    fn index(&mut self, doc: &Doc, vector: Vector, event: usize) {
+        let m = self.members.len();
+        for (t, w) in &vector.0 {
+            self.postings.entry(*t).or_default().push(m);
+            *self.events[event].centroid.entry(*t).or_default() += w;
+        }
+        for key in &doc.url_keys {
+            self.pages
+                .entry(key.clone())
+                .or_insert((event, doc.item_id));
+        }
+        self.by_item.insert(doc.item_id, m);
+        let ev = &mut self.events[event];
+        ev.members.push(m);
+        ev.span.first_at = ev.span.first_at.min(doc.at);
+        ev.span.last_at = ev.span.last_at.max(doc.at);
+        self.members.push(Member {
+            item_id: doc.item_id,
+            event,
+            vector,
+        });
+    }
+}
+
+/// The event a group joins, and the page that decided it, if one did: (doc, peer item).
+struct Target {
+    event: usize,
+    url: Option<(usize, i64)>,
+}
+
+fn recent(members: &[usize]) -> &[usize] {
+    &members[members.len().saturating_sub(RECENT)..]
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra != rb {
+        parent[ra.max(rb)] = ra.min(rb);
+    }
+}
+
+#[cfg(test)]
+#[path = "cluster_tests.rs"]
+mod tests;

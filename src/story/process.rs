@@ -1,0 +1,497 @@
+//! One round of story processing: decide pending items, place them into events, and write
+//! it all at once.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
+use super::definition::StoryDef;
+use futures_util::StreamExt as _;
+
+use super::relevance::{Matcher, Reason, Verdict};
+use super::report;
+use super::terms::page_keys;
+use super::text::{self, Analyzer};
+use super::{timing, ProcessReport, StoryError};
+use crate::store::{
+    DecisionRow, EventRow, FetchMarks, MemberRow, PendingItem, Refresh, ReportMember, Store,
+    StoryBatch, UpdateRow,
+};
+
+/// How far back events stay open to new items, from the newest item's time.
+const LOOKBACK: i64 = 40 * 86_400;
+
+/// Decide and cluster every item that needs it, for every story.
+pub async fn process(
+    store: &Store,
+    stories: &[StoryDef],
+    now: DateTime<Utc>,
+) -> Result<ProcessReport, StoryError> {
+    let marks = store.sync_fetch_marks().await?;
+    let mut total = ProcessReport::default();
+    let analyzer = Analyzer::new();
+    for story in stories {
+        let r = process_story(store, story, &marks, &analyzer, now).await?;
+        total.decided += r.decided;
+        total.relevant += r.relevant;
+        total.new_events += r.new_events;
+        total.joined += r.joined;
+        total.updates += r.updates;
+    }
+    Ok(total)
+}
+
+/// A pending item read and judged.
+struct Judged {
+    pending: PendingItem,
+    verdict: Verdict,
+    at: i64,
+    terms: Terms,
+    url_keys: Vec<String>,
+}
+
+async fn process_story(
+    store: &Store,
+    story: &StoryDef,
+    marks: &HashMap<String, FetchMarks>,
+    analyzer: &Analyzer,
+    now: DateTime<Utc>,
+) -> Result<ProcessReport, StoryError> {
+    let fingerprint = story.fingerprint();
+    if store.story_fingerprint(&story.id).await?.as_deref() != Some(fingerprint.as_str()) {
+        store.reset_story(&story.id, &fingerprint, now).await?;
+    }
+    let t0 = std::time::Instant::now();
+    let matcher = Matcher::new(story);
+    let mut report = ProcessReport::default();
+    let mut batch = StoryBatch::default();
+    let mut fresh: Vec<Judged> = Vec::new();
+    let mut rows = store.pending_story_items_stream(&story.id);
+    while let Some(p) = rows.next().await {
+        let p = p?;
+        if !story.takes_source(&p.item.source_id) {
+            continue;
+        }
+        let mut j = judge(&matcher, analyzer, p, marks);
+        if !j.verdict.relevant
+            && j.verdict.reason == Reason::Nothing
+            && j.pending.prev_relevant.is_none()
+        {
+            // Most items are not the story: keep their decision, not their text.
+            j.pending.item.summary = None;
+            j.pending.item.content = None;
+        }
+        report.decided += 1;
+        match (&j.pending.prev_relevant, &j.pending.prev_event) {
+            // A story item that changed stays in its event; a watched page's change is news.
+            (Some(true), Some(event)) => {
+                if let Some(u) = page_update(story, &j, event, marks) {
+                    batch.updates.push(u);
+                    report.updates += 1;
+                }
+                batch.refreshes.push(Refresh {
+                    story_id: story.id.clone(),
+                    item_id: j.pending.item.id,
+                    seen_hash: j.pending.item.content_hash.clone(),
+                    summary: j.verdict.summary(),
+                    terms: j.terms.encode(),
+                });
+            }
+            _ => fresh.push(j),
+        }
+    }
+
+    drop(rows);
+    let t_judged = t0.elapsed();
+    if report.decided == 0 {
+        return Ok(report);
+    }
+    // Document frequencies over the story's items, old and new.
+    let mut idf = Idf::default();
+    for t in store.story_terms(&story.id).await? {
+        idf.add(&Terms::decode(&t));
+    }
+    for j in fresh.iter().filter(|j| j.verdict.relevant) {
+        idf.add(&j.terms);
+    }
+
+    let mut clusterer = Clusterer::new(&idf);
+    let newest = fresh.iter().map(|j| j.at).max().unwrap_or(0);
+    let oldest = fresh.iter().map(|j| j.at).min().unwrap_or(newest);
+    for m in store
+        .story_members_since(&story.id, oldest.min(newest - LOOKBACK))
+        .await?
+    {
+        clusterer.add_member(&member_doc(&m), &member_span(&m));
+    }
+
+    // Reports first, as one batch; then what discusses them: comments, and items that only
+    // link to a story item's page.
+    fresh.sort_by_key(|j| (j.at, j.pending.item.id));
+    let (reports, discussions): (Vec<usize>, Vec<usize>) = (0..fresh.len())
+        .filter(|&i| fresh[i].verdict.relevant || !fresh[i].url_keys.is_empty())
+        .partition(|&i| fresh[i].verdict.relevant && fresh[i].pending.item.parent_guid.is_none());
+    let docs: Vec<Doc> = reports.iter().map(|&i| doc_of(&fresh[i])).collect();
+    let mut name = |d: &Doc| {
+        let j = reports
+            .iter()
+            .map(|&i| &fresh[i])
+            .find(|j| j.pending.item.id == d.item_id);
+        j.map_or_else(
+            || format!("ev-item-{}", d.item_id),
+            |j| event_id(&story.id, &j.pending.item.source_id, &j.pending.item.guid),
+        )
+    };
+    let placed = clusterer.place_batch(&docs, now.timestamp(), &mut name);
+    let mut placements: HashMap<usize, Option<Placement>> = HashMap::new();
+    let mut deferred: HashSet<usize> = HashSet::new();
+    for (k, p) in placed.into_iter().enumerate() {
+        if p.is_none() {
+            deferred.insert(reports[k]);
+        }
+        placements.insert(reports[k], p);
+    }
+    let round: HashMap<(String, String), i64> = fresh
+        .iter()
+        .map(|j| {
+            let it = &j.pending.item;
+            ((it.source_id.clone(), it.guid.clone()), it.id)
+        })
+        .collect();
+    let member_pages = if discussions.is_empty() {
+        HashSet::new()
+    } else {
+        store.story_member_pages(&story.id).await?
+    };
+    for &i in &discussions {
+        let p = place_discussion(
+            store,
+            story,
+            &mut clusterer,
+            &round,
+            &member_pages,
+            &mut fresh[i],
+        )
+        .await?;
+        placements.insert(i, p);
+    }
+    let mut founders: HashMap<String, i64> = HashMap::new();
+    for (i, j) in fresh.iter().enumerate() {
+        if deferred.contains(&i) {
+            continue;
+        }
+        let placement = placements.remove(&i).flatten();
+        match &placement {
+            Some(p) if p.join == Join::Founded => {
+                founders.insert(p.event_id.clone(), j.pending.item.id);
+                report.new_events += 1;
+            }
+            Some(_) => report.joined += 1,
+            None => {}
+        }
+        if placement.is_some() {
+            report.relevant += 1;
+        }
+        batch.decisions.push(decision(story, j, placement.as_ref()));
+    }
+
+    // Events touched this round get their span and headline recomputed.
+    let touched: HashSet<String> = batch
+        .decisions
+        .iter()
+        .filter_map(|d| d.event_id.clone())
+        .collect();
+    let items: HashMap<i64, &crate::store::ItemRow> = fresh
+        .iter()
+        .map(|j| (j.pending.item.id, &j.pending.item))
+        .collect();
+    batch.events = touched_events(
+        store, story, &clusterer, &touched, &batch, &founders, &items,
+    )
+    .await?;
+    let t_clustered = t0.elapsed();
+    store.save_story_batch(&batch, now).await?;
+    tracing::debug!(story = %story.id, load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
+    Ok(report)
+}
+
+fn judge(
+    matcher: &Matcher,
+    analyzer: &Analyzer,
+    pending: PendingItem,
+    marks: &HashMap<String, FetchMarks>,
+) -> Judged {
+    let it = &pending.item;
+    let title = it.title.as_deref().unwrap_or_default();
+    let raw = [Some(title), it.summary.as_deref(), it.content.as_deref()];
+    let quick_miss = raw.iter().flatten().all(|t| !matcher.may_match(t))
+        && it.parent_guid.is_none()
+        && pending.prev_relevant.is_none();
+    // Most items of a busy install never name the story: decide those without preparing
+    // their text.
+    let (verdict, body) = if quick_miss {
+        (Verdict::nothing(), String::new())
+    } else {
+        let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
+        (matcher.judge(title, &body), body)
+    };
+    let at = pending
+        .prev_at
+        .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
+    // Clustering words only for what may enter an event; most items of a busy install
+    // are not the story.
+    let terms = if verdict.relevant || it.parent_guid.is_some() || pending.prev_relevant.is_some() {
+        item_terms(analyzer, it, &body)
+    } else {
+        Terms::default()
+    };
+    let url_keys = page_keys(
+        [&it.canonical_url, &it.url, &it.discussion_url]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(std::iter::once(it.guid.as_str())),
+    );
+    Judged {
+        pending,
+        verdict,
+        at,
+        terms,
+        url_keys,
+    }
+}
+
+fn item_terms(analyzer: &Analyzer, it: &crate::store::ItemRow, body: &str) -> Terms {
+    let link = it.canonical_url.as_deref().or(it.url.as_deref());
+    let title = it.title.as_deref().unwrap_or_default();
+    Terms::from_item(analyzer, title, it.outlet_name.as_deref(), body, link)
+}
+
+fn doc_of(j: &Judged) -> Doc {
+    Doc {
+        item_id: j.pending.item.id,
+        at: j.at,
+        terms: j.terms.clone(),
+        url_keys: j.url_keys.clone(),
+    }
+}
+
+/// Place a comment with the item it comments on, and an item that links to a story item's
+/// page with that item; a relevant comment whose parent is unknown is placed on its own.
+/// Irrelevant items that do neither stay out.
+async fn place_discussion(
+    store: &Store,
+    story: &StoryDef,
+    clusterer: &mut Clusterer<'_>,
+    round: &HashMap<(String, String), i64>,
+    member_pages: &HashSet<String>,
+    j: &mut Judged,
+) -> Result<Option<Placement>, StoryError> {
+    let item = &j.pending.item;
+    let doc = doc_of(j);
+    if let Some(parent) = &item.parent_guid {
+        // The post may have come in this round.
+        let here = round
+            .get(&(item.source_id.clone(), parent.clone()))
+            .and_then(|&id| clusterer.event_of(id).map(|span| (id, span)));
+        if let Some((peer, span)) = here {
+            promote(&mut j.verdict, Reason::CommentOn);
+            return Ok(Some(clusterer.place_with(
+                &doc,
+                &span,
+                Join::CommentOn { item_id: peer },
+            )));
+        }
+        if let Some(m) = store
+            .story_member_by_guid(&story.id, &item.source_id, parent)
+            .await?
+        {
+            promote(&mut j.verdict, Reason::CommentOn);
+            let span = clusterer
+                .span(&m.event_id)
+                .unwrap_or_else(|| member_span(&m));
+            return Ok(Some(clusterer.place_with(
+                &doc,
+                &span,
+                Join::CommentOn { item_id: m.item_id },
+            )));
+        }
+    }
+    let mut peer = clusterer.page_owner(&doc.url_keys);
+    let mut outside: Option<MemberRow> = None;
+    if peer.is_none() {
+        // Most items link to pages no story item has: skip the lookup for them.
+        for key in doc.url_keys.iter().filter(|k| member_pages.contains(*k)) {
+            if let Some(m) = store.story_member_by_page(&story.id, key).await? {
+                peer = Some((m.event_id.clone(), m.item_id));
+                outside = Some(m);
+                break;
+            }
+        }
+    }
+    if let Some((event, item_id)) = peer {
+        let span = clusterer
+            .span(&event)
+            .or_else(|| outside.as_ref().map(member_span));
+        if let Some(span) = span {
+            if !j.verdict.relevant {
+                promote(&mut j.verdict, Reason::SamePage);
+                let body = text::item_body(item.summary.as_deref(), item.content.as_deref());
+                j.terms = item_terms(&Analyzer::new(), item, &body);
+            }
+            let doc = doc_of(j);
+            return Ok(Some(clusterer.place_with(
+                &doc,
+                &span,
+                Join::SamePage { item_id },
+            )));
+        }
+    }
+    if !j.verdict.relevant {
+        return Ok(None);
+    }
+    let founder = event_id(&story.id, &item.source_id, &item.guid);
+    Ok(clusterer
+        .place_batch(std::slice::from_ref(&doc), i64::MAX, &mut |_| {
+            founder.clone()
+        })
+        .pop()
+        .flatten())
+}
+
+fn promote(v: &mut Verdict, reason: Reason) {
+    v.relevant = true;
+    v.reason = reason;
+}
+
+fn decision(story: &StoryDef, j: &Judged, p: Option<&Placement>) -> DecisionRow {
+    DecisionRow {
+        story_id: story.id.clone(),
+        item_id: j.pending.item.id,
+        relevant: p.is_some(),
+        score: f64::from(j.verdict.score),
+        reason: j.verdict.reason.as_str().to_string(),
+        summary: j.verdict.summary(),
+        at: j.at,
+        seen_hash: j.pending.item.content_hash.clone(),
+        terms: if p.is_some() {
+            j.terms.encode()
+        } else {
+            String::new()
+        },
+        event_id: p.map(|p| p.event_id.clone()),
+        joined: p.map(|p| p.join.kind().to_string()),
+        peer_item: p.and_then(|p| p.join.peer()),
+        similarity: p.and_then(|p| p.join.score()).map(f64::from),
+    }
+}
+
+/// A watched page's change, or an item the feed itself marks as changed, as an update of
+/// its event.
+fn page_update(
+    story: &StoryDef,
+    j: &Judged,
+    event: &str,
+    marks: &HashMap<String, FetchMarks>,
+) -> Option<UpdateRow> {
+    let it = &j.pending.item;
+    let updated_at = it.updated_at?;
+    let is_page = j.pending.source_kind.as_deref() == Some("page");
+    if !is_page && it.change_note.is_none() {
+        return None;
+    }
+    Some(UpdateRow {
+        story_id: story.id.clone(),
+        item_id: it.id,
+        event_id: event.to_string(),
+        updated_at,
+        at: timing::observed_time(updated_at, marks.get(&it.source_id)),
+        note: it.change_note.clone(),
+    })
+}
+
+async fn touched_events(
+    store: &Store,
+    story: &StoryDef,
+    clusterer: &Clusterer<'_>,
+    touched: &HashSet<String>,
+    batch: &StoryBatch,
+    founders: &HashMap<String, i64>,
+    items: &HashMap<i64, &crate::store::ItemRow>,
+) -> Result<Vec<EventRow>, StoryError> {
+    let ids: Vec<String> = touched.iter().cloned().collect();
+    let stored = store.story_event_members(&story.id, &ids).await?;
+    let mut out = Vec::new();
+    for id in ids {
+        let decided_now: HashSet<i64> = batch
+            .decisions
+            .iter()
+            .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
+            .map(|d| d.item_id)
+            .collect();
+        let mut members: Vec<ReportMember> = stored
+            .iter()
+            .filter(|m| m.event_id == id && !decided_now.contains(&m.item.id))
+            .cloned()
+            .collect();
+        // Members decided now are not in the store yet.
+        for d in batch
+            .decisions
+            .iter()
+            .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
+        {
+            if let Some(item) = items.get(&d.item_id) {
+                members.push(ReportMember {
+                    event_id: id.clone(),
+                    at: d.at,
+                    terms: d.terms.clone(),
+                    item: (*item).clone(),
+                });
+            }
+        }
+        let Some(span) = clusterer.span(&id) else {
+            continue;
+        };
+        let refs: Vec<&ReportMember> = members.iter().collect();
+        let founder = match founders.get(&id) {
+            Some(f) => *f,
+            None => match store.story_event(&story.id, &id).await {
+                Ok(e) => e.founder_item,
+                Err(_) => members.first().map_or(0, |m| m.item.id),
+            },
+        };
+        out.push(EventRow {
+            story_id: story.id.clone(),
+            event_id: id,
+            founder_item: founder,
+            first_at: span.first_at,
+            last_at: span.last_at,
+            headline: report::choose_headline(&refs),
+        });
+    }
+    Ok(out)
+}
+
+fn member_doc(m: &MemberRow) -> Doc {
+    Doc {
+        item_id: m.item_id,
+        at: m.at,
+        terms: Terms::decode(&m.terms),
+        url_keys: page_keys(
+            [&m.canonical_url, &m.url, &m.discussion_url]
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .chain(std::iter::once(m.guid.as_str())),
+        ),
+    }
+}
+
+fn member_span(m: &MemberRow) -> EventSpan {
+    EventSpan {
+        id: m.event_id.clone(),
+        first_at: m.first_at,
+        last_at: m.last_at,
+    }
+}

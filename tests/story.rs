@@ -1,0 +1,339 @@
+//! Story processing against a real SQLite store: idempotence, stable event ids, page updates,
+//! comments and links attaching to their event, definition changes, and `explain`.
+
+// Test helpers panic on broken fixtures, like the tests themselves.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::process::Command;
+
+use storyline::config::{Config, Origin};
+use storyline::store::{FetchRecord, NewItem, SourceStatus, Store};
+use storyline::story::{self, StoryDef};
+use storyline::week::IsoWeek;
+use support::at;
+
+async fn store_with(dir: &std::path::Path, extra: &str) -> (Store, Config) {
+    let text = format!(
+        "database = \"{}\"\n\
+         [[source]]\nid = \"news\"\nurl = \"http://127.0.0.1:9/news.xml\"\n\
+         [[source]]\nid = \"forum\"\nurl = \"http://127.0.0.1:9/forum.xml\"\n\
+         [[source]]\nid = \"page\"\nurl = \"http://127.0.0.1:9/article.html\"\nkind = \"page\"\n{extra}",
+        dir.join("story.db").display()
+    );
+    let config = Config::parse(&text, Origin::File("t.toml".into())).unwrap();
+    let store = Store::open(&config.database).await.unwrap();
+    store
+        .sync_sources(&config.sources, &config.fetch, at("2030-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+    (store, config)
+}
+
+fn item(guid: &str, title: &str, url: &str, published: &str) -> NewItem {
+    NewItem {
+        guid: guid.into(),
+        url: Some(url.into()),
+        canonical_url: storyline::canon::canonical_url(url, None),
+        title: Some(title.into()),
+        published_at: Some(at(published)),
+        content_hash: format!("{guid}-{title}"),
+        ..NewItem::default()
+    }
+}
+
+/// Record a successful fetch of `source` at `when`, as a polling round would.
+async fn fetched(store: &Store, source: &str, when: chrono::DateTime<chrono::Utc>) {
+    let record = FetchRecord {
+        status: SourceStatus::Ok,
+        http_status: Some(200),
+        error: None,
+        etag: None,
+        last_modified: None,
+        moved_to: None,
+        next_due: when,
+        disable_reason: None,
+        flagged: None,
+    };
+    store.record_fetch(source, when, &record).await.unwrap();
+}
+
+async fn event_of(store: &Store, source: &str, guid: &str) -> Option<String> {
+    let row = store
+        .items_of_source(source)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.guid == guid)
+        .unwrap();
+    store
+        .story_decisions_of(row.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .and_then(|d| d.event_id)
+}
+
+/// A second run decides nothing again, and event ids stay what they were.
+#[tokio::test]
+async fn processing_is_idempotent_and_event_ids_are_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let now = at("2030-03-11T09:00:00Z");
+    store
+        .store_items(
+            "news",
+            &[
+                item(
+                    "a",
+                    "Meta delays Llama 4 Behemoth again",
+                    "https://one.example/2030/03/meta-delays-behemoth",
+                    "2030-03-05T10:00:00Z",
+                ),
+                item(
+                    "b",
+                    "Zoo welcomes two baby llamas",
+                    "https://one.example/2030/03/zoo-llamas",
+                    "2030-03-06T10:00:00Z",
+                ),
+            ],
+            now,
+            100,
+        )
+        .await
+        .unwrap();
+    store
+        .store_items(
+            "forum",
+            &[item(
+                "t3_x",
+                "Behemoth delayed again? Meta says Llama 4 Behemoth slips",
+                "https://forum.example/r/x/comments/1/behemoth_delayed",
+                "2030-03-05T12:00:00Z",
+            )],
+            now,
+            100,
+        )
+        .await
+        .unwrap();
+
+    let first = story::process(&store, &stories, now).await.unwrap();
+    assert_eq!(first.decided, 3);
+    assert_eq!(first.relevant, 2);
+    assert_eq!(first.new_events, 1);
+    let ev = event_of(&store, "news", "a").await.unwrap();
+    assert_eq!(
+        event_of(&store, "forum", "t3_x").await.as_deref(),
+        Some(ev.as_str())
+    );
+    assert_eq!(event_of(&store, "news", "b").await, None);
+
+    let again = story::process(&store, &stories, now).await.unwrap();
+    assert_eq!(again.decided, 0);
+    assert_eq!(
+        event_of(&store, "news", "a").await.as_deref(),
+        Some(ev.as_str())
+    );
+
+    let week: IsoWeek = "2030-W10".parse().unwrap();
+    let report = story::week_report(&store, &stories[0], week, config.timezone)
+        .await
+        .unwrap();
+    assert_eq!(report.developments.len(), 1);
+    assert_eq!(report.developments[0].id, ev);
+    assert_eq!(report.developments[0].items.len(), 2);
+    assert_eq!(report.developments[0].first_seen, "2030-03-05T10:00:00Z");
+    assert_eq!(report.timeline.len(), 1);
+    assert_eq!(report.timeline[0].date, "2030-03-05");
+    // Later weeks list the event in the timeline only.
+    let later = story::week_report(&store, &stories[0], week.next(), config.timezone)
+        .await
+        .unwrap();
+    assert!(later.developments.is_empty() && later.updates.is_empty());
+    assert_eq!(later.timeline[0].id, ev);
+}
+
+/// A watched page that changes shows as an update of its event in the week it changed;
+/// a comment joins the event of its post; a link to a story item's page joins its event.
+#[tokio::test]
+async fn page_updates_comments_and_links_attach_to_their_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let t1 = at("2030-03-11T09:00:00Z");
+    let mut page = item(
+        "https://paper.example/zuckerberg-lab",
+        "Zuckerberg's new AI lab has no deadlines",
+        "https://paper.example/zuckerberg-lab",
+        "2030-03-06T10:00:00Z",
+    );
+    store
+        .store_items("page", &[page.clone()], t1, 10)
+        .await
+        .unwrap();
+    fetched(&store, "page", t1).await;
+    story::process(&store, &stories, t1).await.unwrap();
+    let ev = event_of(&store, "page", &page.guid).await.unwrap();
+
+    // A week later: the page changed; a comment on a forum post and a post linking the page.
+    let t2 = at("2030-03-18T09:00:00Z");
+    page.content = Some("<p>Update: the lab now has a deadline after all.</p>".into());
+    page.content_hash = "changed".into();
+    page.change_note = Some("an Update paragraph was added".into());
+    store
+        .store_items("page", &[page.clone()], t2, 10)
+        .await
+        .unwrap();
+    // Polled weekly: the change happened somewhere in the past week, and counts there.
+    fetched(&store, "page", t2).await;
+    let mut post = item(
+        "t3_post",
+        "Discussion: the no-deadlines lab",
+        "https://paper.example/zuckerberg-lab?utm_source=forum",
+        "2030-03-12T08:00:00Z",
+    );
+    post.canonical_url = storyline::canon::canonical_url(post.url.as_deref().unwrap(), None);
+    let mut comment = item(
+        "t1_comment",
+        "Re: discussion",
+        "https://forum.example/r/x/comments/2/c",
+        "2030-03-12T09:00:00Z",
+    );
+    comment.parent_guid = Some("t3_post".into());
+    store
+        .store_items("forum", &[post, comment], t2, 10)
+        .await
+        .unwrap();
+    story::process(&store, &stories, t2).await.unwrap();
+
+    assert_eq!(
+        event_of(&store, "forum", "t3_post").await.as_deref(),
+        Some(ev.as_str())
+    );
+    assert_eq!(
+        event_of(&store, "forum", "t1_comment").await.as_deref(),
+        Some(ev.as_str())
+    );
+    let report = story::week_report(
+        &store,
+        &stories[0],
+        "2030-W11".parse().unwrap(),
+        config.timezone,
+    )
+    .await
+    .unwrap();
+    assert!(report.developments.is_empty());
+    assert_eq!(report.updates.len(), 1);
+    let u = &report.updates[0];
+    assert_eq!(u.id, ev);
+    let guids: Vec<&str> = u.items.iter().map(|i| i.guid.as_str()).collect();
+    assert!(
+        guids.contains(&"https://paper.example/zuckerberg-lab"),
+        "{guids:?}"
+    );
+    assert!(
+        guids.contains(&"t3_post") && guids.contains(&"t1_comment"),
+        "{guids:?}"
+    );
+}
+
+/// Changing a story's definition redoes its decisions; a story without terms takes all.
+#[tokio::test]
+async fn a_changed_definition_redoes_the_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let now = at("2030-03-11T09:00:00Z");
+    store
+        .store_items(
+            "news",
+            &[item(
+                "a",
+                "Rover finds water ice",
+                "https://one.example/rover-ice-news",
+                "2030-03-05T10:00:00Z",
+            )],
+            now,
+            10,
+        )
+        .await
+        .unwrap();
+    let builtin = StoryDef::all_from(&config).unwrap();
+    let r = story::process(&store, &builtin, now).await.unwrap();
+    assert_eq!((r.decided, r.relevant), (1, 0));
+    let mut everything = builtin.clone();
+    everything[0].phrases.clear();
+    everything[0].aliases.clear();
+    everything[0].ambiguous.clear();
+    let r = story::process(&store, &everything, now).await.unwrap();
+    assert_eq!((r.decided, r.relevant), (1, 1));
+}
+
+/// `storyline explain` names the phrase that matched and the event.
+#[tokio::test]
+async fn explain_shows_terms_decision_and_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let now = at("2030-03-11T09:00:00Z");
+    store
+        .store_items(
+            "news",
+            &[
+                item(
+                    "a",
+                    "Hands-on with Llama 4 Scout",
+                    "https://one.example/hands-on-llama-4-scout",
+                    "2030-03-05T10:00:00Z",
+                ),
+                item(
+                    "b",
+                    "Ford Maverick gets a price cut",
+                    "https://one.example/ford-maverick-price-cut",
+                    "2030-03-05T11:00:00Z",
+                ),
+            ],
+            now,
+            10,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let cfg = dir.path().join("storyline.toml");
+    std::fs::write(
+        &cfg,
+        format!("database = \"{}\"\n", config.database.display()),
+    )
+    .unwrap();
+    let run = |target: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_storyline"))
+            .args([
+                "--config",
+                cfg.to_str().unwrap(),
+                "--now",
+                "2030-03-11T09:00:00Z",
+            ])
+            .args(["explain", target])
+            .env_remove("STORYLINE_CONFIG")
+            .env_remove("STORYLINE_NOW")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = run("https://one.example/hands-on-llama-4-scout");
+    assert!(
+        shown.contains("phrase: \"Llama 4\" in the title"),
+        "{shown}"
+    );
+    assert!(shown.contains("-> IN"), "{shown}");
+    assert!(shown.contains("event ev-"), "{shown}");
+    let shown = run("https://one.example/ford-maverick-price-cut");
+    assert!(shown.contains("\"Maverick\" does not count"), "{shown}");
+    assert!(shown.contains("-> OUT"), "{shown}");
+}
