@@ -220,6 +220,7 @@ async fn a_round_of_hostile_servers_completes_and_good_feeds_land() {
         }
     }
     let grown = peak_rss_mb() - before;
+    eprintln!("one round of 18 sources: {elapsed:?}, peak RSS growth {grown:.1} MB");
     assert!(grown < 150.0, "peak memory grew by {grown:.0} MB");
     assert_eq!(ctx.store.integrity_check().await.unwrap(), "ok");
 }
