@@ -332,7 +332,8 @@ impl MailConfig {
             Some(_) => Err(format!("{origin}: the key must be at least 32 characters")),
             None => Err(format!(
                 "mail needs a signing key: {origin} is not set; set ${SECRET_ENV}, or \
-                 [mail] secret_env or secret (`storyline config init` generates one)"
+                 [mail] secret_env or secret, to 32 or more random characters \
+                 (`storyline config init` writes one; or `openssl rand -hex 32`)"
             )),
         }
     }
@@ -805,6 +806,54 @@ mod tests {
         assert!(c.mail.secret(&from_default).is_ok());
         let inline = parse(&format!("[mail]\nsecret = \"{}\"\n", "i".repeat(32))).expect("valid");
         assert!(!format!("{inline:?}").contains(&"i".repeat(32)));
+    }
+
+    /// contrib/storyline.example.toml is what operators copy; it must stay valid, need only
+    /// the environment the unit's /etc/storyline/env provides, and fit the systemd unit.
+    #[test]
+    fn the_example_deployment_config_is_valid_and_fits_the_unit() {
+        const EXAMPLE: &str = include_str!("../contrib/storyline.example.toml");
+        const UNIT: &str = include_str!("../contrib/storyline.service");
+        let c = Config::parse(EXAMPLE, Origin::File("storyline.example.toml".into()))
+            .expect("the example parses");
+        let env = |k: &str| match k {
+            "STORYLINE_SECRET" => Some("s".repeat(64)),
+            "STORYLINE_SMTP_PASSWORD" => Some("password".to_string()),
+            _ => None,
+        };
+        let mail = crate::mail::Mail::from_config(&c, &env).expect("mail sets up");
+        assert!(mail.is_some(), "the example mails digests");
+        assert!(crate::mail::Mail::from_config(&c, &|_| None).is_err());
+        let smtp = c.smtp.as_ref().expect("smtp");
+        assert_eq!(smtp.tls, SmtpTls::Starttls);
+        assert!(smtp.password_env.is_some(), "no password in the file");
+        assert!(c.mail.secret.is_none(), "no signing key in the file");
+        assert_eq!(c.web.base_url.scheme(), "https");
+        assert!(c.web.listen.ip().is_loopback(), "behind a reverse proxy");
+        assert!(!c.fetch.allow_private_addresses);
+        assert!(!c.sources.is_empty());
+
+        // The unit may write only under its StateDirectory, and stops the daemon for good
+        // after TimeoutStopSec.
+        let unit = |key: &str| {
+            UNIT.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .unwrap_or_else(|| panic!("{key} in the unit"))
+        };
+        let state = Path::new("/var/lib").join(unit("StateDirectory"));
+        assert!(c.database.starts_with(&state), "{}", c.database.display());
+        assert!(c.digest.output_dir.starts_with(&state));
+        assert_eq!(unit("WorkingDirectory"), state.display().to_string());
+        // systemd reads a bare number as seconds.
+        let stop = match unit("TimeoutStopSec").parse::<u64>() {
+            Ok(secs) => Duration::from_secs(secs),
+            Err(_) => parse_duration(unit("TimeoutStopSec")).expect("a duration"),
+        };
+        assert!(
+            c.daemon.shutdown_grace + Duration::from_secs(5) <= stop,
+            "shutdown_grace {:?} leaves no margin before TimeoutStopSec {stop:?}",
+            c.daemon.shutdown_grace
+        );
     }
 
     #[test]

@@ -170,6 +170,7 @@ pub async fn run_cycle(
         report.sources.push(r);
     }
 
+    let started = std::time::Instant::now();
     let (tx, mut rx) = mpsc::channel::<Polled>(64);
     let mut tasks = spawn_fetches(ctx, fetchable, tx);
     while let Some(polled) = rx.recv().await {
@@ -181,9 +182,15 @@ pub async fn run_cycle(
     report.sources.sort_by(|a, b| a.source.cmp(&b.source));
     // Stories stay current with every round. The items above are committed already, so a
     // failure here loses nothing and the next round picks the same items up again.
+    let fetched = started.elapsed();
     let stories =
         crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
     report.stories = crate::story::process(&ctx.store, &stories, now).await?;
+    tracing::debug!(
+        fetch_and_store = ?fetched,
+        stories = ?(started.elapsed() - fetched),
+        "poll round timings"
+    );
     Ok(report)
 }
 

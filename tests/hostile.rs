@@ -220,6 +220,7 @@ async fn a_round_of_hostile_servers_completes_and_good_feeds_land() {
         }
     }
     let grown = peak_rss_mb() - before;
+    eprintln!("one round of 18 sources: {elapsed:?}, peak RSS growth {grown:.1} MB");
     assert!(grown < 150.0, "peak memory grew by {grown:.0} MB");
     assert_eq!(ctx.store.integrity_check().await.unwrap(), "ok");
 }
@@ -317,6 +318,308 @@ fn gzip_bomb(inflated: usize) -> Route {
             ("content-type", "application/rss+xml".into()),
             ("content-encoding", "gzip".into()),
         ],
-        body,
+        body: body.into(),
     }
+}
+
+/// Reset this process's peak-RSS mark to its current RSS (Linux: `clear_refs` 5), so the
+/// next reading of `VmHWM` is the peak of what follows.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn current_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// What one hostile case must end in.
+enum Expect {
+    /// A failure whose message contains one of these.
+    Fails(&'static [&'static str]),
+    /// Rate limited until exactly this time.
+    RateLimitedUntil(&'static str),
+    Gone,
+    /// Stored, with this many items.
+    Stored(usize),
+}
+
+/// Each hostile server alone in a round beside a good feed, with the round's time and the
+/// peak memory growth measured. The table printed here is the one in docs/RELIABILITY.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_hostile_case_alone_completes_with_bounded_time_and_memory() {
+    let server = FeedServer::start().await;
+    server.route("/good.xml", Route::feed(rss_items(3, "good")));
+    let drip = raw_server::start(Misbehaviour::Drip).await;
+    let reset = raw_server::start(Misbehaviour::ResetMidBody).await;
+    let chunked = raw_server::start(Misbehaviour::Chunked50Mb).await;
+    let utf16be: Vec<u8> = rss_items(2, "be")
+        .replace("<?xml version=\"1.0\"?>", "")
+        .encode_utf16()
+        .flat_map(|u| u.to_be_bytes())
+        .collect();
+    let routes: Vec<(&str, Route)> = vec![
+        ("/malformed", Route::feed("<rss version=\"2.0\"><channel><title>x<item><guid>m1</guid><title>Broken & unclosed<description><b>never closed")),
+        ("/garbage", Route::feed((0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<u8>>())),
+        ("/laughs", Route::feed(billion_laughs())),
+        ("/xxe", Route::feed("<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]><rss version=\"2.0\"><channel><title>x</title><item><guid>x1</guid><title>leak &xxe; end</title></item></channel></rss>")),
+        ("/huge", Route::feed(vec![b' '; 50 * 1024 * 1024])),
+        ("/bomb", gzip_bomb(200 * 1024 * 1024)),
+        ("/loop-a", Route::redirect(302, "/loop-b")),
+        ("/loop-b", Route::redirect(302, "/loop-a")),
+        ("/429s", Route::status(429).with_header("retry-after", "7200")),
+        ("/429d", Route::status(429).with_header("retry-after", "Mon, 07 Apr 2025 15:00:00 GMT")),
+        ("/503s", Route::status(503).with_header("retry-after", "10800")),
+        ("/503d", Route::status(503).with_header("retry-after", "Tue, 08 Apr 2025 09:00:00 GMT")),
+        ("/410", Route::status(410)),
+        ("/500", Route::status(500)),
+        ("/html", Route::feed(std::fs::read(fixture("real/article_reuters_legacy_og_jsonld_2020.html")).unwrap())),
+        ("/utf16be", Route::feed(utf16be)),
+        ("/empty-feed", Route::feed(rss_items(0, "none"))),
+        ("/empty-body", Route::feed(Vec::new())),
+        ("/dups", Route::feed("<rss version=\"2.0\"><channel><title>d</title><item><guid>same</guid><title>First</title></item><item><guid>same</guid><title>Second</title></item></channel></rss>")),
+        ("/churn", Route::feed(rss_items(600, "churn"))),
+    ];
+    for (path, route) in routes {
+        server.route(path, route);
+    }
+    let cases: Vec<(&str, String, Expect)> = vec![
+        ("malformed XML", server.url("/malformed"), Expect::Stored(1)),
+        (
+            "random bytes",
+            server.url("/garbage"),
+            Expect::Fails(&["not a feed", "malformed"]),
+        ),
+        ("billion laughs", server.url("/laughs"), Expect::Stored(1)),
+        (
+            "external entity (XXE)",
+            server.url("/xxe"),
+            Expect::Stored(1),
+        ),
+        (
+            "50 MB body (Content-Length)",
+            server.url("/huge"),
+            Expect::Fails(&["byte limit"]),
+        ),
+        (
+            "50 MB body (chunked, no length)",
+            format!("http://{chunked}/feed"),
+            Expect::Fails(&["byte limit"]),
+        ),
+        (
+            "gzip bomb (200 MB inflated)",
+            server.url("/bomb"),
+            Expect::Fails(&["byte limit"]),
+        ),
+        (
+            "drip, 1 byte/s",
+            format!("http://{drip}/feed"),
+            Expect::Fails(&["timed out after 3s"]),
+        ),
+        (
+            "redirect loop",
+            server.url("/loop-a"),
+            Expect::Fails(&["more than 5 redirects"]),
+        ),
+        (
+            "429 Retry-After seconds",
+            server.url("/429s"),
+            Expect::RateLimitedUntil("2025-04-07T11:00:00Z"),
+        ),
+        (
+            "429 Retry-After date",
+            server.url("/429d"),
+            Expect::RateLimitedUntil("2025-04-07T15:00:00Z"),
+        ),
+        (
+            "503 Retry-After seconds",
+            server.url("/503s"),
+            Expect::RateLimitedUntil("2025-04-07T12:00:00Z"),
+        ),
+        (
+            "503 Retry-After date",
+            server.url("/503d"),
+            Expect::RateLimitedUntil("2025-04-08T09:00:00Z"),
+        ),
+        ("410 Gone", server.url("/410"), Expect::Gone),
+        (
+            "500",
+            server.url("/500"),
+            Expect::Fails(&["server answered 500 Internal Server Error"]),
+        ),
+        (
+            "HTML page instead of a feed",
+            server.url("/html"),
+            Expect::Fails(&["not a feed: got an HTML page"]),
+        ),
+        (
+            "UTF-16BE, no BOM, no declaration",
+            server.url("/utf16be"),
+            Expect::Stored(2),
+        ),
+        ("empty feed", server.url("/empty-feed"), Expect::Stored(0)),
+        (
+            "empty body",
+            server.url("/empty-body"),
+            Expect::Fails(&["empty"]),
+        ),
+        ("duplicate guids", server.url("/dups"), Expect::Stored(1)),
+        (
+            "connection reset mid-body",
+            format!("http://{reset}/feed"),
+            Expect::Fails(&["connection broke while reading the body"]),
+        ),
+        (
+            "600 new ids in one poll",
+            server.url("/churn"),
+            Expect::Stored(500),
+        ),
+    ];
+
+    let mut table = vec![
+        "| case | outcome | round time | peak RSS growth |".to_string(),
+        "|---|---|---|---|".to_string(),
+    ];
+    for (name, url, expect) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let extra = format!(
+            "timeout = \"3s\"\n{}{}",
+            source("good", &server.url("/good.xml")),
+            source("case", &url)
+        );
+        let ctx = open(config(dir.path(), &extra), at(NOW)).await;
+        reset_peak_rss();
+        let base = current_rss_mb();
+        let started = std::time::Instant::now();
+
+        let report = run_cycle(&ctx, at(NOW), &Selection::All, &Quiet)
+            .await
+            .unwrap();
+
+        let took = started.elapsed();
+        let grown = peak_rss_mb() - base;
+        assert_eq!(report.sources.len(), 2, "{name}");
+        assert_eq!(
+            ctx.store.items_of_source("good").await.unwrap().len(),
+            3,
+            "{name}"
+        );
+        let row = ctx.store.source("case").await.unwrap();
+        let result = &report
+            .sources
+            .iter()
+            .find(|s| s.source == "case")
+            .unwrap()
+            .result;
+        let outcome = match expect {
+            Expect::Fails(any) => {
+                let e = error_of(&report, "case");
+                assert!(any.iter().any(|w| e.contains(w)), "{name}: {e}");
+                assert_eq!(row.last_error.as_deref(), Some(e.as_str()), "{name}");
+                assert_eq!(row.consecutive_failures, 1, "{name}");
+                assert!(row.next_due() > at(NOW), "{name} backs off");
+                format!("fails: {e}")
+            }
+            Expect::RateLimitedUntil(t) => {
+                assert_eq!(
+                    result,
+                    &SourceResult::RateLimited { until: at(t) },
+                    "{name}"
+                );
+                assert_eq!(row.next_due(), at(t), "{name}");
+                format!("rate limited until {t}")
+            }
+            Expect::Gone => {
+                assert_eq!(result, &SourceResult::Gone, "{name}");
+                assert_eq!(row.disabled_reason.as_deref(), Some("410 Gone"));
+                "disabled: 410 Gone".to_string()
+            }
+            Expect::Stored(n) => {
+                let items = ctx.store.items_of_source("case").await.unwrap();
+                assert_eq!(items.len(), n, "{name}: {:?}", row.last_error);
+                for it in &items {
+                    let t = it.title.clone().unwrap_or_default();
+                    assert!(t.len() < 1000 && !t.contains("root:"), "{name}: {t:.80}");
+                }
+                match row.flagged {
+                    Some(f) => format!("{n} items stored; flagged: {f}"),
+                    None => format!("{n} items stored"),
+                }
+            }
+        };
+        assert!(took.as_secs_f64() < 10.0, "{name}: round took {took:?}");
+        assert!(grown < 120.0, "{name}: peak memory grew by {grown:.0} MB");
+        assert_eq!(ctx.store.integrity_check().await.unwrap(), "ok");
+        table.push(format!(
+            "| {name} | {} | {} ms | {grown:.1} MB |",
+            outcome.replace('|', "/"),
+            took.as_millis()
+        ));
+    }
+    eprintln!("{}", table.join("\n"));
+}
+
+/// A source that keeps failing backs off 1x, 2x, 4x, 8x its interval, is polled again only
+/// when due, and recovers at once when the server does.
+#[tokio::test]
+async fn repeated_failures_back_off_exponentially_and_recovery_resets() {
+    let server = FeedServer::start().await;
+    server.route("/flaky", Route::status(500));
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "[[source]]\nid = \"flaky\"\nurl = \"{}\"\ninterval = \"1h\"\n",
+        server.url("/flaky")
+    );
+    let ctx = open(config(dir.path(), &extra), at(NOW)).await;
+    let hour = std::time::Duration::from_secs(3600);
+
+    let mut now = at(NOW);
+    let mut gaps = Vec::new();
+    for failures in 1..=4u32 {
+        run_cycle(&ctx, now, &Selection::Due, &Quiet).await.unwrap();
+        let row = ctx.store.source("flaky").await.unwrap();
+        assert_eq!(row.consecutive_failures, i64::from(failures));
+        assert_eq!(
+            row.next_due() - now,
+            storyline::refresh::backoff(hour, failures)
+        );
+        // Not due a minute before: the round leaves it alone.
+        let early = row.next_due() - chrono::Duration::minutes(1);
+        let r = run_cycle(&ctx, early, &Selection::Due, &Quiet)
+            .await
+            .unwrap();
+        assert!(r.sources.is_empty(), "polled before it was due");
+        gaps.push((row.next_due() - now).num_hours());
+        now = row.next_due();
+    }
+    assert_eq!(gaps, [1, 2, 4, 8]);
+    assert_eq!(
+        server.hits_on("/flaky").len(),
+        4,
+        "one request per due round"
+    );
+
+    server.route("/flaky", Route::feed(rss_items(2, "back")));
+    run_cycle(&ctx, now, &Selection::Due, &Quiet).await.unwrap();
+    let row = ctx.store.source("flaky").await.unwrap();
+    assert_eq!(row.consecutive_failures, 0);
+    assert!(row.last_error.is_none(), "{:?}", row.last_error);
+    assert_eq!(ctx.store.items_of_source("flaky").await.unwrap().len(), 2);
+    let next = row.next_due() - now;
+    assert!(next >= chrono::Duration::hours(1) && next <= chrono::Duration::minutes(66));
+}
+
+fn billion_laughs() -> &'static str {
+    "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY a \"aaaaaaaaaa\">\
+     <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\"><!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\
+     <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\"><!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\
+     <!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\"><!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\
+     <!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\"><!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">]>\
+     <rss version=\"2.0\"><channel><title>&i;</title><item><guid>l1</guid><title>&i;</title></item></channel></rss>"
 }

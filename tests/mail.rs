@@ -1052,3 +1052,143 @@ async fn subscribers_cli_adds_lists_failures_and_removes() {
     let list = cli(&["--config", c, "subscribers", "list"], &[]).await;
     assert!(!out(&list).0.contains("gone@"));
 }
+
+/// Every fault in one run, among subscribers that go through: a 421 greeting, 451 and 452
+/// and 421 at RCPT, a drop mid-DATA and a stall are retried later and then arrive; 550 and
+/// 554 fail only their own delivery. The stall costs the configured timeout and no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_smtp_fault_affects_only_its_delivery_and_transient_ones_succeed_later() {
+    // Arrange: the first connection is greeted with 421; then one fault per recipient.
+    let sink = SmtpSink::start().await;
+    sink.add_fault(Fault::Greeting {
+        reply: "421 4.3.2 Too busy, try later".into(),
+        times: Some(1),
+    });
+    let rcpt = |to: &str, reply: &str, times| Fault::Rcpt {
+        to: to.into(),
+        reply: reply.into(),
+        times,
+    };
+    sink.add_fault(rcpt(
+        "grey@",
+        "451 4.7.1 Greylisted, try again later",
+        Some(1),
+    ));
+    sink.add_fault(rcpt("full@", "452 4.2.2 Mailbox full", Some(1)));
+    sink.add_fault(rcpt("busy@", "421 4.3.2 Service shutting down", Some(1)));
+    sink.add_fault(rcpt("nouser@", "550 5.1.1 No such user", None));
+    sink.add_fault(Fault::Data {
+        to: "spam@".into(),
+        reply: "554 5.7.1 Message rejected as spam".into(),
+        times: None,
+    });
+    sink.add_fault(Fault::DropMidData {
+        to: "drop@".into(),
+        times: Some(1),
+    });
+    sink.add_fault(Fault::StallAfterData {
+        to: "slow@".into(),
+        times: Some(1),
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toml = mail_toml(sink.port(), "").replace("timeout = \"5s\"", "timeout = \"1s\"");
+    let config = support::config(dir.path(), &toml);
+    let store = Store::open(&config.database).await.unwrap();
+    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let env = Env {
+        _dir: dir,
+        store,
+        mail,
+    };
+    let now = at("2025-04-14T08:00:00Z");
+    // Connection-type failures (greeting, drop, stall) are kept apart by good deliveries, so
+    // the run does not stop for "connection failures in a row".
+    let emails = [
+        "first@example.org",
+        "grey@example.org",
+        "ok1@example.org",
+        "drop@example.org",
+        "full@example.org",
+        "ok2@example.org",
+        "slow@example.org",
+        "busy@example.org",
+        "nouser@example.org",
+        "spam@example.org",
+        "ok3@example.org",
+    ];
+    subscribe(&env.store, &emails, now).await;
+    let q = mail::queue_digest(&env.store, &env.mail.settings, &parts("W15"), now)
+        .await
+        .unwrap();
+
+    // Act 1
+    let started = std::time::Instant::now();
+    let first = drain(&env, now).await;
+    let took = started.elapsed();
+
+    // Assert 1: three good ones sent, two permanent failures, six to retry; nothing stopped.
+    assert_eq!((first.sent, first.retried, first.failed), (3, 6, 2));
+    assert_eq!(first.stopped, None);
+    let rows = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let row = |e: &str| rows.iter().find(|d| d.email == e).unwrap().clone();
+    for (email, state, reply) in [
+        (
+            "first@example.org",
+            "pending",
+            "421 4.3.2 Too busy, try later",
+        ),
+        (
+            "grey@example.org",
+            "pending",
+            "451 4.7.1 Greylisted, try again later",
+        ),
+        ("full@example.org", "pending", "452 4.2.2 Mailbox full"),
+        (
+            "busy@example.org",
+            "pending",
+            "421 4.3.2 Service shutting down",
+        ),
+        ("slow@example.org", "pending", "timed out"),
+        ("nouser@example.org", "failed", "550 5.1.1 No such user"),
+        (
+            "spam@example.org",
+            "failed",
+            "554 5.7.1 Message rejected as spam",
+        ),
+    ] {
+        let r = row(email);
+        assert_eq!(r.state, state, "{email}");
+        assert_eq!(r.last_reply.as_deref(), Some(reply), "{email}");
+    }
+    assert_eq!(row("drop@example.org").state, "pending");
+    // One stall of a 1 s timeout: the run waits about that long for it, not longer.
+    assert!(took >= Duration::from_secs(1), "{took:?}");
+    assert!(took < Duration::from_millis(2500), "{took:?}");
+
+    // Act 2: later, the transient ones go through; the failed ones are not tried again.
+    let second = drain(&env, now + chrono::Duration::minutes(5)).await;
+
+    // Assert 2
+    assert_eq!((second.sent, second.retried, second.failed), (6, 0, 0));
+    let rows = env.store.deliveries_of_digest(q.digest_id).await.unwrap();
+    let got = sink.received();
+    for d in &rows {
+        let copies = got
+            .iter()
+            .filter(|r| r.rcpt_to == [d.email.clone()])
+            .count();
+        match d.email.as_str() {
+            "nouser@example.org" | "spam@example.org" => {
+                assert_eq!(d.state, "failed");
+                assert_eq!(copies, 0, "{}", d.email);
+            }
+            // The stalled copy arrived before the timeout, and again on the retry.
+            "slow@example.org" => assert_eq!((d.state.as_str(), copies), ("sent", 2)),
+            e => assert_eq!((d.state.as_str(), copies), ("sent", 1), "{e}"),
+        }
+    }
+    eprintln!(
+        "smtp faults: 11 subscribers, first run {took:?} (sent 3, retry 6, failed 2), \
+         second run sent 6"
+    );
+}

@@ -389,7 +389,19 @@ fn config_init_writes_the_preset_and_check_describes_it() {
     let out = sandbox.run(&["config", "init", target_str]).ok().stdout();
     assert!(out.contains("Llama 4"), "{out}");
     let written = std::fs::read_to_string(&target).unwrap();
-    assert_eq!(written, storyline::config::PRESET);
+    assert!(written.starts_with(storyline::config::PRESET));
+    // A generated signing key, in a file only its owner can read.
+    let secret_line = written
+        .lines()
+        .find(|l| l.starts_with("secret = \""))
+        .expect("a generated secret");
+    assert!(
+        secret_line.len() >= "secret = \"\"".len() + 32,
+        "{secret_line}"
+    );
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "mode {mode:o}");
     assert!(
         written.contains("[unverified]"),
         "unverified URLs are marked"

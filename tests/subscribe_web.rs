@@ -20,6 +20,8 @@ use support::smtp_sink::SmtpSink;
 use tokio_util::sync::CancellationToken;
 
 const SECRET: &str = "web-test-secret-web-test-secret-web-test";
+const ADA: &str = "ada@example.org";
+const BOB: &str = "bob@example.org";
 
 struct App {
     _dir: tempfile::TempDir,
@@ -285,7 +287,10 @@ async fn unsubscribing_cancels_unsent_deliveries() {
     mail::queue_digest(&app.store, &app.mail.settings, &digest("2025-W15"), now)
         .await
         .unwrap();
-    let url = app.mail.settings.unsubscribe_url(id, "llama-4");
+    let url = app
+        .mail
+        .settings
+        .unsubscribe_url(id, "ada@example.org", "llama-4");
     assert_eq!(
         app.post(url.as_str(), "List-Unsubscribe=One-Click")
             .await
@@ -328,13 +333,14 @@ async fn forged_expired_and_misused_tokens_are_refused() {
         // Signed with another key.
         (
             "confirm",
-            other_key.sign(bob, &Purpose::Confirm(vec!["llama-4".into()]), None),
+            other_key.sign(bob, BOB, &Purpose::Confirm(vec!["llama-4".into()]), None),
         ),
         // Expired.
         (
             "confirm",
             key.sign(
                 bob,
+                BOB,
                 &Purpose::Confirm(vec!["llama-4".into()]),
                 Some(now - chrono::Duration::minutes(1)),
             ),
@@ -342,18 +348,18 @@ async fn forged_expired_and_misused_tokens_are_refused() {
         // An unsubscribe token used to confirm, a confirm token used to unsubscribe.
         (
             "confirm",
-            key.sign(bob, &Purpose::Unsubscribe("llama-4".into()), None),
+            key.sign(bob, BOB, &Purpose::Unsubscribe("llama-4".into()), None),
         ),
         (
             "unsubscribe",
-            key.sign(ada, &Purpose::Confirm(vec!["llama-4".into()]), None),
+            key.sign(ada, ADA, &Purpose::Confirm(vec!["llama-4".into()]), None),
         ),
         // A form token is not an unsubscribe token.
-        ("unsubscribe", key.sign(ada, &Purpose::Csrf, None)),
+        ("unsubscribe", key.sign(ada, ADA, &Purpose::Csrf, None)),
         // A subscriber that does not exist.
         (
             "confirm",
-            key.sign(9999, &Purpose::Confirm(vec!["llama-4".into()]), None),
+            key.sign(9999, BOB, &Purpose::Confirm(vec!["llama-4".into()]), None),
         ),
     ];
     for (path, token) in &cases {
@@ -379,12 +385,17 @@ async fn forged_expired_and_misused_tokens_are_refused() {
     let sub = format!("{}subscribe", app.base);
     let no_csrf = app.post(&sub, "email=eve%40example.org").await;
     assert_eq!(no_csrf.status, 400);
-    let stale = key.sign(0, &Purpose::Csrf, Some(now - chrono::Duration::seconds(1)));
+    let stale = key.sign(
+        0,
+        "",
+        &Purpose::Csrf,
+        Some(now - chrono::Duration::seconds(1)),
+    );
     let old = app
         .post(&sub, &format!("email=eve%40example.org&csrf={stale}"))
         .await;
     assert_eq!(old.status, 400);
-    let wrong = key.sign(ada, &Purpose::Unsubscribe("llama-4".into()), None);
+    let wrong = key.sign(ada, ADA, &Purpose::Unsubscribe("llama-4".into()), None);
     let misuse = app
         .post(&sub, &format!("email=eve%40example.org&csrf={wrong}"))
         .await;
@@ -519,4 +530,97 @@ async fn without_mail_the_pages_answer_404() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
+}
+
+/// A link made for one address never acts on another. SQLite gives a removed subscriber's id
+/// to the next one (the highest rowid is reused), so the old confirmation link and the
+/// never-expiring unsubscribe link of a removed address now carry the id of a new, different
+/// person: neither may confirm nor unsubscribe them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_of_a_removed_address_never_act_on_whoever_gets_its_id() {
+    let app = App::start(&[("llama-4", "Llama 4")]).await;
+    let now = Utc::now();
+    // Ada asks, gets her confirmation link, then is removed by the operator; her unsubscribe
+    // link (from an earlier digest) never expires.
+    assert_eq!(app.subscribe("email=ada%40example.org").await.status, 200);
+    let ada_confirm = confirm_link(&app.sink.received()[0].data);
+    let ada = app.store.subscriber_by_email(ADA).await.unwrap().id;
+    let ada_unsubscribe = app.mail.settings.unsubscribe_url(ada, ADA, "llama-4");
+    assert!(app.store.remove_subscriber(ADA).await.unwrap());
+    // Bob subscribes and is handed Ada's old id.
+    assert_eq!(app.subscribe("email=bob%40example.org").await.status, 200);
+    let bob = app.store.subscriber_by_email(BOB).await.unwrap().id;
+    assert_eq!(bob, ada, "precondition: SQLite reused the id");
+
+    let confirmed = app.post(&ada_confirm, "").await;
+
+    assert_eq!(confirmed.status, 400, "{}", confirmed.body);
+    assert_eq!(
+        app.state_of(BOB, "llama-4").await,
+        Some(SubscriptionState::Pending),
+        "Ada's link must not confirm Bob"
+    );
+    // Bob confirms with his own link; Ada's old unsubscribe link then leaves him alone.
+    let bob_confirm = confirm_link(&app.sink.received()[1].data);
+    assert_eq!(app.post(&bob_confirm, "").await.status, 200);
+    let r = app
+        .post(ada_unsubscribe.as_str(), "List-Unsubscribe=One-Click")
+        .await;
+    assert!(r.body.contains("not on the list"), "{}", r.body);
+    assert_eq!(
+        app.state_of(BOB, "llama-4").await,
+        Some(SubscriptionState::Confirmed),
+        "Ada's link must not unsubscribe Bob"
+    );
+    let q = mail::queue_digest(&app.store, &app.mail.settings, &digest("2025-W15"), now)
+        .await
+        .unwrap();
+    assert_eq!(q.queued, 1);
+}
+
+/// The address a person types goes into one header of the confirmation mail and nowhere
+/// else: line breaks (raw, encoded, Unicode) and extra addresses are refused before anything
+/// is stored or sent, and a good address gets a mail with exactly one recipient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_email_field_cannot_inject_headers_or_recipients() {
+    let app = App::start(&[("llama-4", "Llama 4")]).await;
+    let bad = [
+        "a%40example.org%0ABcc%3A%20evil%40attacker.example",
+        "a%40example.org%0D%0A%0D%0Abody",
+        "a%40example.org%0DBcc%3Aevil%40attacker.example",
+        "a%40example.org%E2%80%A8Bcc%3A%20evil%40attacker.example", // U+2028
+        "a%40example.org%2C%20evil%40attacker.example",
+        "a%40example.org%3B%20evil%40attacker.example",
+        "%22a%40example.org%0D%0ABcc%3A%22%40example.org",
+        "a%40example.org%00evil",
+        "Ada%20%3Ca%40example.org%3E%2C%20evil%40attacker.example",
+    ];
+    for b in bad {
+        let typed = url::form_urlencoded::parse(format!("email={b}").as_bytes())
+            .next()
+            .unwrap()
+            .1
+            .into_owned();
+        assert!(
+            storyline::mail::SubscriberEmail::parse(&typed).is_err(),
+            "{typed:?} accepted"
+        );
+    }
+    // Through the form too (the per-client limit allows five attempts at once).
+    for b in &bad[..4] {
+        let r = app.subscribe(&format!("email={b}")).await;
+        assert_eq!(r.status, 400, "{b}: {}", r.body);
+    }
+    assert!(app.sink.received().is_empty());
+    assert!(app.store.subscribers().await.unwrap().is_empty());
+
+    assert_eq!(app.subscribe("email=ok%40example.org").await.status, 200);
+    let got = app.sink.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_to, ["ok@example.org"]);
+    let m = Part::parse(&got[0].data);
+    assert_eq!(m.all("To"), ["ok@example.org"]);
+    for h in ["Bcc", "Cc"] {
+        assert!(m.header(h).is_none(), "{h}");
+    }
 }

@@ -123,6 +123,16 @@ impl Fetcher {
 
     /// A fetcher with an explicit address policy (tests use `LoopbackOnly`).
     pub fn with_policy(cfg: &FetchConfig, policy: AddressPolicy) -> Result<Fetcher, FetchError> {
+        Fetcher::with_lookup(cfg, policy, guard::system_lookup())
+    }
+
+    /// A fetcher that resolves names with `lookup` (tests answer names themselves, so no test
+    /// depends on real DNS); the guard judges every answer as it does the system's.
+    pub fn with_lookup(
+        cfg: &FetchConfig,
+        policy: AddressPolicy,
+        lookup: guard::Lookup,
+    ) -> Result<Fetcher, FetchError> {
         // reqwest is built without a bundled crypto provider so that one backend (ring) serves
         // both HTTP and SMTP; it must be installed before the first client is built.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -131,7 +141,12 @@ impl Fetcher {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(guard::GuardedResolver { policy }))
+            // A proxy from the environment (HTTP_PROXY, ALL_PROXY, ...) would resolve and
+            // connect on our behalf, out of the guard's sight: no proxies.
+            .no_proxy()
+            .dns_resolver(Arc::new(guard::GuardedResolver::with_lookup(
+                policy, lookup,
+            )))
             .pool_max_idle_per_host(cfg.per_host_concurrency.max(1))
             .build()
             .map_err(|e| FetchError::Connect(format!("cannot build the HTTP client: {e}")))?;
@@ -153,7 +168,7 @@ impl Fetcher {
         let mut all_permanent = true;
         let mut redirected = false;
         for _ in 0..=MAX_REDIRECTS {
-            self.check_host(&current)?;
+            check_url(self.policy, &current)?;
             let resp = self
                 .client
                 .get(current.clone())
@@ -247,27 +262,6 @@ impl Fetcher {
         })))
     }
 
-    fn check_host(&self, url: &Url) -> Result<(), FetchError> {
-        match url.scheme() {
-            "http" | "https" => {}
-            s => {
-                return Err(FetchError::Refused(format!(
-                    "refused {s}: URL (http and https only)"
-                )))
-            }
-        }
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
-            Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
-            Some(url::Host::Domain(_)) => None,
-            None => return Err(FetchError::Refused("URL has no host".into())),
-        };
-        if let Some(ip) = ip {
-            self.policy.check(ip).map_err(FetchError::Refused)?;
-        }
-        Ok(())
-    }
-
     fn describe(&self, e: reqwest::Error) -> FetchError {
         let cause = root_cause(&e);
         if cause.contains("refused to connect to") {
@@ -279,6 +273,30 @@ impl Fetcher {
             FetchError::Connect(cause)
         }
     }
+}
+
+/// The check made before the first request and every redirect hop: http(s) only, and a host
+/// written as an address (`http://10.0.0.1/`, `http://[::1]/`, `http://2130706433/`) must be
+/// one the policy allows. Names are judged later, on every DNS answer, by the resolver.
+pub fn check_url(policy: AddressPolicy, url: &Url) -> Result<(), FetchError> {
+    match url.scheme() {
+        "http" | "https" => {}
+        s => {
+            return Err(FetchError::Refused(format!(
+                "refused {s}: URL (http and https only)"
+            )))
+        }
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        Some(url::Host::Domain(_)) => None,
+        None => return Err(FetchError::Refused("URL has no host".into())),
+    };
+    if let Some(ip) = ip {
+        policy.check(ip).map_err(FetchError::Refused)?;
+    }
+    Ok(())
 }
 
 fn is_reddit(url: &Url) -> bool {
@@ -351,5 +369,49 @@ mod tests {
         let at = RetryAfter::parse("Wed, 01 Jan 2025 01:00:00 GMT").unwrap();
         assert_eq!(at.resolve(now), now + chrono::Duration::hours(1));
         assert!(RetryAfter::parse("soon").is_none());
+    }
+
+    /// The check every hop gets: a redirect to any of these is refused before a connection.
+    #[test]
+    fn address_hosts_are_judged_in_every_spelling() {
+        let refused = [
+            "http://10.0.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+            "http://[fd00::1]:8080/x",
+            "http://[::ffff:169.254.169.254]/",
+            "http://0.0.0.0:80/",
+            "http://2130706433/",          // 127.0.0.1 in decimal
+            "http://0x7f.1/",              // 127.0.0.1, hex and short form
+            "http://017700000001/",        // 127.0.0.1 in octal
+            "http://0251.0376.0251.0376/", // 169.254.169.254 in octal
+            "https://[0:0:0:0:0:ffff:7f00:1]/",
+        ];
+        for u in refused {
+            let url = Url::parse(u).unwrap();
+            match check_url(AddressPolicy::PublicOnly, &url) {
+                Err(FetchError::Refused(m)) => assert!(m.contains("refused to connect"), "{m}"),
+                other => panic!("{u}: {other:?}"),
+            }
+        }
+        for u in [
+            "file:///etc/passwd",
+            "gopher://127.0.0.1:25/",
+            "ftp://x.org/",
+        ] {
+            assert!(
+                matches!(
+                    check_url(AddressPolicy::Any, &Url::parse(u).unwrap()),
+                    Err(FetchError::Refused(_))
+                ),
+                "{u}"
+            );
+        }
+        for u in ["http://93.184.216.34/", "https://feeds.example.org/a.xml"] {
+            assert!(check_url(AddressPolicy::PublicOnly, &Url::parse(u).unwrap()).is_ok());
+        }
+        let loopback = Url::parse("http://127.0.0.1:9/").unwrap();
+        assert!(check_url(AddressPolicy::LoopbackOnly, &loopback).is_ok());
+        assert!(check_url(AddressPolicy::Any, &loopback).is_ok());
     }
 }

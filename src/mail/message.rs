@@ -41,7 +41,7 @@ pub fn digest_message(
     let list = settings
         .list(&digest.story_id)
         .ok_or_else(|| MessageError::UnknownStory(digest.story_id.clone()))?;
-    let unsubscribe = settings.unsubscribe_url(subscriber_id, &digest.story_id);
+    let unsubscribe = settings.unsubscribe_url(subscriber_id, to.as_str(), &digest.story_id);
     let mailto = format!("mailto:{}?subject=unsubscribe", settings.contact());
     let text = format!(
         "{}\n\n-- \nYou get this because you subscribed to {} at {}\nUnsubscribe: {unsubscribe}\n",
@@ -118,7 +118,7 @@ pub fn confirmation_message(
         .map(|l| l.title.as_str())
         .collect::<Vec<_>>()
         .join(", ");
-    let link = settings.confirm_url(subscriber_id, stories, now);
+    let link = settings.confirm_url(subscriber_id, to.as_str(), stories, now);
     let hours = settings.confirm_ttl.as_secs() / 3600;
     let text = format!(
         "Someone, hopefully you, asked to get the weekly Storyline digest of: {titles}.\n\n\

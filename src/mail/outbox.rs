@@ -191,10 +191,17 @@ pub async fn drain_outbox(
             }
         }
     }
-    tracing::info!(
-        sent = report.sent, retried = report.retried, failed = report.failed,
-        recovered = report.recovered, stopped = ?report.stopped, "outbox drained"
-    );
+    // The daemon drains every tick; a turn that found nothing to do is not news.
+    if report.sent + report.retried + report.failed + report.recovered == 0
+        && report.stopped.is_none()
+    {
+        tracing::debug!("outbox drained: nothing due");
+    } else {
+        tracing::info!(
+            sent = report.sent, retried = report.retried, failed = report.failed,
+            recovered = report.recovered, stopped = ?report.stopped, "outbox drained"
+        );
+    }
     Ok(report)
 }
 

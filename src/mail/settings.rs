@@ -119,21 +119,34 @@ impl MailSettings {
         url
     }
 
-    /// The one-click unsubscribe link for (subscriber, story); it never expires.
-    pub fn unsubscribe_url(&self, subscriber_id: i64, story_id: &str) -> Url {
-        let token = self
-            .key
-            .sign(subscriber_id, &Purpose::Unsubscribe(story_id.into()), None);
+    /// The one-click unsubscribe link for (subscriber at `address`, story); it never expires.
+    pub fn unsubscribe_url(&self, subscriber_id: i64, address: &str, story_id: &str) -> Url {
+        let token = self.key.sign(
+            subscriber_id,
+            address,
+            &Purpose::Unsubscribe(story_id.into()),
+            None,
+        );
         self.link("unsubscribe", "token", &token)
     }
 
-    /// The confirmation link for the subscriber's pending `stories`, valid for `confirm_ttl`.
-    pub fn confirm_url(&self, subscriber_id: i64, stories: &[String], now: DateTime<Utc>) -> Url {
+    /// The confirmation link for the pending `stories` of the subscriber at `address`, valid
+    /// for `confirm_ttl`.
+    pub fn confirm_url(
+        &self,
+        subscriber_id: i64,
+        address: &str,
+        stories: &[String],
+        now: DateTime<Utc>,
+    ) -> Url {
         let ttl = chrono::Duration::from_std(self.confirm_ttl).unwrap_or(chrono::Duration::MAX);
         let expires = now.checked_add_signed(ttl);
-        let token = self
-            .key
-            .sign(subscriber_id, &Purpose::Confirm(stories.to_vec()), expires);
+        let token = self.key.sign(
+            subscriber_id,
+            address,
+            &Purpose::Confirm(stories.to_vec()),
+            expires,
+        );
         self.link("confirm", "token", &token)
     }
 

@@ -1,10 +1,16 @@
-//! Signed tokens for links in mail and for web forms: HMAC-SHA256 over the subscriber id, the
-//! purpose and the expiry, so a token works only for the subscriber and the action it was made
-//! for, cannot be forged without the key, and (where it has one) stops at its expiry.
+//! Signed tokens for links in mail and for web forms: HMAC-SHA256 over the subscriber id, a
+//! keyed digest of their address, the purpose and the expiry, so a token works only for the
+//! address and the action it was made for, cannot be forged without the key, and (where it has
+//! one) stops at its expiry.
 //!
-//! Format: `base64url(payload) "." base64url(tag)`, payload `v1|<id>|<purpose>|<expiry>`
-//! (expiry in unix seconds, 0 for never). Unsubscribe links never expire, because people
-//! unsubscribe from old mail; confirmation and form tokens do.
+//! Format: `base64url(payload) "." base64url(tag)`, payload
+//! `v2|<id>|<purpose>|<expiry>|<address digest>` (expiry in unix seconds, 0 for never).
+//! Unsubscribe links never expire, because people unsubscribe from old mail; confirmation and
+//! form tokens do.
+//!
+//! Why the address and not just the id: SQLite hands a deleted subscriber's id to the next one
+//! (the highest rowid is reused), and a database started afresh with the same secret numbers
+//! everyone from 1 again. A link in an old mail must not act on whoever holds that id now.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -59,6 +65,8 @@ pub struct Claims {
     pub subscriber_id: i64,
     pub purpose: Purpose,
     pub expires: Option<DateTime<Utc>>,
+    /// Keyed digest of the address the token was made for; see [`TokenKey::is_for`].
+    address: String,
 }
 
 /// Why a token was refused. Deliberately coarse: a caller learns nothing that helps forge one.
@@ -102,17 +110,20 @@ impl TokenKey {
         mac
     }
 
-    /// Sign a token for `subscriber_id` and `purpose`, valid until `expires` (or forever).
+    /// Sign a token for the subscriber `subscriber_id` at `address` (empty for form tokens,
+    /// which belong to nobody) and `purpose`, valid until `expires` (or forever).
     pub fn sign(
         &self,
         subscriber_id: i64,
+        address: &str,
         purpose: &Purpose,
         expires: Option<DateTime<Utc>>,
     ) -> String {
         let payload = format!(
-            "v1|{subscriber_id}|{}|{}",
+            "v2|{subscriber_id}|{}|{}|{}",
             purpose.encode(),
-            expires.map_or(0, |t| t.timestamp())
+            expires.map_or(0, |t| t.timestamp()),
+            self.address_digest(address)
         );
         let tag = self
             .mac(b"token", payload.as_bytes())
@@ -123,6 +134,17 @@ impl TokenKey {
             URL_SAFE_NO_PAD.encode(payload.as_bytes()),
             URL_SAFE_NO_PAD.encode(tag)
         )
+    }
+
+    /// Whether a verified token was made for `address` (case does not matter). The id in a
+    /// token may belong to someone else by now; callers check this once they have loaded the
+    /// subscriber the id names.
+    pub fn is_for(&self, claims: &Claims, address: &str) -> bool {
+        claims.address == self.address_digest(address)
+    }
+
+    fn address_digest(&self, address: &str) -> String {
+        self.digest_hex("address", &address.to_lowercase(), 12)
     }
 
     /// Check the signature (in constant time) and the expiry, and return what the token says.
@@ -161,12 +183,13 @@ impl TokenKey {
 fn parse_payload(payload: &[u8]) -> Option<Claims> {
     let text = std::str::from_utf8(payload).ok()?;
     let mut parts = text.split('|');
-    if parts.next()? != "v1" {
+    if parts.next()? != "v2" {
         return None;
     }
     let subscriber_id: i64 = parts.next()?.parse().ok()?;
     let purpose = Purpose::decode(parts.next()?)?;
     let expiry: i64 = parts.next()?.parse().ok()?;
+    let address = parts.next()?.to_string();
     if parts.next().is_some() {
         return None;
     }
@@ -178,6 +201,7 @@ fn parse_payload(payload: &[u8]) -> Option<Claims> {
         subscriber_id,
         purpose,
         expires,
+        address,
     })
 }
 
@@ -205,14 +229,19 @@ mod tests {
         let k = key("k".repeat(32).as_str());
         let now = at("2025-04-14T09:00:00Z");
         let p = Purpose::Confirm(vec!["llama-4".into(), "other".into()]);
-        let t = k.sign(42, &p, Some(at("2025-04-16T09:00:00Z")));
+        let t = k.sign(42, "ada@example.org", &p, Some(at("2025-04-16T09:00:00Z")));
         assert!(t
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
         let c = k.verify(&t, now).unwrap();
         assert_eq!(c.subscriber_id, 42);
         assert_eq!(c.purpose, p);
-        let u = k.sign(7, &Purpose::Unsubscribe("llama-4".into()), None);
+        let u = k.sign(
+            7,
+            "bob@example.org",
+            &Purpose::Unsubscribe("llama-4".into()),
+            None,
+        );
         let c = k.verify(&u, at("2099-01-01T00:00:00Z")).unwrap();
         assert_eq!(c.purpose, Purpose::Unsubscribe("llama-4".into()));
         assert_eq!(c.expires, None);
@@ -221,7 +250,7 @@ mod tests {
     #[test]
     fn confirmation_tokens_expire() {
         let k = key(&"k".repeat(32));
-        let t = k.sign(1, &Purpose::Csrf, Some(at("2025-04-14T10:00:00Z")));
+        let t = k.sign(1, "", &Purpose::Csrf, Some(at("2025-04-14T10:00:00Z")));
         assert!(k.verify(&t, at("2025-04-14T09:59:59Z")).is_ok());
         assert_eq!(
             k.verify(&t, at("2025-04-14T10:00:00Z")),
@@ -233,7 +262,12 @@ mod tests {
     fn tampered_or_foreign_tokens_are_refused() {
         let k = key(&"k".repeat(32));
         let now = at("2025-04-14T09:00:00Z");
-        let t = k.sign(5, &Purpose::Unsubscribe("llama-4".into()), None);
+        let t = k.sign(
+            5,
+            "ada@example.org",
+            &Purpose::Unsubscribe("llama-4".into()),
+            None,
+        );
         // Someone else's key.
         assert_eq!(
             key(&"x".repeat(32)).verify(&t, now),
@@ -241,21 +275,89 @@ mod tests {
         );
         // A payload edited to another subscriber keeps the old tag.
         let (_, tag) = t.split_once('.').unwrap();
+        let (payload, _) = t.split_once('.').unwrap();
+        let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
         let forged = format!(
             "{}.{tag}",
-            URL_SAFE_NO_PAD.encode("v1|6|unsubscribe:llama-4|0")
+            URL_SAFE_NO_PAD.encode(payload.replacen("|5|", "|6|", 1))
         );
         assert_eq!(k.verify(&forged, now), Err(TokenError::Invalid));
         // An expired token re-dated to "never".
-        let exp = k.sign(5, &Purpose::Csrf, Some(at("2025-01-01T00:00:00Z")));
+        let exp = k.sign(5, "", &Purpose::Csrf, Some(at("2025-01-01T00:00:00Z")));
         let (_, tag) = exp.split_once('.').unwrap();
-        let redated = format!("{}.{tag}", URL_SAFE_NO_PAD.encode("v1|5|csrf|0"));
+        let redated = format!(
+            "{}.{tag}",
+            URL_SAFE_NO_PAD.encode(format!("v2|5|csrf|0|{}", k.address_digest("")))
+        );
         assert_eq!(k.verify(&redated, now), Err(TokenError::Invalid));
         for junk in ["", ".", "abc", "a.b", "!!.??", &"a".repeat(5000)] {
             assert_eq!(k.verify(junk, now), Err(TokenError::Invalid), "{junk}");
         }
         // Truncated tag.
         assert_eq!(k.verify(&t[..t.len() - 2], now), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn a_token_is_for_its_address_only() {
+        let k = key(&"k".repeat(32));
+        let now = at("2025-04-14T09:00:00Z");
+        let t = k.sign(
+            3,
+            "Ada@Example.org",
+            &Purpose::Unsubscribe("s".into()),
+            None,
+        );
+        let c = k.verify(&t, now).unwrap();
+        assert!(k.is_for(&c, "ada@example.org"), "case does not matter");
+        assert!(!k.is_for(&c, "bob@example.org"), "same id, another address");
+        assert!(!k.is_for(&c, ""));
+        // The digest depends on the key: another site's token names nobody here.
+        let other = key(&"o".repeat(32));
+        let t2 = other.sign(
+            3,
+            "ada@example.org",
+            &Purpose::Unsubscribe("s".into()),
+            None,
+        );
+        assert_eq!(k.verify(&t2, now), Err(TokenError::Invalid));
+    }
+
+    /// Every single-bit change anywhere in a token, and every truncation, is refused.
+    #[test]
+    fn any_flipped_bit_or_truncation_is_refused() {
+        let k = key(&"k".repeat(32));
+        let now = at("2025-04-14T09:00:00Z");
+        let t = k.sign(
+            12,
+            "ada@example.org",
+            &Purpose::Confirm(vec!["llama-4".into()]),
+            Some(at("2025-04-16T09:00:00Z")),
+        );
+        let bytes = t.as_bytes();
+        let mut tried = 0;
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut b = bytes.to_vec();
+                b[i] ^= 1 << bit;
+                let Ok(s) = String::from_utf8(b) else {
+                    continue;
+                };
+                let r = k.verify(&s, now);
+                // base64url without padding can spell the same bytes two ways only in the
+                // unused low bits of the last character; those decode to the same token.
+                if r.is_ok() {
+                    let same = URL_SAFE_NO_PAD.decode(s.split_once('.').unwrap().1).ok()
+                        == URL_SAFE_NO_PAD.decode(t.split_once('.').unwrap().1).ok()
+                        && s.split_once('.').unwrap().0 == t.split_once('.').unwrap().0;
+                    assert!(same, "flipped bit {bit} of byte {i} verified: {s}");
+                }
+                tried += 1;
+            }
+        }
+        assert!(tried > 8 * 100, "{tried}");
+        for cut in 0..t.len() {
+            assert!(k.verify(&t[..cut], now).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Story tables: relevance decisions, events and their members, page updates, and the fetch
 //! marks that date undated items.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -119,6 +119,20 @@ pub struct ReportMember {
     pub item: ItemRow,
 }
 
+/// Items with no decision for a story yet, or whose content changed since it.
+const PENDING_ITEMS: &str = concat!(
+    "SELECT ",
+    item_columns_i!(),
+    ", s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
+     si.at AS prev_at \
+     FROM items i LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+     LEFT JOIN sources s ON s.id = i.source_id \
+     WHERE si.item_id IS NULL OR si.seen_hash != i.content_hash ORDER BY i.id"
+);
+
+/// Decision rows per multi-row INSERT (14 parameters each).
+const DECISION_BATCH: usize = 64;
+
 impl Store {
     /// The fingerprint a story's decisions were made under.
     pub async fn story_fingerprint(&self, story_id: &str) -> Result<Option<String>> {
@@ -184,17 +198,22 @@ impl Store {
     }
 
     /// Items without a decision for the story, or changed since theirs, oldest first.
+    /// As [`Store::pending_story_items`], one row at a time, so a caller can keep only what
+    /// it needs of each (a first round over a big install holds every item otherwise).
+    pub fn pending_story_items_stream<'a>(
+        &'a self,
+        story_id: &'a str,
+    ) -> futures_util::stream::BoxStream<'a, Result<PendingItem>> {
+        use futures_util::StreamExt as _;
+        sqlx::query_as(PENDING_ITEMS)
+            .bind(story_id)
+            .fetch(&self.pool)
+            .map(|r| r.map_err(super::StoreError::from))
+            .boxed()
+    }
+
     pub async fn pending_story_items(&self, story_id: &str) -> Result<Vec<PendingItem>> {
-        const Q: &str = concat!(
-            "SELECT ",
-            item_columns_i!(),
-            ", s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
-             si.at AS prev_at \
-             FROM items i LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
-             LEFT JOIN sources s ON s.id = i.source_id \
-             WHERE si.item_id IS NULL OR si.seen_hash != i.content_hash ORDER BY i.id"
-        );
-        Ok(sqlx::query_as(Q)
+        Ok(sqlx::query_as(PENDING_ITEMS)
             .bind(story_id)
             .fetch_all(&self.pool)
             .await?)
@@ -246,6 +265,18 @@ impl Store {
         .bind(url)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The canonical URLs of the story's event members: the pages a discussion can link to.
+    pub async fn story_member_pages(&self, story_id: &str) -> Result<HashSet<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT i.canonical_url FROM story_items si JOIN items i ON i.id = si.item_id \
+             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND i.canonical_url IS NOT NULL",
+        )
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(u,)| u).collect())
     }
 
     /// A story item (in an event) of `source_id` with this guid (a comment's parent).
@@ -379,35 +410,38 @@ impl Store {
     /// leaves all of it or none, and the undecided items are simply decided again.
     pub async fn save_story_batch(&self, b: &StoryBatch, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        for d in &b.decisions {
-            sqlx::query(
+        // Many rows per statement: each statement is a round trip to sqlx's SQLite thread.
+        for chunk in b.decisions.chunks(DECISION_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, \
-                     at, seen_hash, terms, event_id, joined, peer_item, similarity, decided_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-                 ON CONFLICT (story_id, item_id) DO UPDATE SET relevant = excluded.relevant, \
+                     at, seen_hash, terms, event_id, joined, peer_item, similarity, decided_at) ",
+            );
+            q.push_values(chunk, |mut row, d| {
+                row.push_bind(&d.story_id)
+                    .push_bind(d.item_id)
+                    .push_bind(d.relevant)
+                    .push_bind(d.score)
+                    .push_bind(&d.reason)
+                    .push_bind(&d.summary)
+                    .push_bind(d.at)
+                    .push_bind(&d.seen_hash)
+                    .push_bind(&d.terms)
+                    .push_bind(&d.event_id)
+                    .push_bind(&d.joined)
+                    .push_bind(d.peer_item)
+                    .push_bind(d.similarity)
+                    .push_bind(to_ts(now));
+            });
+            q.push(
+                " ON CONFLICT (story_id, item_id) DO UPDATE SET relevant = excluded.relevant, \
                      score = excluded.score, reason = excluded.reason, \
                      summary = excluded.summary, at = excluded.at, \
                      seen_hash = excluded.seen_hash, terms = excluded.terms, \
                      event_id = excluded.event_id, joined = excluded.joined, \
                      peer_item = excluded.peer_item, similarity = excluded.similarity, \
                      decided_at = excluded.decided_at",
-            )
-            .bind(&d.story_id)
-            .bind(d.item_id)
-            .bind(d.relevant)
-            .bind(d.score)
-            .bind(&d.reason)
-            .bind(&d.summary)
-            .bind(d.at)
-            .bind(&d.seen_hash)
-            .bind(&d.terms)
-            .bind(&d.event_id)
-            .bind(&d.joined)
-            .bind(d.peer_item)
-            .bind(d.similarity)
-            .bind(to_ts(now))
-            .execute(&mut *tx)
-            .await?;
+            );
+            q.build().execute(&mut *tx).await?;
         }
         for r in &b.refreshes {
             sqlx::query(

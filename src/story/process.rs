@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
 use super::definition::StoryDef;
+use futures_util::StreamExt as _;
+
 use super::relevance::{Matcher, Reason, Verdict};
 use super::report;
 use super::terms::page_keys;
@@ -60,21 +62,26 @@ async fn process_story(
     if store.story_fingerprint(&story.id).await?.as_deref() != Some(fingerprint.as_str()) {
         store.reset_story(&story.id, &fingerprint, now).await?;
     }
-    let pending: Vec<PendingItem> = store
-        .pending_story_items(&story.id)
-        .await?
-        .into_iter()
-        .filter(|p| story.takes_source(&p.item.source_id))
-        .collect();
-    let mut report = ProcessReport::default();
-    if pending.is_empty() {
-        return Ok(report);
-    }
+    let t0 = std::time::Instant::now();
     let matcher = Matcher::new(story);
+    let mut report = ProcessReport::default();
     let mut batch = StoryBatch::default();
     let mut fresh: Vec<Judged> = Vec::new();
-    for p in pending {
-        let j = judge(&matcher, analyzer, p, marks);
+    let mut rows = store.pending_story_items_stream(&story.id);
+    while let Some(p) = rows.next().await {
+        let p = p?;
+        if !story.takes_source(&p.item.source_id) {
+            continue;
+        }
+        let mut j = judge(&matcher, analyzer, p, marks);
+        if !j.verdict.relevant
+            && j.verdict.reason == Reason::Nothing
+            && j.pending.prev_relevant.is_none()
+        {
+            // Most items are not the story: keep their decision, not their text.
+            j.pending.item.summary = None;
+            j.pending.item.content = None;
+        }
         report.decided += 1;
         match (&j.pending.prev_relevant, &j.pending.prev_event) {
             // A story item that changed stays in its event; a watched page's change is news.
@@ -95,6 +102,11 @@ async fn process_story(
         }
     }
 
+    drop(rows);
+    let t_judged = t0.elapsed();
+    if report.decided == 0 {
+        return Ok(report);
+    }
     // Document frequencies over the story's items, old and new.
     let mut idf = Idf::default();
     for t in store.story_terms(&story.id).await? {
@@ -147,8 +159,21 @@ async fn process_story(
             ((it.source_id.clone(), it.guid.clone()), it.id)
         })
         .collect();
+    let member_pages = if discussions.is_empty() {
+        HashSet::new()
+    } else {
+        store.story_member_pages(&story.id).await?
+    };
     for &i in &discussions {
-        let p = place_discussion(store, story, &mut clusterer, &round, &mut fresh[i]).await?;
+        let p = place_discussion(
+            store,
+            story,
+            &mut clusterer,
+            &round,
+            &member_pages,
+            &mut fresh[i],
+        )
+        .await?;
         placements.insert(i, p);
     }
     let mut founders: HashMap<String, i64> = HashMap::new();
@@ -185,7 +210,9 @@ async fn process_story(
         store, story, &clusterer, &touched, &batch, &founders, &items,
     )
     .await?;
+    let t_clustered = t0.elapsed();
     store.save_story_batch(&batch, now).await?;
+    tracing::debug!(story = %story.id, load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
     Ok(report)
 }
 
@@ -197,8 +224,18 @@ fn judge(
 ) -> Judged {
     let it = &pending.item;
     let title = it.title.as_deref().unwrap_or_default();
-    let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
-    let verdict = matcher.judge(title, &body);
+    let raw = [Some(title), it.summary.as_deref(), it.content.as_deref()];
+    let quick_miss = raw.iter().flatten().all(|t| !matcher.may_match(t))
+        && it.parent_guid.is_none()
+        && pending.prev_relevant.is_none();
+    // Most items of a busy install never name the story: decide those without preparing
+    // their text.
+    let (verdict, body) = if quick_miss {
+        (Verdict::nothing(), String::new())
+    } else {
+        let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
+        (matcher.judge(title, &body), body)
+    };
     let at = pending
         .prev_at
         .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
@@ -248,6 +285,7 @@ async fn place_discussion(
     story: &StoryDef,
     clusterer: &mut Clusterer<'_>,
     round: &HashMap<(String, String), i64>,
+    member_pages: &HashSet<String>,
     j: &mut Judged,
 ) -> Result<Option<Placement>, StoryError> {
     let item = &j.pending.item;
@@ -283,7 +321,8 @@ async fn place_discussion(
     let mut peer = clusterer.page_owner(&doc.url_keys);
     let mut outside: Option<MemberRow> = None;
     if peer.is_none() {
-        for key in &doc.url_keys {
+        // Most items link to pages no story item has: skip the lookup for them.
+        for key in doc.url_keys.iter().filter(|k| member_pages.contains(*k)) {
             if let Some(m) = store.story_member_by_page(&story.id, key).await? {
                 peer = Some((m.event_id.clone(), m.item_id));
                 outside = Some(m);

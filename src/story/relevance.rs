@@ -149,6 +149,16 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Nothing of the story found.
+    pub fn nothing() -> Verdict {
+        Verdict {
+            relevant: false,
+            score: 0.0,
+            reason: Reason::Nothing,
+            evidence: Vec::new(),
+        }
+    }
+
     /// One line: decision, reason and the strongest evidence.
     pub fn summary(&self) -> String {
         let what = if self.relevant { "in" } else { "out" };
@@ -221,6 +231,10 @@ pub struct Matcher {
     versioned: Vec<Versioned>,
     /// Story words: a title holding one is on the story's subject.
     anchors: HashSet<String>,
+    /// The first word of every term that can make a decision. Text holding none of them is
+    /// decided "nothing" in one pass, without tokenizing: most items of a busy install are
+    /// not the story. `None` when a word is not ASCII (the scan folds ASCII case only).
+    triggers: Option<aho_corasick::AhoCorasick>,
     analyzer: Analyzer,
 }
 
@@ -234,6 +248,16 @@ struct FieldText {
 }
 
 impl Matcher {
+    /// False only when `raw` (title, summary or content as stored, HTML and all) cannot hold
+    /// any term that decides: none of the trigger words appears, and no numeric character
+    /// reference could spell one. Lets callers skip preparing the text of most items.
+    pub fn may_match(&self, raw: &str) -> bool {
+        match &self.triggers {
+            Some(t) => self.takes_everything || raw.contains("&#") || t.is_match(raw),
+            None => true,
+        }
+    }
+
     /// Compile a definition.
     pub fn new(def: &StoryDef) -> Matcher {
         let analyzer = Analyzer::new();
@@ -275,13 +299,13 @@ impl Matcher {
             })
             .filter(|a| !a.tokens.is_empty())
             .collect();
-        let exclude = def
+        let exclude: Vec<Pattern> = def
             .exclude
             .iter()
             .map(|p| pattern(p, false))
             .filter(|p| !p.tokens.is_empty())
             .collect();
-        let versioned = named
+        let versioned: Vec<Versioned> = named
             .iter()
             .filter(|p| p.tokens.len() >= 2)
             .filter_map(|p| {
@@ -292,6 +316,21 @@ impl Matcher {
                 })
             })
             .collect();
+        let first_words: Vec<&String> = named
+            .iter()
+            .chain(exclude.iter())
+            .filter_map(|p| p.tokens.first())
+            .chain(ambiguous.iter().filter_map(|a| a.tokens.first()))
+            .chain(versioned.iter().map(|v: &Versioned| &v.name))
+            .collect();
+        let triggers = if first_words.iter().all(|w| w.is_ascii()) {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(first_words.iter().map(|w| w.as_str()))
+                .ok()
+        } else {
+            None
+        };
         let anchors = named
             .iter()
             .flat_map(|p| p.tokens.iter())
@@ -306,6 +345,7 @@ impl Matcher {
             exclude,
             versioned,
             anchors,
+            triggers,
             analyzer,
         }
     }
@@ -319,6 +359,11 @@ impl Matcher {
                 reason: Reason::TakesEverything,
                 evidence: Vec::new(),
             };
+        }
+        if let Some(t) = &self.triggers {
+            if !t.is_match(title) && !t.is_match(body) {
+                return Verdict::nothing();
+            }
         }
         let mut evidence = Vec::new();
         let mut title_f = self.field(Field::Title, title);

@@ -152,7 +152,7 @@ fn subscribe_form_inner(st: &AppState) -> Handled {
     let settings = &sub.mail.settings;
     let now = st.clock.now();
     let expires = now.checked_add_signed(FORM_TTL).unwrap_or(now);
-    let csrf = settings.key.sign(0, &Purpose::Csrf, Some(expires));
+    let csrf = settings.key.sign(0, "", &Purpose::Csrf, Some(expires));
     let stories = match settings.lists.as_slice() {
         [only] => format!(
             "<p>Story: <strong>{}</strong></p><input type=\"hidden\" name=\"story\" value=\"{}\">",
@@ -300,6 +300,10 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
         Err(StoreError::NotFound) => return Err(invalid()),
         Err(e) => return Err(internal(e)),
     };
+    // The id may belong to someone else by now (ids are reused after a removal).
+    if !settings.key.is_for(&claims, &subscriber.email) {
+        return Err(invalid());
+    }
     let titles = stories
         .iter()
         .map(|s| settings.list(s).map_or(s.as_str(), |l| l.title.as_str()))
@@ -375,17 +379,23 @@ async fn unsubscribe_inner(st: &AppState, query: Option<&str>, act: bool) -> Han
         .settings
         .list(story)
         .map_or(story.as_str(), |l| l.title.as_str());
+    let not_listed = || {
+        notice(
+            StatusCode::OK,
+            "Not subscribed",
+            "This address is not on the list (any more).",
+        )
+    };
     let email = match st.store.subscriber(claims.subscriber_id).await {
         Ok(s) => s.email,
-        Err(StoreError::NotFound) => {
-            return Ok(notice(
-                StatusCode::OK,
-                "Not subscribed",
-                "This address is not on the list (any more).",
-            ))
-        }
+        Err(StoreError::NotFound) => return Ok(not_listed()),
         Err(e) => return Err(internal(e)),
     };
+    // The id may belong to someone else by now (ids are reused after a removal): the address
+    // the link was made for is not on the list.
+    if !sub.mail.settings.key.is_for(&claims, &email) {
+        return Ok(not_listed());
+    }
     if !act {
         let action = format!("unsubscribe?token={token}");
         let content = page::fill(

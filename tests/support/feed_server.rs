@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, Response, StatusCode};
 
 /// What the server does for one path.
@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, Request, Response, StatusCode};
 pub enum Route {
     /// A body with validators; answers 304 when the client's validators match.
     Feed {
-        body: Vec<u8>,
+        /// `Bytes`, so answering a 50 MB body does not copy it (the hostile tests measure the
+        /// memory of the process the server shares with the client).
+        body: Bytes,
         content_type: &'static str,
         etag: Option<String>,
     },
@@ -21,16 +23,16 @@ pub enum Route {
     Status {
         code: u16,
         headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
+        body: Bytes,
     },
 }
 
 impl Route {
     pub fn feed(body: impl Into<Vec<u8>>) -> Route {
-        let body = body.into();
+        let body: Vec<u8> = body.into();
         let etag = format!("\"{:x}\"", fxhash(&body));
         Route::Feed {
-            body,
+            body: Bytes::from(body),
             content_type: "application/xml",
             etag: Some(etag),
         }
@@ -40,7 +42,7 @@ impl Route {
         Route::Status {
             code,
             headers: Vec::new(),
-            body: Vec::new(),
+            body: Bytes::new(),
         }
     }
 
@@ -121,6 +123,11 @@ impl FeedServer {
         self.state.hits.lock().expect("hits lock").clone()
     }
 
+    /// How many requests were answered so far (cheap enough to poll in a loop).
+    pub fn hit_count(&self) -> usize {
+        self.state.hits.lock().expect("hits lock").len()
+    }
+
     pub fn hits_on(&self, path: &str) -> Vec<Hit> {
         self.hits().into_iter().filter(|h| h.path == path).collect()
     }
@@ -141,14 +148,14 @@ fn respond(st: &State, req: Request<Body>) -> Response<Body> {
     let route = st.routes.lock().expect("routes lock").get(&path).cloned();
     let if_none_match = header(req.headers(), "if-none-match");
     let (status, resp) = match route {
-        None => (404, build(404, &[], b"not found".to_vec())),
+        None => (404, build(404, &[], Bytes::from_static(b"not found"))),
         Some(Route::Feed {
             body,
             content_type,
             etag,
         }) => {
             if etag.is_some() && etag == if_none_match {
-                (304, build(304, &[], Vec::new()))
+                (304, build(304, &[], Bytes::new()))
             } else {
                 let mut headers = vec![("content-type", content_type.to_string())];
                 if let Some(e) = etag {
@@ -172,7 +179,7 @@ fn respond(st: &State, req: Request<Body>) -> Response<Body> {
     resp
 }
 
-fn build(code: u16, headers: &[(&'static str, String)], body: Vec<u8>) -> Response<Body> {
+fn build(code: u16, headers: &[(&'static str, String)], body: Bytes) -> Response<Body> {
     let mut b = Response::builder().status(StatusCode::from_u16(code).unwrap_or(StatusCode::OK));
     for (k, v) in headers {
         b = b.header(*k, v);

@@ -1,5 +1,5 @@
 //! A raw TCP server for misbehaviour an HTTP framework will not produce: dripping bytes,
-//! resetting mid-body.
+//! resetting mid-body, a chunked body with no end in sight.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,6 +13,8 @@ pub enum Misbehaviour {
     Drip,
     /// Send headers and half the body, then close the connection.
     ResetMidBody,
+    /// A chunked body with no length, 50 MB of it, as fast as the client reads.
+    Chunked50Mb,
 }
 
 /// Serve `behaviour` to every connection; returns the address.
@@ -25,6 +27,20 @@ pub async fn start(behaviour: Misbehaviour) -> SocketAddr {
                 let mut buf = [0u8; 4096];
                 let _ = sock.read(&mut buf).await;
                 let body = b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><item><guid>a</guid><title>A</title></item></channel></rss>";
+                if let Misbehaviour::Chunked50Mb = behaviour {
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
+                    for _ in 0..(50 * 1024 * 1024 / 0x10000) {
+                        if sock.write_all(chunk.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                    let _ = sock.write_all(b"0\r\n\r\n").await;
+                    return;
+                }
                 let head = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/rss+xml\r\ncontent-length: {}\r\n\r\n",
                     body.len()
@@ -46,6 +62,7 @@ pub async fn start(behaviour: Misbehaviour) -> SocketAddr {
                         let _ = sock.flush().await;
                         drop(sock);
                     }
+                    Misbehaviour::Chunked50Mb => {}
                 }
             });
         }

@@ -1,7 +1,8 @@
 //! A real SMTP server on 127.0.0.1 for tests: EHLO/HELO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA
 //! (with dot-unstuffing), RSET, NOOP, QUIT. It keeps every accepted message (envelope and raw
 //! bytes) and can misbehave on purpose: answer RCPT or DATA with a chosen reply, drop the
-//! connection mid-DATA, or take a message and then never answer (outcome unknown).
+//! connection mid-DATA, take a message and then never answer (outcome unknown), or answer it
+//! only after a delay.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -56,6 +57,13 @@ pub enum Fault {
     DropMidData { to: String, times: Option<usize> },
     /// Keep the message, then never answer: the client cannot know it arrived.
     StallAfterData { to: String, times: Option<usize> },
+    /// Keep the message and answer 250 only after `delay`: a window in which the message has
+    /// arrived but the sender does not know it yet (crash trials kill the sender in it).
+    DelayAck {
+        to: String,
+        delay: Duration,
+        times: Option<usize>,
+    },
 }
 
 impl Fault {
@@ -66,6 +74,7 @@ impl Fault {
             Fault::Data { to, times, .. } => ("data", to.as_str(), times),
             Fault::DropMidData { to, times } => ("drop", to.as_str(), times),
             Fault::StallAfterData { to, times } => ("stall", to.as_str(), times),
+            Fault::DelayAck { to, times, .. } => ("delay", to.as_str(), times),
         };
         s == stage
             && times.is_none_or(|n| n > 0)
@@ -81,7 +90,8 @@ impl Fault {
             | Fault::Rcpt { times, .. }
             | Fault::Data { times, .. }
             | Fault::DropMidData { times, .. }
-            | Fault::StallAfterData { times, .. } => times,
+            | Fault::StallAfterData { times, .. }
+            | Fault::DelayAck { times, .. } => times,
         };
         if let Some(n) = times {
             *n = n.saturating_sub(1);
@@ -151,6 +161,11 @@ impl SmtpSink {
     /// Every message kept so far, in arrival order.
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().expect("sink state").received.clone()
+    }
+
+    /// How many messages were kept so far (cheap enough to poll in a loop).
+    pub fn received_count(&self) -> usize {
+        self.state.lock().expect("sink state").received.len()
     }
 
     /// Messages kept but never acknowledged (`StallAfterData`).
@@ -315,11 +330,18 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                     let _ = r.read_to_end(&mut sink).await;
                     return;
                 } else {
+                    let delay = match take_fault(&state, "delay", &got.rcpt_to) {
+                        Some(Fault::DelayAck { delay, .. }) => Some(delay),
+                        _ => None,
+                    };
                     let n = {
                         let mut st = state.lock().expect("sink state");
                         st.received.push(got);
                         st.received.len()
                     };
+                    if let Some(d) = delay {
+                        tokio::time::sleep(d).await;
+                    }
                     format!("250 2.0.0 Ok: queued as SINK{n}")
                 }
             }
