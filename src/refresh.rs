@@ -1,8 +1,10 @@
 //! One polling round: `run_cycle(now)` is what the CLI, the daemon and the tests all call.
 //!
-//! Fetches run concurrently (bounded in total and per host); parsing happens in the fetch
-//! task; every store write goes through this one loop, one transaction per source, so SQLite
-//! sees a single writer and a crash mid-round loses nothing already committed.
+//! Fetches run concurrently (bounded in total and per host); parsing and turning entries into
+//! rows happen in the fetch task; every store write goes through this one loop, which writes
+//! the sources that are ready in one transaction (a source's items and its fetch record
+//! always together), so SQLite sees a single writer and a crash mid-round loses nothing
+//! already committed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,9 +19,13 @@ use url::Url;
 
 use crate::config::Config;
 use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
-use crate::parse::{self, Document, Entry};
+use crate::parse::{self, Entry};
 use crate::source::SourceKind;
-use crate::store::{FetchRecord, NewItem, SourceRow, SourceStatus, Store, StoreError};
+use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, Store, StoreError};
+use crate::story::Screen;
+
+/// Most sources written in one transaction.
+const WRITE_GROUP: usize = 64;
 
 /// Longest wait between retries of a failing source.
 const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -132,12 +138,11 @@ struct Polled {
     result: Result<Outcome, FetchError>,
 }
 
-/// A fetched and parsed body.
+/// A fetched and parsed body, already turned into rows.
 struct Parsed {
-    doc: Result<Document, parse::ParseError>,
+    items: Result<Vec<NewItem>, parse::ParseError>,
     validators: Validators,
     moved_to: Option<Url>,
-    base: Url,
     http_status: u16,
 }
 
@@ -171,20 +176,31 @@ pub async fn run_cycle(
     }
 
     let started = std::time::Instant::now();
-    let (tx, mut rx) = mpsc::channel::<Polled>(64);
-    let mut tasks = spawn_fetches(ctx, fetchable, tx);
-    while let Some(polled) = rx.recv().await {
-        let r = write_outcome(ctx, polled, now).await?;
-        progress.source_done(&r);
-        report.sources.push(r);
+    let stories =
+        crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
+    let screen = Arc::new(Screen::new(&stories));
+    let (tx, mut rx) = mpsc::channel::<Polled>(WRITE_GROUP);
+    let mut tasks = spawn_fetches(ctx, fetchable, &screen, tx);
+    let mut group = Vec::with_capacity(WRITE_GROUP);
+    // Whatever has arrived while the last group was being written goes in the next one, so
+    // a slow round writes one source at a time and a fast one a few dozen per commit.
+    while rx.recv_many(&mut group, WRITE_GROUP).await > 0 {
+        let mut batch = ctx.store.batch().await?;
+        let mut done = Vec::with_capacity(group.len());
+        for polled in group.drain(..) {
+            done.push(write_outcome(&mut batch, ctx, polled, now).await?);
+        }
+        batch.commit().await?;
+        for r in done {
+            progress.source_done(&r);
+            report.sources.push(r);
+        }
     }
     while tasks.join_next().await.is_some() {}
     report.sources.sort_by(|a, b| a.source.cmp(&b.source));
     // Stories stay current with every round. The items above are committed already, so a
     // failure here loses nothing and the next round picks the same items up again.
     let fetched = started.elapsed();
-    let stories =
-        crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
     report.stories = crate::story::process(&ctx.store, &stories, now).await?;
     tracing::debug!(
         fetch_and_store = ?fetched,
@@ -222,7 +238,12 @@ async fn select(
     })
 }
 
-fn spawn_fetches(ctx: &Context, sources: Vec<SourceRow>, tx: mpsc::Sender<Polled>) -> JoinSet<()> {
+fn spawn_fetches(
+    ctx: &Context,
+    sources: Vec<SourceRow>,
+    screen: &Arc<Screen>,
+    tx: mpsc::Sender<Polled>,
+) -> JoinSet<()> {
     let total = Arc::new(Semaphore::new(ctx.config.fetch.concurrency));
     let per_host = ctx.config.fetch.per_host_concurrency;
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
@@ -239,6 +260,7 @@ fn spawn_fetches(ctx: &Context, sources: Vec<SourceRow>, tx: mpsc::Sender<Polled
         let total = total.clone();
         let fetcher = ctx.fetcher.clone();
         let shutdown = ctx.shutdown.clone();
+        let screen = screen.clone();
         let tx = tx.clone();
         tasks.spawn(async move {
             // Semaphores are never closed, so acquiring only fails if they were; then the
@@ -252,14 +274,18 @@ fn spawn_fetches(ctx: &Context, sources: Vec<SourceRow>, tx: mpsc::Sender<Polled
             if shutdown.is_cancelled() {
                 return;
             }
-            let result = poll_one(&fetcher, &source).await;
+            let result = poll_one(&fetcher, &source, screen).await;
             let _ = tx.send(Polled { source, result }).await;
         });
     }
     tasks
 }
 
-async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Outcome, FetchError> {
+async fn poll_one(
+    fetcher: &Fetcher,
+    source: &SourceRow,
+    screen: Arc<Screen>,
+) -> Result<Outcome, FetchError> {
     let url = Url::parse(&source.url)
         .map_err(|e| FetchError::Refused(format!("stored URL is invalid: {e}")))?;
     let validators = Validators {
@@ -269,8 +295,9 @@ async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Outcome, Fetc
     Ok(match fetcher.fetch(&url, &validators).await? {
         FetchOutcome::Fetched(f) => {
             let kind = source.kind();
+            let id = source.id.clone();
             // Parsing is CPU work on a body we already hold; it stays off the writer.
-            tokio::task::spawn_blocking(move || parse_fetched(kind, *f))
+            tokio::task::spawn_blocking(move || parse_fetched(kind, *f, &id, Some(&screen)))
                 .await
                 .map_err(|e| FetchError::Body(format!("parser task failed: {e}")))?
         }
@@ -286,8 +313,14 @@ async fn poll_one(fetcher: &Fetcher, source: &SourceRow) -> Result<Outcome, Fetc
     })
 }
 
-/// Parse a fetched body as the source's kind, then apply the site's reading.
-fn parse_fetched(kind: SourceKind, f: Fetched) -> Outcome {
+/// Parse a fetched body as the source's kind, apply the site's reading, and turn the entries
+/// into rows (screened for the stories, when there is a screen).
+fn parse_fetched(
+    kind: SourceKind,
+    f: Fetched,
+    source_id: &str,
+    screen: Option<&Screen>,
+) -> Outcome {
     let doc = match kind {
         SourceKind::Feed => {
             parse::parse_feed(&f.body, f.content_type.as_deref(), Some(&f.final_url))
@@ -296,11 +329,23 @@ fn parse_fetched(kind: SourceKind, f: Fetched) -> Outcome {
             crate::page::read_page(&f.body, f.content_type.as_deref(), &f.final_url)
         }
     };
+    let items = doc.map(|d| {
+        let d = crate::sites::adapt(&f.final_url, &f.body, d);
+        d.entries
+            .iter()
+            .map(|e| {
+                let mut it = to_new_item(e, &f.final_url);
+                if let Some(screen) = screen {
+                    screen.mark(source_id, &mut it);
+                }
+                it
+            })
+            .collect()
+    });
     Outcome::Parsed(Box::new(Parsed {
-        doc: doc.map(|d| crate::sites::adapt(&f.final_url, &f.body, d)),
+        items,
         validators: f.validators,
         moved_to: f.moved_to,
-        base: f.final_url,
         http_status: f.status,
     }))
 }
@@ -315,11 +360,16 @@ pub async fn ingest_fetched(
     now: DateTime<Utc>,
 ) -> Result<SourceReport, StoreError> {
     let source = ctx.store.source(source_id).await?;
-    let result = Ok(parse_fetched(source.kind(), fetched));
-    write_outcome(ctx, Polled { source, result }, now).await
+    // Unscreened: story processing reads these back in full, as it always may.
+    let result = Ok(parse_fetched(source.kind(), fetched, source_id, None));
+    let mut batch = ctx.store.batch().await?;
+    let report = write_outcome(&mut batch, ctx, Polled { source, result }, now).await?;
+    batch.commit().await?;
+    Ok(report)
 }
 
 async fn write_outcome(
+    batch: &mut Batch,
     ctx: &Context,
     polled: Polled,
     now: DateTime<Utc>,
@@ -349,18 +399,19 @@ async fn write_outcome(
     match result {
         Ok(Outcome::Parsed(p)) => {
             let Parsed {
-                doc,
+                items,
                 validators,
                 moved_to,
-                base,
                 http_status,
             } = *p;
             record.http_status = Some(http_status);
-            match doc {
-                Ok(doc) => {
-                    let items = to_new_items(ctx, &source, &doc, &base).await?;
+            match items {
+                Ok(mut items) => {
+                    if source.kind() == SourceKind::Page {
+                        note_page_changes(batch, &source, &mut items).await?;
+                    }
                     let cap = ctx.config.fetch.max_new_items_per_poll;
-                    let stored = ctx.store.store_items(&source.id, &items, now, cap).await?;
+                    let stored = batch.store_items(&source.id, &items, now, cap).await?;
                     record.etag = validators.etag;
                     record.last_modified = validators.last_modified;
                     record.moved_to = moved_to.map(|u| u.to_string());
@@ -432,7 +483,7 @@ async fn write_outcome(
             };
         }
     }
-    ctx.store.record_fetch(&source.id, now, &record).await?;
+    batch.record_fetch(&source.id, now, &record).await?;
     Ok(report)
 }
 
@@ -484,44 +535,36 @@ async fn store_reference(
     })
 }
 
-async fn to_new_items(
-    ctx: &Context,
+/// A watched page is one item: say what changed since the stored version, so a digest can
+/// print "1 paragraph added".
+async fn note_page_changes(
+    batch: &mut Batch,
     source: &SourceRow,
-    doc: &Document,
-    base: &Url,
-) -> Result<Vec<NewItem>, StoreError> {
-    let mut items: Vec<NewItem> = doc.entries.iter().map(|e| to_new_item(e, base)).collect();
-    if source.kind() == SourceKind::Page {
-        // A watched page is one item: say what changed since the stored version.
-        for it in &mut items {
-            if let Some(old) = ctx
-                .store
-                .items_of_source(&source.id)
-                .await?
-                .into_iter()
-                .find(|o| o.guid == it.guid)
-            {
-                if old.content_hash != it.content_hash {
-                    // Page edits get a note a digest can print ("1 paragraph added").
-                    let before = crate::page::Revision {
-                        title: old.title.as_deref(),
-                        summary: old.summary.as_deref(),
-                        text: old.content.as_deref().unwrap_or_default(),
-                        published: old.published(),
-                    };
-                    let after = crate::page::Revision {
-                        title: it.title.as_deref(),
-                        summary: it.summary.as_deref(),
-                        text: it.content.as_deref().unwrap_or_default(),
-                        published: it.published_at,
-                    };
-                    let note = crate::page::describe_update(&before, &after);
-                    it.change_note = note;
-                }
-            }
+    items: &mut [NewItem],
+) -> Result<(), StoreError> {
+    let stored = batch.items_of_source(&source.id).await?;
+    for it in items {
+        let Some(old) = stored.iter().find(|o| o.guid == it.guid) else {
+            continue;
+        };
+        if old.content_hash == it.content_hash {
+            continue;
         }
+        let before = crate::page::Revision {
+            title: old.title.as_deref(),
+            summary: old.summary.as_deref(),
+            text: old.content.as_deref().unwrap_or_default(),
+            published: old.published(),
+        };
+        let after = crate::page::Revision {
+            title: it.title.as_deref(),
+            summary: it.summary.as_deref(),
+            text: it.content.as_deref().unwrap_or_default(),
+            published: it.published_at,
+        };
+        it.change_note = crate::page::describe_update(&before, &after);
     }
-    Ok(items)
+    Ok(())
 }
 
 /// Entry → row: canonical URL, outlet, and a content hash of what a reader would see change.
@@ -554,6 +597,7 @@ pub fn to_new_item(e: &Entry, base: &Url) -> NewItem {
         comments: e.comments,
         discussion_url: e.discussion_url.clone(),
         change_note: None,
+        quiet_under: None,
     }
 }
 

@@ -337,3 +337,71 @@ async fn explain_shows_terms_decision_and_event() {
     assert!(shown.contains("\"Maverick\" does not count"), "{shown}");
     assert!(shown.contains("-> OUT"), "{shown}");
 }
+
+/// Items screened at ingest as naming no story are decided from the queue without their
+/// text; one that links to a story item of the same round still joins its event; a round
+/// with nothing new decides nothing, and a changed item is looked at again.
+#[tokio::test]
+async fn screened_items_are_decided_and_a_quiet_link_to_a_story_item_joins_its_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let screen = story::Screen::new(&stories);
+    let now = at("2030-03-11T09:00:00Z");
+    let page = "https://one.example/2030/03/meta-delays-behemoth";
+    let mut report = item(
+        "a",
+        "Meta delays Llama 4 Behemoth again",
+        page,
+        "2030-03-05T10:00:00Z",
+    );
+    screen.mark("news", &mut report);
+    assert_eq!(report.quiet_under, None, "the story item is not quiet");
+    let mut link = item(
+        "t3_y",
+        "What do you make of this?",
+        page,
+        "2030-03-05T11:00:00Z",
+    );
+    let mut other = item(
+        "t3_z",
+        "Zoo welcomes two baby alpacas",
+        "https://forum.example/r/x/comments/2/alpacas",
+        "2030-03-05T12:00:00Z",
+    );
+    screen.mark("forum", &mut link);
+    screen.mark("forum", &mut other);
+    assert!(link.quiet_under.is_some() && other.quiet_under.is_some());
+    // The quiet ones first, so they are queued before the item they link to.
+    store
+        .store_items("forum", &[link, other.clone()], now, 100)
+        .await
+        .unwrap();
+    store
+        .store_items("news", &[report], now, 100)
+        .await
+        .unwrap();
+
+    let first = story::process(&store, &stories, now).await.unwrap();
+    assert_eq!(first.decided, 3);
+    assert_eq!(first.relevant, 2);
+    let ev = event_of(&store, "news", "a").await.unwrap();
+    assert_eq!(
+        event_of(&store, "forum", "t3_y").await.as_deref(),
+        Some(ev.as_str())
+    );
+    assert_eq!(event_of(&store, "forum", "t3_z").await, None);
+
+    let again = story::process(&store, &stories, now).await.unwrap();
+    assert_eq!(again.decided, 0);
+
+    other.title = Some("Zoo welcomes three baby alpacas".into());
+    other.content_hash.push('2');
+    store
+        .store_items("forum", &[other], now, 100)
+        .await
+        .unwrap();
+    let changed = story::process(&store, &stories, now).await.unwrap();
+    assert_eq!(changed.decided, 1);
+    assert_eq!(changed.relevant, 0);
+}

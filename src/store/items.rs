@@ -27,6 +27,9 @@ pub struct NewItem {
     pub discussion_url: Option<String>,
     /// What changed, when this replaces an earlier version (pages: "2 paragraphs added").
     pub change_note: Option<String>,
+    /// The key of the story screen ([`crate::story::Screen`]) that found no story could take
+    /// this item; `None` when unscreened, or when some story may.
+    pub quiet_under: Option<i64>,
 }
 
 /// A stored item.
@@ -99,43 +102,11 @@ impl Store {
         now: DateTime<Utc>,
         max_new: usize,
     ) -> Result<StoreOutcome> {
-        let mut out = StoreOutcome::default();
         if items.is_empty() {
-            return Ok(out);
+            return Ok(StoreOutcome::default());
         }
         let mut tx = self.pool.begin().await?;
-        let known: HashMap<String, (i64, String)> = sqlx::query_as::<_, (String, i64, String)>(
-            "SELECT guid, id, content_hash FROM items WHERE source_id = ?1",
-        )
-        .bind(source_id)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|(g, id, h)| (g, (id, h)))
-        .collect();
-        let mut seen_now = std::collections::HashSet::new();
-        let mut fresh: Vec<&NewItem> = Vec::new();
-        for it in items {
-            // A feed listing the same guid twice stores it once (the first wins).
-            if !seen_now.insert(it.guid.as_str()) {
-                continue;
-            }
-            match known.get(&it.guid) {
-                Some((_, hash)) if *hash == it.content_hash => {}
-                Some((id, _)) => {
-                    update_item(&mut tx, *id, it, now).await?;
-                    out.updated.push(*id);
-                }
-                None if fresh.len() >= max_new => out.over_cap += 1,
-                None => fresh.push(it),
-            }
-        }
-        // Many rows per statement: each statement is a round trip to sqlx's SQLite thread,
-        // which costs more than the insert itself.
-        for chunk in fresh.chunks(INSERT_BATCH) {
-            out.new
-                .extend(insert_items(&mut tx, source_id, chunk, now).await?);
-        }
+        let out = store_items_in(&mut tx, source_id, items, now, max_new).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -156,15 +127,8 @@ impl Store {
     }
 
     pub async fn items_of_source(&self, source_id: &str) -> Result<Vec<ItemRow>> {
-        const Q: &str = concat!(
-            "SELECT ",
-            item_columns!(),
-            " FROM items WHERE source_id = ?1 ORDER BY id"
-        );
-        Ok(sqlx::query_as(Q)
-            .bind(source_id)
-            .fetch_all(&self.pool)
-            .await?)
+        let mut conn = self.pool.acquire().await?;
+        items_of_source_in(&mut conn, source_id).await
     }
 
     pub async fn count_items(&self) -> Result<i64> {
@@ -175,16 +139,93 @@ impl Store {
     }
 }
 
+pub(super) async fn items_of_source_in(
+    conn: &mut sqlx::SqliteConnection,
+    source_id: &str,
+) -> Result<Vec<ItemRow>> {
+    const Q: &str = concat!(
+        "SELECT ",
+        item_columns!(),
+        " FROM items WHERE source_id = ?1 ORDER BY id"
+    );
+    Ok(sqlx::query_as(Q)
+        .bind(source_id)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Store one poll's items for a source on `conn` (inside the caller's transaction). At most
+/// `max_new` new items are inserted.
+pub(super) async fn store_items_in(
+    conn: &mut sqlx::SqliteConnection,
+    source_id: &str,
+    items: &[NewItem],
+    now: DateTime<Utc>,
+    max_new: usize,
+) -> Result<StoreOutcome> {
+    let mut out = StoreOutcome::default();
+    if items.is_empty() {
+        return Ok(out);
+    }
+    let known: HashMap<String, (i64, String)> = sqlx::query_as::<_, (String, i64, String)>(
+        "SELECT guid, id, content_hash FROM items WHERE source_id = ?1",
+    )
+    .bind(source_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(g, id, h)| (g, (id, h)))
+    .collect();
+    let mut seen_now = std::collections::HashSet::new();
+    let mut fresh: Vec<&NewItem> = Vec::new();
+    let mut queued: Vec<(i64, Option<i64>)> = Vec::new();
+    for it in items {
+        // A feed listing the same guid twice stores it once (the first wins).
+        if !seen_now.insert(it.guid.as_str()) {
+            continue;
+        }
+        match known.get(&it.guid) {
+            Some((_, hash)) if *hash == it.content_hash => {}
+            Some((id, _)) => {
+                update_item(&mut *conn, *id, it, now).await?;
+                out.updated.push(*id);
+                queued.push((*id, it.quiet_under));
+            }
+            None if fresh.len() >= max_new => out.over_cap += 1,
+            None => fresh.push(it),
+        }
+    }
+    // Many rows per statement: each statement is a round trip to sqlx's SQLite thread,
+    // which costs more than the insert itself.
+    for chunk in fresh.chunks(INSERT_BATCH) {
+        let ids = insert_items(&mut *conn, source_id, chunk, now).await?;
+        queued.extend(ids.iter().copied());
+        out.new.extend(ids.into_iter().map(|(id, _)| id));
+    }
+    // Story processing picks up from the queue what changed here.
+    for chunk in queued.chunks(INSERT_BATCH) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT OR REPLACE INTO story_queue (item_id, quiet_under) ",
+        );
+        q.push_values(chunk, |mut row, (id, quiet)| {
+            row.push_bind(id).push_bind(quiet);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(out)
+}
+
 /// Rows per multi-row INSERT (17 parameters each, far under SQLite's limit).
 const INSERT_BATCH: usize = 64;
 
-/// Insert `items` in one statement; returns their row ids in the same order.
+/// Insert `items` in one statement; returns their row ids (with their screen key) in the
+/// same order.
 async fn insert_items(
     tx: &mut sqlx::SqliteConnection,
     source_id: &str,
     items: &[&NewItem],
     now: DateTime<Utc>,
-) -> Result<Vec<i64>> {
+) -> Result<Vec<(i64, Option<i64>)>> {
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO items (source_id, guid, url, canonical_url, title, summary, content, author, \
              outlet_name, outlet_url, published_at, first_seen_at, content_hash, parent_guid, \
@@ -215,7 +256,11 @@ async fn insert_items(
     let by_guid: HashMap<&str, i64> = rows.iter().map(|(id, g)| (g.as_str(), *id)).collect();
     Ok(items
         .iter()
-        .filter_map(|it| by_guid.get(it.guid.as_str()).copied())
+        .filter_map(|it| {
+            by_guid
+                .get(it.guid.as_str())
+                .map(|&id| (id, it.quiet_under))
+        })
         .collect())
 }
 

@@ -4,6 +4,7 @@
 // `sources` first: its column macro is used by the modules after it.
 #[macro_use]
 mod sources;
+mod batch;
 mod catalog;
 mod digests;
 mod items;
@@ -19,13 +20,14 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use batch::Batch;
 pub use digests::{DigestRow, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
 pub use story::{
-    DecisionRow, EventRow, FetchMarks, MemberRow, PendingItem, Refresh, ReportMember, StoryBatch,
-    UpdateRow,
+    DecisionRow, EventRow, FetchMarks, MemberRow, Misses, Pending, PendingItem, Refresh,
+    ReportMember, StoryBatch, UpdateRow,
 };
 pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
 

@@ -276,38 +276,49 @@ impl Store {
     /// Write the outcome of one fetch. Failures count up and remember when they began;
     /// success clears them.
     pub async fn record_fetch(&self, id: &str, now: DateTime<Utc>, r: &FetchRecord) -> Result<()> {
-        let failed = matches!(
-            r.status,
-            SourceStatus::Error | SourceStatus::RateLimited | SourceStatus::Gone
-        );
-        sqlx::query(
-            "UPDATE sources SET \
-                 last_fetch_at = ?2, last_status = ?3, last_http_status = ?4, last_error = ?5, \
-                 next_due_at = ?6, \
-                 etag = CASE WHEN ?7 THEN sources.etag ELSE ?8 END, \
-                 last_modified = CASE WHEN ?7 THEN sources.last_modified ELSE ?9 END, \
-                 url = COALESCE(?10, url), \
-                 consecutive_failures = CASE WHEN ?7 THEN consecutive_failures + 1 ELSE 0 END, \
-                 failing_since = CASE WHEN ?7 THEN COALESCE(failing_since, ?2) ELSE NULL END, \
-                 last_success_at = CASE WHEN ?7 THEN last_success_at ELSE ?2 END, \
-                 disabled_reason = COALESCE(?11, disabled_reason), \
-                 flagged = ?12 \
-             WHERE id = ?1",
-        )
-        .bind(id)
-        .bind(to_ts(now))
-        .bind(r.status.as_str())
-        .bind(r.http_status.map(i64::from))
-        .bind(&r.error)
-        .bind(to_ts(r.next_due))
-        .bind(failed)
-        .bind(&r.etag)
-        .bind(&r.last_modified)
-        .bind(&r.moved_to)
-        .bind(&r.disable_reason)
-        .bind(&r.flagged)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        record_fetch_in(&mut conn, id, now, r).await
     }
+}
+
+/// Write a fetch's outcome on `conn`, which may be inside a larger transaction.
+pub(super) async fn record_fetch_in(
+    conn: &mut sqlx::SqliteConnection,
+    id: &str,
+    now: DateTime<Utc>,
+    r: &FetchRecord,
+) -> Result<()> {
+    let failed = matches!(
+        r.status,
+        SourceStatus::Error | SourceStatus::RateLimited | SourceStatus::Gone
+    );
+    sqlx::query(
+        "UPDATE sources SET \
+             last_fetch_at = ?2, last_status = ?3, last_http_status = ?4, last_error = ?5, \
+             next_due_at = ?6, \
+             etag = CASE WHEN ?7 THEN sources.etag ELSE ?8 END, \
+             last_modified = CASE WHEN ?7 THEN sources.last_modified ELSE ?9 END, \
+             url = COALESCE(?10, url), \
+             consecutive_failures = CASE WHEN ?7 THEN consecutive_failures + 1 ELSE 0 END, \
+             failing_since = CASE WHEN ?7 THEN COALESCE(failing_since, ?2) ELSE NULL END, \
+             last_success_at = CASE WHEN ?7 THEN last_success_at ELSE ?2 END, \
+             disabled_reason = COALESCE(?11, disabled_reason), \
+             flagged = ?12 \
+         WHERE id = ?1",
+    )
+    .bind(id)
+    .bind(to_ts(now))
+    .bind(r.status.as_str())
+    .bind(r.http_status.map(i64::from))
+    .bind(&r.error)
+    .bind(to_ts(r.next_due))
+    .bind(failed)
+    .bind(&r.etag)
+    .bind(&r.last_modified)
+    .bind(&r.moved_to)
+    .bind(&r.disable_reason)
+    .bind(&r.flagged)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -100,10 +100,22 @@ pub struct Refresh {
     pub terms: String,
 }
 
+/// Items decided out with nothing of the story found (most items of a big round), written
+/// in bulk: one reason and summary for all, and per item only what differs.
+#[derive(Debug, Clone, Default)]
+pub struct Misses {
+    pub story_id: String,
+    pub reason: String,
+    pub summary: String,
+    /// (item id, the time it counts at, the content hash decided on).
+    pub items: Vec<(i64, i64, String)>,
+}
+
 /// Everything one round of story processing writes, written at once.
 #[derive(Debug, Clone, Default)]
 pub struct StoryBatch {
     pub decisions: Vec<DecisionRow>,
+    pub misses: Misses,
     pub refreshes: Vec<Refresh>,
     pub events: Vec<EventRow>,
     pub updates: Vec<UpdateRow>,
@@ -119,16 +131,56 @@ pub struct ReportMember {
     pub item: ItemRow,
 }
 
-/// Items with no decision for a story yet, or whose content changed since it.
+/// The columns of a [`PendingItem`]. An undecided item that the ingest screen found quiet
+/// under key ?3 (see `migrations/0005_story_queue.sql`) comes without its text: nothing in it
+/// can make it the story's, and not reading it back is most of the cost of a big round.
+macro_rules! pending_columns {
+    () => {
+        "SELECT i.id, i.source_id, i.guid, i.url, i.canonical_url, i.title, \
+         CASE WHEN si.item_id IS NULL AND q.quiet_under = ?3 THEN NULL ELSE i.summary END \
+             AS summary, \
+         CASE WHEN si.item_id IS NULL AND q.quiet_under = ?3 THEN NULL ELSE i.content END \
+             AS content, \
+         i.author, i.outlet_name, i.outlet_url, i.published_at, i.first_seen_at, i.updated_at, \
+         i.change_note, i.content_hash, i.parent_guid, i.points, i.comments, i.discussion_url, \
+         s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
+         si.at AS prev_at "
+    };
+}
+
+/// Every item with no decision for story ?1 yet, or whose content changed since it.
 const PENDING_ITEMS: &str = concat!(
-    "SELECT ",
-    item_columns_i!(),
-    ", s.kind AS source_kind, si.relevant AS prev_relevant, si.event_id AS prev_event, \
-     si.at AS prev_at \
-     FROM items i LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+    pending_columns!(),
+    "FROM items i LEFT JOIN story_queue q ON q.item_id = i.id AND q.seq <= ?2 \
+     LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
      LEFT JOIN sources s ON s.id = i.source_id \
      WHERE si.item_id IS NULL OR si.seen_hash != i.content_hash ORDER BY i.id"
 );
+
+/// As [`PENDING_ITEMS`], of the items queued up to seq ?2 only.
+const QUEUED_ITEMS: &str = concat!(
+    pending_columns!(),
+    "FROM story_queue q JOIN items i ON i.id = q.item_id \
+     LEFT JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+     LEFT JOIN sources s ON s.id = i.source_id \
+     WHERE q.seq <= ?2 AND (si.item_id IS NULL OR si.seen_hash != i.content_hash) \
+     ORDER BY i.id"
+);
+
+/// Which items a story looks at in a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// Every item without a current decision (the story is new or its definition changed),
+    /// not just the queued ones.
+    pub all: bool,
+    /// The last queue seq this round looks at (see [`Store::story_queue_end`]).
+    pub upto: Option<i64>,
+    /// The current story screen's key: quiet marks under another key are not trusted.
+    pub quiet_key: i64,
+}
+
+/// Miss rows per multi-row INSERT (3 parameters each).
+const MISS_BATCH: usize = 256;
 
 /// Decision rows per multi-row INSERT (14 parameters each).
 const DECISION_BATCH: usize = 64;
@@ -197,26 +249,44 @@ impl Store {
             .collect())
     }
 
-    /// Items without a decision for the story, or changed since theirs, oldest first.
-    /// As [`Store::pending_story_items`], one row at a time, so a caller can keep only what
-    /// it needs of each (a first round over a big install holds every item otherwise).
+    /// Items without a decision for the story, or changed since theirs, oldest first, one row
+    /// at a time, so a caller can keep only what it needs of each (a first round over a big
+    /// install holds every item otherwise).
     pub fn pending_story_items_stream<'a>(
         &'a self,
         story_id: &'a str,
+        which: Pending,
     ) -> futures_util::stream::BoxStream<'a, Result<PendingItem>> {
         use futures_util::StreamExt as _;
-        sqlx::query_as(PENDING_ITEMS)
+        let q = if which.all {
+            PENDING_ITEMS
+        } else {
+            QUEUED_ITEMS
+        };
+        let rows = sqlx::query_as(q)
             .bind(story_id)
-            .fetch(&self.pool)
-            .map(|r| r.map_err(super::StoreError::from))
-            .boxed()
+            .bind(which.upto.unwrap_or(-1))
+            .bind(which.quiet_key)
+            .fetch(&self.pool);
+        rows.map(|r| r.map_err(super::StoreError::from)).boxed()
     }
 
-    pub async fn pending_story_items(&self, story_id: &str) -> Result<Vec<PendingItem>> {
-        Ok(sqlx::query_as(PENDING_ITEMS)
-            .bind(story_id)
-            .fetch_all(&self.pool)
-            .await?)
+    /// The last seq in the story queue, if anything is queued.
+    pub async fn story_queue_end(&self) -> Result<Option<i64>> {
+        let (end,): (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM story_queue")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(end)
+    }
+
+    /// Forget queue entries up to `upto`: every story has looked at them. Entries queued
+    /// since (a new item, or one changed again) have a higher seq and stay.
+    pub async fn drain_story_queue(&self, upto: i64) -> Result<()> {
+        sqlx::query("DELETE FROM story_queue WHERE seq <= ?1")
+            .bind(upto)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Clustering words of every relevant item of the story (for document frequencies).
@@ -439,6 +509,34 @@ impl Store {
                      seen_hash = excluded.seen_hash, terms = excluded.terms, \
                      event_id = excluded.event_id, joined = excluded.joined, \
                      peer_item = excluded.peer_item, similarity = excluded.similarity, \
+                     decided_at = excluded.decided_at",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        let m = &b.misses;
+        for chunk in m.items.chunks(MISS_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, \
+                     at, seen_hash, terms, decided_at) SELECT ",
+            );
+            q.push_bind(&m.story_id)
+                .push(", column1, 0, 0.0, ")
+                .push_bind(&m.reason)
+                .push(", ")
+                .push_bind(&m.summary)
+                .push(", column2, column3, '', ")
+                .push_bind(to_ts(now))
+                .push(" FROM (");
+            q.push_values(chunk, |mut row, (item, at, hash)| {
+                row.push_bind(item).push_bind(at).push_bind(hash);
+            });
+            // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
+            q.push(
+                ") WHERE true ON CONFLICT (story_id, item_id) DO UPDATE SET \
+                     relevant = excluded.relevant, score = excluded.score, \
+                     reason = excluded.reason, summary = excluded.summary, at = excluded.at, \
+                     seen_hash = excluded.seen_hash, terms = excluded.terms, event_id = NULL, \
+                     joined = NULL, peer_item = NULL, similarity = NULL, \
                      decided_at = excluded.decided_at",
             );
             q.build().execute(&mut *tx).await?;

@@ -3,8 +3,9 @@
 //!
 //! [`process`] runs after every polling round: it decides the items that have no decision
 //! yet (or changed), places the relevant ones into events, and writes it all in one
-//! transaction per story. It is idempotent, resumes after a crash, and costs one indexed query
-//! per story when nothing is new.
+//! transaction per story. It reads what to look at from a queue the store fills as items are
+//! stored or changed, so a round with nothing new costs one indexed query; it is idempotent
+//! and resumes after a crash.
 //!
 //! - [`definition`]: story definitions and the built-in Llama 4 story.
 //! - [`relevance`]: the per-item decision and its evidence.
@@ -14,6 +15,7 @@
 //! - [`explain`]: why an item is where it is.
 //! - `process`: one round of deciding and placing; `timing`: when an item counts.
 //! - [`terms`]: the words and pages clustering compares.
+//! - [`Screen`]: at ingest, which new items no story could take.
 
 pub mod cluster;
 pub mod definition;
@@ -21,6 +23,7 @@ pub mod explain;
 mod process;
 pub mod relevance;
 pub mod report;
+mod screen;
 pub mod terms;
 pub mod text;
 mod timing;
@@ -28,6 +31,7 @@ mod timing;
 pub use definition::StoryDef;
 pub use process::process;
 pub use report::{period_report, week_report, WeekReport};
+pub use screen::Screen;
 
 use crate::store::StoreError;
 

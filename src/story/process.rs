@@ -15,8 +15,8 @@ use super::terms::page_keys;
 use super::text::{self, Analyzer};
 use super::{timing, ProcessReport, StoryError};
 use crate::store::{
-    DecisionRow, EventRow, FetchMarks, MemberRow, PendingItem, Refresh, ReportMember, Store,
-    StoryBatch, UpdateRow,
+    DecisionRow, EventRow, FetchMarks, MemberRow, Misses, Pending, PendingItem, Refresh,
+    ReportMember, Store, StoryBatch, UpdateRow,
 };
 
 /// How far back events stay open to new items, from the newest item's time.
@@ -29,15 +29,21 @@ pub async fn process(
     now: DateTime<Utc>,
 ) -> Result<ProcessReport, StoryError> {
     let marks = store.sync_fetch_marks().await?;
+    // Read before any story looks, so what is queued meanwhile waits for the next round.
+    let queued = store.story_queue_end().await?;
+    let quiet_key = super::screen::key_of(stories);
     let mut total = ProcessReport::default();
     let analyzer = Analyzer::new();
     for story in stories {
-        let r = process_story(store, story, &marks, &analyzer, now).await?;
+        let r = process_story(store, story, &marks, &analyzer, queued, quiet_key, now).await?;
         total.decided += r.decided;
         total.relevant += r.relevant;
         total.new_events += r.new_events;
         total.joined += r.joined;
         total.updates += r.updates;
+    }
+    if let Some(upto) = queued {
+        store.drain_story_queue(upto).await?;
     }
     Ok(total)
 }
@@ -56,33 +62,65 @@ async fn process_story(
     story: &StoryDef,
     marks: &HashMap<String, FetchMarks>,
     analyzer: &Analyzer,
+    queued: Option<i64>,
+    quiet_key: i64,
     now: DateTime<Utc>,
 ) -> Result<ProcessReport, StoryError> {
     let fingerprint = story.fingerprint();
-    if store.story_fingerprint(&story.id).await?.as_deref() != Some(fingerprint.as_str()) {
+    let changed =
+        store.story_fingerprint(&story.id).await?.as_deref() != Some(fingerprint.as_str());
+    if changed {
         store.reset_story(&story.id, &fingerprint, now).await?;
+    } else if queued.is_none() {
+        return Ok(ProcessReport::default());
     }
+    let which = Pending {
+        all: changed,
+        upto: queued,
+        quiet_key,
+    };
     let t0 = std::time::Instant::now();
     let matcher = Matcher::new(story);
     let mut report = ProcessReport::default();
-    let mut batch = StoryBatch::default();
+    let mut batch = StoryBatch {
+        misses: Misses {
+            story_id: story.id.clone(),
+            reason: Reason::Nothing.as_str().to_string(),
+            summary: Verdict::nothing().summary(),
+            items: Vec::new(),
+        },
+        ..StoryBatch::default()
+    };
     let mut fresh: Vec<Judged> = Vec::new();
-    let mut rows = store.pending_story_items_stream(&story.id);
+    let mut misses: Vec<Miss> = Vec::new();
+    let mut rows = store.pending_story_items_stream(&story.id, which);
     while let Some(p) = rows.next().await {
         let p = p?;
         if !story.takes_source(&p.item.source_id) {
             continue;
         }
         let mut j = judge(&matcher, analyzer, p, marks);
+        report.decided += 1;
+        if j.verdict.is_nothing()
+            && j.pending.prev_relevant.is_none()
+            && j.pending.item.parent_guid.is_none()
+        {
+            misses.push(Miss {
+                id: j.pending.item.id,
+                at: j.at,
+                seen_hash: j.pending.item.content_hash,
+                keys: j.url_keys,
+            });
+            continue;
+        }
         if !j.verdict.relevant
             && j.verdict.reason == Reason::Nothing
             && j.pending.prev_relevant.is_none()
         {
-            // Most items are not the story: keep their decision, not their text.
+            // Not the story: keep the decision, not the text.
             j.pending.item.summary = None;
             j.pending.item.content = None;
         }
-        report.decided += 1;
         match (&j.pending.prev_relevant, &j.pending.prev_event) {
             // A story item that changed stays in its event; a watched page's change is news.
             (Some(true), Some(event)) => {
@@ -117,8 +155,14 @@ async fn process_story(
     }
 
     let mut clusterer = Clusterer::new(&idf);
-    let newest = fresh.iter().map(|j| j.at).max().unwrap_or(0);
-    let oldest = fresh.iter().map(|j| j.at).min().unwrap_or(newest);
+    let times = || {
+        fresh
+            .iter()
+            .map(|j| j.at)
+            .chain(misses.iter().map(|m| m.at))
+    };
+    let newest = times().max().unwrap_or(0);
+    let oldest = times().min().unwrap_or(newest);
     for m in store
         .story_members_since(&story.id, oldest.min(newest - LOOKBACK))
         .await?
@@ -152,19 +196,40 @@ async fn process_story(
         }
         placements.insert(reports[k], p);
     }
-    let round: HashMap<(String, String), i64> = fresh
+    // Misses are not in it: a comment's parent only counts once placed, and a miss that gets
+    // placed is added when it is.
+    let mut round: HashMap<(String, String), i64> = fresh
         .iter()
         .map(|j| {
             let it = &j.pending.item;
             ((it.source_id.clone(), it.guid.clone()), it.id)
         })
         .collect();
-    let member_pages = if discussions.is_empty() {
+    let member_pages = if discussions.is_empty() && misses.is_empty() {
         HashSet::new()
     } else {
         store.story_member_pages(&story.id).await?
     };
+    // Discussions and misses in time order, as if they were one list: a miss that shares a
+    // page with a story item is read back in full and placed like any discussion.
+    misses.sort_by_key(|m| (m.at, m.id));
+    let mut promoted: Vec<(Judged, Placement)> = Vec::new();
+    let mut missed = misses.into_iter().peekable();
+    let places = Places {
+        store,
+        story,
+        matcher: &matcher,
+        analyzer,
+        marks,
+        member_pages: &member_pages,
+    };
     for &i in &discussions {
+        let before = (fresh[i].at, fresh[i].pending.item.id);
+        while let Some(m) = missed.next_if(|m| (m.at, m.id) < before) {
+            places
+                .miss(m, &mut clusterer, &mut round, &mut promoted, &mut batch)
+                .await?;
+        }
         let p = place_discussion(
             store,
             story,
@@ -176,12 +241,19 @@ async fn process_story(
         .await?;
         placements.insert(i, p);
     }
+    for m in missed {
+        places
+            .miss(m, &mut clusterer, &mut round, &mut promoted, &mut batch)
+            .await?;
+    }
     let mut founders: HashMap<String, i64> = HashMap::new();
-    for (i, j) in fresh.iter().enumerate() {
-        if deferred.contains(&i) {
-            continue;
-        }
-        let placement = placements.remove(&i).flatten();
+    let decided = fresh
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !deferred.contains(i))
+        .map(|(i, j)| (j, placements.remove(&i).flatten()))
+        .chain(promoted.iter().map(|(j, p)| (j, Some(p.clone()))));
+    for (j, placement) in decided {
         match &placement {
             Some(p) if p.join == Join::Founded => {
                 founders.insert(p.event_id.clone(), j.pending.item.id);
@@ -204,6 +276,7 @@ async fn process_story(
         .collect();
     let items: HashMap<i64, &crate::store::ItemRow> = fresh
         .iter()
+        .chain(promoted.iter().map(|(j, _)| j))
         .map(|j| (j.pending.item.id, &j.pending.item))
         .collect();
     batch.events = touched_events(
@@ -212,8 +285,72 @@ async fn process_story(
     .await?;
     let t_clustered = t0.elapsed();
     store.save_story_batch(&batch, now).await?;
-    tracing::debug!(story = %story.id, load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
+    tracing::debug!(story = %story.id, decided = report.decided, missed = batch.misses.items.len(), load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
     Ok(report)
+}
+
+/// An undecided item in which nothing of the story was found: most items of a big round.
+/// It only matters if it shares a page with a story item, so until the round's story items
+/// are placed it is kept this small, not as a whole row.
+struct Miss {
+    id: i64,
+    at: i64,
+    seen_hash: String,
+    keys: Vec<String>,
+}
+
+/// What placing a miss needs besides the clusterer and the round's lists.
+struct Places<'a> {
+    store: &'a Store,
+    story: &'a StoryDef,
+    matcher: &'a Matcher,
+    analyzer: &'a Analyzer,
+    marks: &'a HashMap<String, FetchMarks>,
+    member_pages: &'a HashSet<String>,
+}
+
+impl Places<'_> {
+    /// Place a miss that shares a page with a story item (as [`place_discussion`] would);
+    /// decide the others as misses.
+    async fn miss(
+        &self,
+        m: Miss,
+        clusterer: &mut Clusterer<'_>,
+        round: &mut HashMap<(String, String), i64>,
+        promoted: &mut Vec<(Judged, Placement)>,
+        batch: &mut StoryBatch,
+    ) -> Result<(), StoryError> {
+        let shares =
+            clusterer.knows_page(&m.keys) || m.keys.iter().any(|k| self.member_pages.contains(k));
+        if shares {
+            let item = self.store.item(m.id).await?;
+            let pending = PendingItem {
+                item,
+                source_kind: None,
+                prev_relevant: None,
+                prev_event: None,
+                prev_at: None,
+            };
+            let mut j = judge(self.matcher, self.analyzer, pending, self.marks);
+            let placed = place_discussion(
+                self.store,
+                self.story,
+                clusterer,
+                round,
+                self.member_pages,
+                &mut j,
+            )
+            .await?;
+            if let Some(p) = placed {
+                let it = &j.pending.item;
+                round.insert((it.source_id.clone(), it.guid.clone()), it.id);
+                promoted.push((j, p));
+                return Ok(());
+            }
+        }
+        batch.misses.items.push((m.id, m.at, m.seen_hash));
+        Ok(())
+    }
 }
 
 fn judge(

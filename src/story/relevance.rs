@@ -159,6 +159,14 @@ impl Verdict {
         }
     }
 
+    /// Is this exactly [`Verdict::nothing`]: out, with no score and no evidence?
+    pub fn is_nothing(&self) -> bool {
+        !self.relevant
+            && self.score == 0.0
+            && self.reason == Reason::Nothing
+            && self.evidence.is_empty()
+    }
+
     /// One line: decision, reason and the strongest evidence.
     pub fn summary(&self) -> String {
         let what = if self.relevant { "in" } else { "out" };
