@@ -3,21 +3,32 @@
 //!
 //! Run: `cargo bench --bench ingest -- [N ...]` (default 1000 10000). It builds nothing
 //! itself: `cargo bench` builds the release binary first. Results go in docs/BENCHMARKS.md.
+//!
+//! Costs are read through bench/'s small launcher (see bench/measure.rs): spawned from here,
+//! storyline would be charged this process's own peak memory, the feeds it serves.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+// Shared with bench/, which uses more of it than this bench does.
+#[allow(dead_code)]
+#[path = "../bench/measure.rs"]
+mod measure;
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{Request, Response};
 
 const ITEMS_PER_FEED: usize = 30;
 
-fn main() {
+fn main() -> std::process::ExitCode {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == measure::LAUNCHER_ARG) {
+        return measure::launcher_main(&argv[2..]);
+    }
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -37,6 +48,7 @@ fn main() {
     let feeds = Arc::new((0..max).map(feed).collect::<Vec<_>>());
     let addr = rt.block_on(serve(feeds.clone()));
     println!("binary: {}", bin.display());
+    println!("load average before: {}", measure::load_average());
     println!("| feeds | round | storyline's summary | wall s | CPU s | peak RSS MB |");
     println!("|---|---|---|---|---|---|");
     for n in sizes {
@@ -44,59 +56,39 @@ fn main() {
         let config = dir.path().join("bench.toml");
         std::fs::write(&config, config_text(dir.path(), addr, n)).expect("write config");
         for round in ["cold", "idle (all 304)"] {
-            let m = run(bin, &config);
+            let m = run(bin, &config, dir.path());
             println!(
                 "| {n} | {round} | {} | {:.2} | {:.2} | {:.1} |",
-                m.summary, m.wall, m.cpu, m.peak_rss_mb
+                m.summary, m.cost.wall_s, m.cost.cpu_s, m.cost.peak_rss_mb
             );
         }
     }
+    std::process::ExitCode::SUCCESS
 }
 
 struct Measure {
     /// The poll's own total line, e.g. "1000 sources: 30000 new, ...".
     summary: String,
-    wall: f64,
-    cpu: f64,
-    peak_rss_mb: f64,
+    cost: measure::Cost,
 }
 
-fn run(bin: &Path, config: &Path) -> Measure {
-    let start = Instant::now();
-    let mut child = Command::new(bin)
-        .arg("--config")
-        .arg(config)
-        .args(["poll", "--all"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn storyline");
-    let pid = child.id() as libc::pid_t;
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
-        s
-    });
-    // wait4 gives this child's own CPU time and peak RSS, not the sum over all children.
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    assert_eq!(r, pid, "wait4 failed");
-    let _ = child.try_wait();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "storyline failed"
-    );
-    let output = reader.join().unwrap_or_default();
-    let summary = output.lines().last().unwrap_or_default().to_string();
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Measure {
-        summary,
-        wall,
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
+fn run(bin: &Path, config: &Path, dir: &Path) -> Measure {
+    let log = dir.join("poll.log");
+    let _ = std::fs::remove_file(&log);
+    let mut cmd = Command::new(bin);
+    cmd.arg("--config").arg(config).args(["poll", "--all"]);
+    let cost = measure::run(cmd, &log).unwrap_or_else(|e| panic!("{e}"));
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    // With STORYLINE_LOG=storyline=debug, storyline's own timings of the round.
+    for line in output.lines().filter(|l| l.contains(" timings ")) {
+        eprintln!("{line}");
     }
+    let summary = output
+        .lines()
+        .rfind(|l| l.contains(" sources: "))
+        .unwrap_or_default()
+        .to_string();
+    Measure { summary, cost }
 }
 
 fn config_text(dir: &Path, addr: SocketAddr, n: usize) -> String {

@@ -391,6 +391,21 @@ async fn screened_items_are_decided_and_a_quiet_link_to_a_story_item_joins_its_e
         Some(ev.as_str())
     );
     assert_eq!(event_of(&store, "forum", "t3_z").await, None);
+    let quiet = store
+        .items_of_source("forum")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.guid == "t3_z")
+        .unwrap();
+    let why = story::explain::explain(&store, &stories, &quiet)
+        .await
+        .unwrap();
+    let text = story::explain::render(&quiet, &why, chrono_tz::UTC);
+    assert!(
+        text.contains("processed: out, nothing of the story"),
+        "{text}"
+    );
 
     let again = story::process(&store, &stories, now).await.unwrap();
     assert_eq!(again.decided, 0);

@@ -26,8 +26,8 @@ pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
 pub use story::{
-    DecisionRow, EventRow, FetchMarks, MemberRow, Misses, Pending, PendingItem, Refresh,
-    ReportMember, StoryBatch, UpdateRow,
+    DecisionRow, EventRow, FetchMarks, MemberRow, Pending, PendingItem, Refresh, ReportMember,
+    StoryBatch, UpdateRow,
 };
 pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
 
@@ -78,7 +78,7 @@ impl Store {
             .foreign_keys(true)
             // A bigger page cache (16 MiB per connection) keeps the items' B-tree in memory
             // during a round instead of re-reading pages from the file.
-            .pragma("cache_size", "-16384")
+            .pragma("cache_size", "-4096")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)

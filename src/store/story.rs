@@ -100,22 +100,10 @@ pub struct Refresh {
     pub terms: String,
 }
 
-/// Items decided out with nothing of the story found (most items of a big round), written
-/// in bulk: one reason and summary for all, and per item only what differs.
-#[derive(Debug, Clone, Default)]
-pub struct Misses {
-    pub story_id: String,
-    pub reason: String,
-    pub summary: String,
-    /// (item id, the time it counts at, the content hash decided on).
-    pub items: Vec<(i64, i64, String)>,
-}
-
 /// Everything one round of story processing writes, written at once.
 #[derive(Debug, Clone, Default)]
 pub struct StoryBatch {
     pub decisions: Vec<DecisionRow>,
-    pub misses: Misses,
     pub refreshes: Vec<Refresh>,
     pub events: Vec<EventRow>,
     pub updates: Vec<UpdateRow>,
@@ -178,9 +166,6 @@ pub struct Pending {
     /// The current story screen's key: quiet marks under another key are not trusted.
     pub quiet_key: i64,
 }
-
-/// Miss rows per multi-row INSERT (3 parameters each).
-const MISS_BATCH: usize = 256;
 
 /// Decision rows per multi-row INSERT (14 parameters each).
 const DECISION_BATCH: usize = 64;
@@ -277,6 +262,15 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(end)
+    }
+
+    /// Is the item waiting for story processing to look at it?
+    pub async fn is_queued(&self, item_id: i64) -> Result<bool> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT seq FROM story_queue WHERE item_id = ?1")
+            .bind(item_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Forget queue entries up to `upto`: every story has looked at them. Entries queued
@@ -509,34 +503,6 @@ impl Store {
                      seen_hash = excluded.seen_hash, terms = excluded.terms, \
                      event_id = excluded.event_id, joined = excluded.joined, \
                      peer_item = excluded.peer_item, similarity = excluded.similarity, \
-                     decided_at = excluded.decided_at",
-            );
-            q.build().execute(&mut *tx).await?;
-        }
-        let m = &b.misses;
-        for chunk in m.items.chunks(MISS_BATCH) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, \
-                     at, seen_hash, terms, decided_at) SELECT ",
-            );
-            q.push_bind(&m.story_id)
-                .push(", column1, 0, 0.0, ")
-                .push_bind(&m.reason)
-                .push(", ")
-                .push_bind(&m.summary)
-                .push(", column2, column3, '', ")
-                .push_bind(to_ts(now))
-                .push(" FROM (");
-            q.push_values(chunk, |mut row, (item, at, hash)| {
-                row.push_bind(item).push_bind(at).push_bind(hash);
-            });
-            // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
-            q.push(
-                ") WHERE true ON CONFLICT (story_id, item_id) DO UPDATE SET \
-                     relevant = excluded.relevant, score = excluded.score, \
-                     reason = excluded.reason, summary = excluded.summary, at = excluded.at, \
-                     seen_hash = excluded.seen_hash, terms = excluded.terms, event_id = NULL, \
-                     joined = NULL, peer_item = NULL, similarity = NULL, \
                      decided_at = excluded.decided_at",
             );
             q.build().execute(&mut *tx).await?;

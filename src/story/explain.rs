@@ -18,6 +18,8 @@ pub struct Explanation {
     pub stored: Option<DecisionRow>,
     /// The event it belongs to.
     pub event: Option<EventRow>,
+    /// Waiting for story processing; when not, no stored decision means "out, nothing found".
+    pub queued: bool,
 }
 
 /// Judge `item` for every story and gather the stored decisions and events.
@@ -27,6 +29,7 @@ pub async fn explain(
     item: &ItemRow,
 ) -> Result<Vec<Explanation>, StoryError> {
     let decisions = store.story_decisions_of(item.id).await?;
+    let queued = store.is_queued(item.id).await?;
     let mut out = Vec::new();
     for story in stories {
         if !story.takes_source(&item.source_id) {
@@ -48,6 +51,7 @@ pub async fn explain(
             verdict,
             stored,
             event,
+            queued,
         });
     }
     Ok(out)
@@ -88,8 +92,11 @@ pub fn render(item: &ItemRow, explanations: &[Explanation], tz: chrono_tz::Tz) -
             e.verdict.reason.describe()
         );
         match &e.stored {
-            None => {
+            None if e.queued => {
                 let _ = writeln!(s, "  not processed yet (run `storyline poll`)");
+            }
+            None => {
+                let _ = writeln!(s, "  processed: out, nothing of the story in it");
             }
             Some(d) => {
                 let stored = if d.relevant { "in" } else { "out" };

@@ -15,8 +15,8 @@ use super::terms::page_keys;
 use super::text::{self, Analyzer};
 use super::{timing, ProcessReport, StoryError};
 use crate::store::{
-    DecisionRow, EventRow, FetchMarks, MemberRow, Misses, Pending, PendingItem, Refresh,
-    ReportMember, Store, StoryBatch, UpdateRow,
+    DecisionRow, EventRow, FetchMarks, MemberRow, Pending, PendingItem, Refresh, ReportMember,
+    Store, StoryBatch, UpdateRow,
 };
 
 /// How far back events stay open to new items, from the newest item's time.
@@ -82,15 +82,7 @@ async fn process_story(
     let t0 = std::time::Instant::now();
     let matcher = Matcher::new(story);
     let mut report = ProcessReport::default();
-    let mut batch = StoryBatch {
-        misses: Misses {
-            story_id: story.id.clone(),
-            reason: Reason::Nothing.as_str().to_string(),
-            summary: Verdict::nothing().summary(),
-            items: Vec::new(),
-        },
-        ..StoryBatch::default()
-    };
+    let mut batch = StoryBatch::default();
     let mut fresh: Vec<Judged> = Vec::new();
     let mut misses: Vec<Miss> = Vec::new();
     let mut rows = store.pending_story_items_stream(&story.id, which);
@@ -108,7 +100,6 @@ async fn process_story(
             misses.push(Miss {
                 id: j.pending.item.id,
                 at: j.at,
-                seen_hash: j.pending.item.content_hash,
                 keys: j.url_keys,
             });
             continue;
@@ -227,7 +218,7 @@ async fn process_story(
         let before = (fresh[i].at, fresh[i].pending.item.id);
         while let Some(m) = missed.next_if(|m| (m.at, m.id) < before) {
             places
-                .miss(m, &mut clusterer, &mut round, &mut promoted, &mut batch)
+                .miss(m, &mut clusterer, &mut round, &mut promoted)
                 .await?;
         }
         let p = place_discussion(
@@ -243,7 +234,7 @@ async fn process_story(
     }
     for m in missed {
         places
-            .miss(m, &mut clusterer, &mut round, &mut promoted, &mut batch)
+            .miss(m, &mut clusterer, &mut round, &mut promoted)
             .await?;
     }
     let mut founders: HashMap<String, i64> = HashMap::new();
@@ -285,17 +276,17 @@ async fn process_story(
     .await?;
     let t_clustered = t0.elapsed();
     store.save_story_batch(&batch, now).await?;
-    tracing::debug!(story = %story.id, decided = report.decided, missed = batch.misses.items.len(), load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
+    tracing::debug!(story = %story.id, decided = report.decided, stored = batch.decisions.len(), load_and_judge = ?t_judged, cluster = ?(t_clustered - t_judged), save = ?(t0.elapsed() - t_clustered), "story timings");
     Ok(report)
 }
 
 /// An undecided item in which nothing of the story was found: most items of a big round.
 /// It only matters if it shares a page with a story item, so until the round's story items
-/// are placed it is kept this small, not as a whole row.
+/// are placed it is kept this small, not as a whole row; if it shares none, no decision is
+/// stored for it at all (see `migrations/0005_story_queue.sql`).
 struct Miss {
     id: i64,
     at: i64,
-    seen_hash: String,
     keys: Vec<String>,
 }
 
@@ -311,14 +302,13 @@ struct Places<'a> {
 
 impl Places<'_> {
     /// Place a miss that shares a page with a story item (as [`place_discussion`] would);
-    /// decide the others as misses.
+    /// the others stay out, with nothing stored.
     async fn miss(
         &self,
         m: Miss,
         clusterer: &mut Clusterer<'_>,
         round: &mut HashMap<(String, String), i64>,
         promoted: &mut Vec<(Judged, Placement)>,
-        batch: &mut StoryBatch,
     ) -> Result<(), StoryError> {
         let shares =
             clusterer.knows_page(&m.keys) || m.keys.iter().any(|k| self.member_pages.contains(k));
@@ -348,7 +338,6 @@ impl Places<'_> {
                 return Ok(());
             }
         }
-        batch.misses.items.push((m.id, m.at, m.seen_hash));
         Ok(())
     }
 }
