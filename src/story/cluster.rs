@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest as _, Sha256};
 
 pub use super::terms::{page_key, page_keys, Idf, Terms};
-use super::terms::{Vector, Weighting};
+use super::terms::{Spread, Vector, Weighting};
 
 const DAY: i64 = 86_400;
 /// Items of one batch at least this similar, within `GROUP_WINDOW`, were reported together.
@@ -243,9 +243,10 @@ impl<'a> Clusterer<'a> {
     ) -> Vec<Option<Placement>> {
         let vectors: Vec<Vector> = docs.iter().map(|d| self.weights.vector(&d.terms)).collect();
         let mut out: Vec<Option<Placement>> = vec![None; docs.len()];
-        for group in self.groups(docs, &vectors) {
+        let mut spread = Spread::default();
+        for group in self.groups(docs, &vectors, &mut spread) {
             let first = docs[group[0]].at;
-            let target = self.matching_event(docs, &vectors, &group);
+            let target = self.matching_event(docs, &vectors, &group, &mut spread);
             let lone_follow_up = matches!(&target, Some(Target { url: None, .. }))
                 && group.len() == 1
                 && target
@@ -275,7 +276,7 @@ impl<'a> Clusterer<'a> {
                 {
                     Join::SamePage { item_id }
                 } else {
-                    self.closest_member(&vectors[i], event)
+                    self.closest_member(&vectors[i], event, &mut spread)
                 };
                 self.index(&docs[i], vectors[i].clone(), event);
                 out[i] = Some(Placement {
@@ -289,7 +290,7 @@ impl<'a> Clusterer<'a> {
 
     /// Split a batch into groups reported together, each sorted by time, groups by their
     /// first item.
-    fn groups(&self, docs: &[Doc], vectors: &[Vector]) -> Vec<Vec<usize>> {
+    fn groups(&self, docs: &[Doc], vectors: &[Vector], spread: &mut Spread) -> Vec<Vec<usize>> {
         let mut order: Vec<usize> = (0..docs.len()).collect();
         order.sort_by_key(|&i| (docs[i].at, docs[i].item_id));
         let mut parent: Vec<usize> = (0..docs.len()).collect();
@@ -306,9 +307,10 @@ impl<'a> Clusterer<'a> {
             }
             candidates.sort_unstable();
             candidates.dedup();
+            spread.load(&vectors[i]);
             for j in candidates {
                 if (docs[i].at - docs[j].at).abs() <= GROUP_WINDOW
-                    && vectors[i].dot(&vectors[j]) >= GROUP
+                    && spread.dot(&vectors[j]) >= GROUP
                 {
                     union(&mut parent, i, j);
                 }
@@ -335,7 +337,13 @@ impl<'a> Clusterer<'a> {
     }
 
     /// The event a group should join, if any.
-    fn matching_event(&self, docs: &[Doc], vectors: &[Vector], group: &[usize]) -> Option<Target> {
+    fn matching_event(
+        &self,
+        docs: &[Doc],
+        vectors: &[Vector],
+        group: &[usize],
+        spread: &mut Spread,
+    ) -> Option<Target> {
         for &i in group {
             for k in &docs[i].url_keys {
                 if let Some(&(event, item_id)) = self.pages.get(k) {
@@ -361,28 +369,37 @@ impl<'a> Clusterer<'a> {
             }
         }
         let mut best: Option<(f32, usize)> = None;
-        let mut candidates: Vec<usize> = candidates.into_iter().collect();
+        let mut candidates: Vec<usize> = candidates
+            .into_iter()
+            .filter(|&e| {
+                let span = &self.events[e].span;
+                !(first < span.first_at - OPEN_BEFORE_FIRST
+                    || first > span.last_at + OPEN_AFTER_LAST
+                    || first > span.first_at + OPEN_AFTER_FIRST)
+            })
+            .collect();
         candidates.sort_unstable();
-        for e in candidates {
-            let ev = &self.events[e];
-            let span = &ev.span;
-            if first < span.first_at - OPEN_BEFORE_FIRST
-                || first > span.last_at + OPEN_AFTER_LAST
-                || first > span.first_at + OPEN_AFTER_FIRST
-            {
-                continue;
+        let norms: Vec<f32> = candidates
+            .iter()
+            .map(|&e| self.events[e].centroid_norm())
+            .collect();
+        // Each event's score is its best over the group's items; one item spread at a time.
+        let mut scores = vec![0.0f32; candidates.len()];
+        for &i in group {
+            spread.load(&vectors[i]);
+            for (k, &e) in candidates.iter().enumerate() {
+                let ev = &self.events[e];
+                let single = recent(&ev.members)
+                    .iter()
+                    .map(|&m| spread.dot(&self.members[m].vector))
+                    .fold(0.0, f32::max);
+                let s = single.max(vectors[i].cosine_with_sum(&ev.centroid, norms[k]));
+                scores[k] = scores[k].max(s);
             }
-            let norm = ev.centroid_norm();
-            let score = group
-                .iter()
-                .map(|&i| {
-                    let single = recent(&ev.members)
-                        .iter()
-                        .map(|&m| vectors[i].dot(&self.members[m].vector))
-                        .fold(0.0, f32::max);
-                    single.max(vectors[i].cosine_with_sum(&ev.centroid, norm))
-                })
-                .fold(0.0, f32::max);
+        }
+        for (k, &e) in candidates.iter().enumerate() {
+            let span = &self.events[e].span;
+            let score = scores[k];
             let age = first - span.first_at;
             let bar = if age <= NEAR {
                 if group.len() > 1 {
@@ -403,10 +420,11 @@ impl<'a> Clusterer<'a> {
         best.map(|(_, event)| Target { event, url: None })
     }
 
-    fn closest_member(&self, v: &Vector, event: usize) -> Join {
+    fn closest_member(&self, v: &Vector, event: usize, spread: &mut Spread) -> Join {
         let mut best: Option<(f32, i64)> = None;
+        spread.load(v);
         for &m in recent(&self.events[event].members) {
-            let s = v.dot(&self.members[m].vector);
+            let s = spread.dot(&self.members[m].vector);
             if best.is_none_or(|(b, _)| s > b) {
                 best = Some((s, self.members[m].item_id));
             }

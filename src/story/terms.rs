@@ -155,6 +155,47 @@ impl Vector {
     }
 }
 
+/// One vector spread over a dense array by term id, to take many dot products with it: each
+/// costs one lookup per term of the other vector instead of a merge of both. The sum runs
+/// over the same matching terms in the same order as [`Vector::dot`], so the results are
+/// bit-for-bit the same.
+#[derive(Debug, Default)]
+pub struct Spread {
+    weights: Vec<f32>,
+    loaded: Vec<u32>,
+}
+
+impl Spread {
+    /// Spread `v`, replacing what was spread before.
+    pub fn load(&mut self, v: &Vector) {
+        for &t in &self.loaded {
+            self.weights[t as usize] = 0.0;
+        }
+        self.loaded.clear();
+        for &(t, w) in &v.0 {
+            let i = t as usize;
+            if i >= self.weights.len() {
+                self.weights.resize(i + 1, 0.0);
+            }
+            self.weights[i] = w;
+            self.loaded.push(t);
+        }
+    }
+
+    /// The loaded vector's dot product with `other`.
+    pub fn dot(&self, other: &Vector) -> f32 {
+        let mut s = 0.0;
+        for &(t, w) in &other.0 {
+            if let Some(&x) = self.weights.get(t as usize) {
+                if x != 0.0 {
+                    s += x * w;
+                }
+            }
+        }
+        s
+    }
+}
+
 /// Term ids and weights for one round of clustering.
 #[derive(Debug)]
 pub struct Weighting<'a> {
