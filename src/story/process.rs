@@ -104,11 +104,13 @@ async fn process_story(
             });
             continue;
         }
-        if !j.verdict.relevant
-            && j.verdict.reason == Reason::Nothing
-            && j.pending.prev_relevant.is_none()
+        // The text has given its verdict and clustering words; only an item out for a reason
+        // other than finding nothing may need it again (a link to a story item pulls it in,
+        // and its words are read then). A round of a story that takes everything would
+        // otherwise hold every item's text.
+        if j.verdict.relevant
+            || (j.verdict.reason == Reason::Nothing && j.pending.prev_relevant.is_none())
         {
-            // Not the story: keep the decision, not the text.
             j.pending.item.summary = None;
             j.pending.item.content = None;
         }
@@ -548,25 +550,34 @@ async fn touched_events(
 ) -> Result<Vec<EventRow>, StoryError> {
     let ids: Vec<String> = touched.iter().cloned().collect();
     let stored = store.story_event_members(&story.id, &ids).await?;
+    // Grouped once: a round that touches every event would otherwise scan all decisions
+    // for each event.
+    let mut stored_by_event: HashMap<&str, Vec<&ReportMember>> = HashMap::new();
+    for m in &stored {
+        stored_by_event
+            .entry(m.event_id.as_str())
+            .or_default()
+            .push(m);
+    }
+    let mut now_by_event: HashMap<&str, Vec<&DecisionRow>> = HashMap::new();
+    for d in &batch.decisions {
+        if let Some(e) = d.event_id.as_deref() {
+            now_by_event.entry(e).or_default().push(d);
+        }
+    }
     let mut out = Vec::new();
     for id in ids {
-        let decided_now: HashSet<i64> = batch
-            .decisions
+        let now_here: &[&DecisionRow] = now_by_event.get(id.as_str()).map_or(&[], Vec::as_slice);
+        let decided_now: HashSet<i64> = now_here.iter().map(|d| d.item_id).collect();
+        let mut members: Vec<ReportMember> = stored_by_event
+            .get(id.as_str())
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
-            .map(|d| d.item_id)
-            .collect();
-        let mut members: Vec<ReportMember> = stored
-            .iter()
-            .filter(|m| m.event_id == id && !decided_now.contains(&m.item.id))
-            .cloned()
+            .filter(|m| !decided_now.contains(&m.item.id))
+            .map(|m| (*m).clone())
             .collect();
         // Members decided now are not in the store yet.
-        for d in batch
-            .decisions
-            .iter()
-            .filter(|d| d.event_id.as_deref() == Some(id.as_str()))
-        {
+        for d in now_here {
             if let Some(item) = items.get(&d.item_id) {
                 members.push(ReportMember {
                     event_id: id.clone(),
