@@ -119,6 +119,23 @@ pub struct ReportMember {
     pub item: ItemRow,
 }
 
+/// An event member with just what choosing the event's headline looks at.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeadlineMember {
+    pub event_id: String,
+    pub at: i64,
+    pub terms: String,
+    pub item_id: i64,
+    pub guid: String,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub outlet_name: Option<String>,
+    pub parent_guid: Option<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+}
+
 /// The columns of a [`PendingItem`]. An undecided item that the ingest screen found quiet
 /// under key ?3 (see `migrations/0005_story_queue.sql`) comes without its text: nothing in it
 /// can make it the story's, and not reading it back is most of the cost of a big round.
@@ -389,21 +406,55 @@ impl Store {
         Ok(out)
     }
 
-    /// Every member of the story's events counted before `until`, oldest first.
-    pub async fn story_members_until(
+    /// The first `per_event` members (by time, then item) of each of the story's events among
+    /// those counted before `until`, oldest first.
+    pub async fn story_first_members(
         &self,
         story_id: &str,
+        until: i64,
+        per_event: usize,
+    ) -> Result<Vec<HeadlineMember>> {
+        // Per event, the ranking reads its first entries of the member index and stops; rows
+        // and items are looked up only for the members it keeps, by the rowid the index
+        // holds (the (story, item) key would cost a second B-tree search per member).
+        const Q: &str = "SELECT si.event_id, si.at, si.terms, si.item_id, i.guid, i.url, i.title, \
+                    i.outlet_name, i.parent_guid, i.points, i.comments, i.discussion_url \
+             FROM (SELECT DISTINCT event_id FROM story_items \
+                   WHERE story_id = ?1 AND event_id IS NOT NULL) e \
+             JOIN story_items si ON si.rowid IN \
+                  (SELECT f.rowid FROM story_items f \
+                   WHERE f.story_id = ?1 AND f.event_id = e.event_id AND f.at < ?2 \
+                   ORDER BY f.at, f.item_id LIMIT ?3) \
+             JOIN items i ON i.id = si.item_id \
+             ORDER BY si.at, si.item_id";
+        Ok(sqlx::query_as(Q)
+            .bind(story_id)
+            .bind(until)
+            .bind(i64::try_from(per_event).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The members a period `[from, until)` shows, with their items, oldest first: those
+    /// counted in it, and older ones whose page changed in it.
+    pub async fn story_period_members(
+        &self,
+        story_id: &str,
+        from: i64,
         until: i64,
     ) -> Result<Vec<ReportMember>> {
         const Q: &str = concat!(
             "SELECT si.event_id, si.at, si.terms, ",
             item_columns_i!(),
             " FROM story_items si JOIN items i ON i.id = si.item_id \
-             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND si.at < ?2 \
+             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND si.at < ?3 \
+               AND (si.at >= ?2 OR si.item_id IN (SELECT item_id FROM story_updates \
+                    WHERE story_id = ?1 AND at >= ?2 AND at < ?3)) \
              ORDER BY si.at, i.id"
         );
         Ok(sqlx::query_as(Q)
             .bind(story_id)
+            .bind(from)
             .bind(until)
             .fetch_all(&self.pool)
             .await?)

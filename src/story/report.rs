@@ -10,7 +10,7 @@ use super::cluster::Terms;
 use super::definition::StoryDef;
 use super::text::strip_outlet_suffix;
 use super::StoryError;
-use crate::store::{from_ts, ItemRow, ReportMember, Store};
+use crate::store::{from_ts, HeadlineMember, ItemRow, ReportMember, Store};
 use crate::week::IsoWeek;
 
 /// Hosts whose items are discussions of news rather than news.
@@ -105,20 +105,29 @@ pub async fn period_report(
     tz: chrono_tz::Tz,
 ) -> Result<WeekReport, StoryError> {
     let (start, end) = (start.timestamp(), end.timestamp());
-    let members = store.story_members_until(&story.id, end).await?;
+    // Two narrow reads instead of every member up to the week's end: the first members of
+    // each event (its first report and headline) and the members this period shows.
+    let firsts = store
+        .story_first_members(&story.id, end, HEADLINE_POOL)
+        .await?;
+    let shown = store.story_period_members(&story.id, start, end).await?;
     let updates = store.story_updates_between(&story.id, start, end).await?;
     let updated: HashMap<i64, Option<String>> = updates
         .iter()
         .map(|u| (u.item_id, u.note.clone()))
         .collect();
 
-    let mut events: BTreeMap<String, Vec<&ReportMember>> = BTreeMap::new();
-    for m in &members {
-        events.entry(m.event_id.clone()).or_default().push(m);
+    let mut events: BTreeMap<&str, Vec<&HeadlineMember>> = BTreeMap::new();
+    for m in &firsts {
+        events.entry(&m.event_id).or_default().push(m);
     }
-    let mut ordered: Vec<(i64, &String, &Vec<&ReportMember>)> = events
+    let mut shown_by_event: HashMap<&str, Vec<&ReportMember>> = HashMap::new();
+    for m in &shown {
+        shown_by_event.entry(&m.event_id).or_default().push(m);
+    }
+    let mut ordered: Vec<(i64, &str, &Vec<&HeadlineMember>)> = events
         .iter()
-        .filter_map(|(id, ms)| ms.iter().map(|m| m.at).min().map(|first| (first, id, ms)))
+        .filter_map(|(id, ms)| ms.iter().map(|m| m.at).min().map(|first| (first, *id, ms)))
         .collect();
     ordered.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
 
@@ -133,34 +142,36 @@ pub async fn period_report(
         let headline = choose_headline(ms);
         let first_seen = from_ts(first).to_rfc3339_opts(SecondsFormat::Secs, true);
         report.timeline.push(TimelineEntry {
-            id: id.clone(),
+            id: id.to_string(),
             headline: headline.clone(),
             date: from_ts(first)
                 .with_timezone(&tz)
                 .format("%Y-%m-%d")
                 .to_string(),
         });
+        // An event first reported in the period has all its members in it, so `shown` holds
+        // every item a development lists; an older event's shown members are its updates.
+        let items = shown_by_event
+            .get(id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         if first >= start {
             report.developments.push(EventReport {
-                id: id.clone(),
+                id: id.to_string(),
                 headline,
                 first_seen,
-                items: ms.iter().map(|m| report_item(m, None)).collect(),
+                items: items.iter().map(|m| report_item(m, None)).collect(),
             });
-        } else {
-            let fresh: Vec<ReportItem> = ms
-                .iter()
-                .filter(|m| m.at >= start || updated.contains_key(&m.item.id))
-                .map(|m| report_item(m, updated.get(&m.item.id).cloned().flatten()))
-                .collect();
-            if !fresh.is_empty() {
-                report.updates.push(EventReport {
-                    id: id.clone(),
-                    headline,
-                    first_seen,
-                    items: fresh,
-                });
-            }
+        } else if !items.is_empty() {
+            report.updates.push(EventReport {
+                id: id.to_string(),
+                headline,
+                first_seen,
+                items: items
+                    .iter()
+                    .map(|m| report_item(m, updated.get(&m.item.id).cloned().flatten()))
+                    .collect(),
+            });
         }
     }
     Ok(report)
@@ -185,38 +196,104 @@ fn report_item(m: &ReportMember, change: Option<String>) -> ReportItem {
 
 /// Is this item a discussion of news (Reddit, HN) rather than a report?
 pub fn is_discussion(i: &ItemRow) -> bool {
+    looks_like_discussion(
+        i.parent_guid.is_some() || i.points.is_some() || i.comments.is_some(),
+        i.discussion_url.is_some(),
+        i.url.as_deref(),
+        &i.guid,
+    )
+}
+
+/// [`is_discussion`] over the fields themselves, for rows that carry only those.
+fn looks_like_discussion(
+    thread_fields: bool,
+    has_discussion_url: bool,
+    url: Option<&str>,
+    guid: &str,
+) -> bool {
     let host_is_discussion = |u: &str| {
         url::Url::parse(u)
             .ok()
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
             .is_some_and(|h| DISCUSSION_HOSTS.contains(&h.as_str()))
     };
-    i.parent_guid.is_some()
-        || i.points.is_some()
-        || i.comments.is_some()
-        || i.discussion_url.is_some()
-        || i.url.as_deref().is_some_and(host_is_discussion)
-        || host_is_discussion(&i.guid)
+    thread_fields
+        || has_discussion_url
+        || url.is_some_and(host_is_discussion)
+        || host_is_discussion(guid)
+}
+
+/// What choosing a headline reads of an event member: processing has whole item rows at hand,
+/// a report only the narrow rows it loads for this.
+pub trait HeadlineCandidate {
+    /// Time it counts at, then item id: the order "first reports" follow.
+    fn order(&self) -> (i64, i64);
+    fn title(&self) -> Option<&str>;
+    fn outlet(&self) -> Option<&str>;
+    /// Encoded clustering words ([`Terms::decode`]).
+    fn terms(&self) -> &str;
+    fn is_discussion(&self) -> bool;
+}
+
+impl HeadlineCandidate for ReportMember {
+    fn order(&self) -> (i64, i64) {
+        (self.at, self.item.id)
+    }
+    fn title(&self) -> Option<&str> {
+        self.item.title.as_deref()
+    }
+    fn outlet(&self) -> Option<&str> {
+        self.item.outlet_name.as_deref()
+    }
+    fn terms(&self) -> &str {
+        &self.terms
+    }
+    fn is_discussion(&self) -> bool {
+        is_discussion(&self.item)
+    }
+}
+
+impl HeadlineCandidate for HeadlineMember {
+    fn order(&self) -> (i64, i64) {
+        (self.at, self.item_id)
+    }
+    fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+    fn outlet(&self) -> Option<&str> {
+        self.outlet_name.as_deref()
+    }
+    fn terms(&self) -> &str {
+        &self.terms
+    }
+    fn is_discussion(&self) -> bool {
+        looks_like_discussion(
+            self.parent_guid.is_some() || self.points.is_some() || self.comments.is_some(),
+            self.discussion_url.is_some(),
+            self.url.as_deref(),
+            &self.guid,
+        )
+    }
 }
 
 /// The most informative title of an event: a report's title over a discussion's, the one
 /// sharing most words with the others, not a question, not release-note shorthand; earliest
 /// on ties. The " - Outlet" suffix goes.
-pub fn choose_headline(members: &[&ReportMember]) -> String {
+pub fn choose_headline<M: HeadlineCandidate>(members: &[&M]) -> String {
     // The first reports name the event; comparing all of a huge event's items pairwise
     // would cost its size squared.
-    let mut first: Vec<&ReportMember> = members.to_vec();
-    first.sort_by_key(|m| (m.at, m.item.id));
+    let mut first: Vec<&M> = members.to_vec();
+    first.sort_by_key(|m| m.order());
     first.truncate(HEADLINE_POOL);
-    let titled: Vec<(&ReportMember, &str, Terms)> = first
+    let titled: Vec<(&M, &str, Terms)> = first
         .iter()
         .filter_map(|m| {
-            let t = m.item.title.as_deref()?.trim();
-            (!t.is_empty()).then(|| (*m, t, Terms::decode(&m.terms)))
+            let t = m.title()?.trim();
+            (!t.is_empty()).then(|| (*m, t, Terms::decode(m.terms())))
         })
         .collect();
     let reports: Vec<usize> = (0..titled.len())
-        .filter(|&i| !is_discussion(&titled[i].0.item))
+        .filter(|&i| !titled[i].0.is_discussion())
         .collect();
     let pool: Vec<usize> = if reports.is_empty() {
         (0..titled.len()).collect()
@@ -245,9 +322,7 @@ pub fn choose_headline(members: &[&ReportMember]) -> String {
         }
     }
     match best {
-        Some((_, i)) => {
-            strip_outlet_suffix(titled[i].1, titled[i].0.item.outlet_name.as_deref()).to_string()
-        }
+        Some((_, i)) => strip_outlet_suffix(titled[i].1, titled[i].0.outlet()).to_string(),
         None => "(untitled)".to_string(),
     }
 }
