@@ -21,14 +21,18 @@ struct RawItem {
 }
 
 pub(super) fn adapt(url: &Url, body: &[u8], doc: &mut Document) {
-    let items = scan_items(body);
-    let has_sources = items.iter().any(|i| i.source.is_some());
     let is_google = url.host_str() == Some("news.google.com")
         || doc.entries.iter().any(|e| {
             e.link
                 .as_deref()
                 .is_some_and(|l| l.starts_with("https://news.google.com/"))
         });
+    // Reading the body again is a second XML parse of every feed; most have no <source>.
+    if !is_google && memchr::memmem::find(body, b"source").is_none() {
+        return;
+    }
+    let items = scan_items(body);
+    let has_sources = items.iter().any(|i| i.source.is_some());
     if !has_sources && !is_google {
         return;
     }

@@ -79,8 +79,7 @@ impl Store {
             // 4 MiB of page cache per connection (SQLite's default is 2): the hot pages of a
             // round's inserts stay in memory; more only costs resident memory, not speed.
             .pragma("cache_size", "-4096")
-            .pragma("temp_store", "memory")
-            .pragma("wal_autocheckpoint", "16384");
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
