@@ -160,28 +160,25 @@ fn init_logging(json: bool, default_level: &str) {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let now = cli.now.unwrap_or_else(Utc::now);
-    match cli.command {
-        Command::Inspect { target, json } => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            inspect::run(&config, &target, json).await
+    // These two read (or write) the config file themselves: `config init` has none yet, and
+    // `sources` edits it.
+    let command = match cli.command {
+        Command::Sources { command } => {
+            return sources::run(cli.config.as_deref(), now, command).await
         }
-        Command::Serve => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            serve(config, now, cli.now.is_some()).await
+        Command::Config { command } => {
+            return Ok(config_cmd::run(command, cli.config.as_deref(), now))
         }
-        Command::Sources { command } => sources::run(cli.config.as_deref(), now, command).await,
-        Command::Config { command } => Ok(config_cmd::run(command, cli.config.as_deref(), now)),
+        other => other,
+    };
+    let config = match load_config(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    match command {
+        Command::Inspect { target, json } => inspect::run(&config, &target, json).await,
+        Command::Serve => serve(config, now, cli.now.is_some()).await,
         Command::Poll { all, source } => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
             let selection = if all {
                 Selection::All
             } else if !source.is_empty() {
@@ -191,45 +188,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             poll::run(config, now, &selection).await
         }
-        Command::Subscribers { action } => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            subscribers::run(config, action, now).await
-        }
+        Command::Subscribers { action } => subscribers::run(config, action, now).await,
         Command::Mail { action } => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
             let clock = match cli.now {
                 Some(start) => crate::clock::Clock::tokio_from(start),
                 None => crate::clock::Clock::System,
             };
             mail::run(config, action, clock).await
         }
-        Command::Digest(args) => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            digest::run(config, args, now).await
-        }
-        Command::Explain { target } => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            story::explain(&config, &target, now).await
-        }
+        Command::Digest(args) => digest::run(config, args, now).await,
+        Command::Explain { target } => story::explain(&config, &target, now).await,
         Command::Events { week, story, json } => {
-            let config = match load_config(cli.config.as_deref()) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
             story::events(&config, week, story.as_deref(), json, now).await
         }
+        Command::Sources { .. } | Command::Config { .. } => unreachable!("handled above"),
     }
 }
 

@@ -275,9 +275,17 @@ pub fn page_key(url: &str) -> Option<String> {
 /// guid when that is a URL.
 pub fn page_keys<'u>(urls: impl IntoIterator<Item = &'u str>) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    for k in urls.into_iter().filter_map(page_key) {
-        if !keys.contains(&k) {
-            keys.push(k);
+    // An item's link, canonical link and guid are often the same string: parse it once.
+    let mut read: Vec<&str> = Vec::new();
+    for u in urls {
+        if read.contains(&u) {
+            continue;
+        }
+        read.push(u);
+        if let Some(k) = page_key(u) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
         }
     }
     keys
