@@ -76,9 +76,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            // 4 MiB of page cache per connection (SQLite's default is 2): the hot pages of a
-            // round's inserts stay in memory; more only costs resident memory, not speed.
-            .pragma("cache_size", "-4096")
+            // SQLite's default page cache (2 MB per connection): a bigger one measured no
+            // faster on a 30,000-item round and costs resident memory on every connection.
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
