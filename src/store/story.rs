@@ -184,6 +184,9 @@ pub struct Pending {
     pub quiet_key: i64,
 }
 
+/// Event ids per `IN (...)` list.
+const EVENT_BATCH: usize = 500;
+
 /// Decision rows per multi-row INSERT (14 parameters each).
 const DECISION_BATCH: usize = 64;
 
@@ -382,26 +385,32 @@ impl Store {
         .await?)
     }
 
-    /// Members of the given events with their items.
+    /// Members of the given events with their items, grouped by event, oldest first within
+    /// each.
     pub async fn story_event_members(
         &self,
         story_id: &str,
         event_ids: &[String],
     ) -> Result<Vec<ReportMember>> {
-        const Q: &str = concat!(
-            "SELECT si.event_id, si.at, si.terms, ",
-            item_columns_i!(),
-            " FROM story_items si JOIN items i ON i.id = si.item_id \
-             WHERE si.story_id = ?1 AND si.event_id = ?2 ORDER BY si.at, i.id"
-        );
         let mut out = Vec::new();
-        for id in event_ids {
-            let rows: Vec<ReportMember> = sqlx::query_as(Q)
-                .bind(story_id)
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-            out.extend(rows);
+        // A round can touch thousands of events: many per statement, not one each.
+        for chunk in event_ids.chunks(EVENT_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+                "SELECT si.event_id, si.at, si.terms, ",
+                item_columns_i!(),
+                " FROM story_items si JOIN items i ON i.id = si.item_id WHERE si.story_id = "
+            ));
+            q.push_bind(story_id).push(" AND si.event_id IN (");
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push_bind(id);
+            }
+            q.push(") ORDER BY si.event_id, si.at, i.id");
+            out.extend(
+                q.build_query_as::<ReportMember>()
+                    .fetch_all(&self.pool)
+                    .await?,
+            );
         }
         Ok(out)
     }
