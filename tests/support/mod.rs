@@ -8,6 +8,7 @@ pub mod mime;
 pub mod raw_server;
 pub mod replay;
 mod sandbox;
+pub mod score;
 pub mod smtp_sink;
 
 #[allow(unused_imports)] // each test binary uses a different part
