@@ -69,6 +69,17 @@ pub async fn make(
         Period::Week(w) => (w, w.range(tz)),
         Period::Since(start) => (IsoWeek::containing(now, tz), (start, now)),
     };
+    if matches!(period, Period::Week(_)) && now >= end {
+        // The week's digest is cut: what reaches the store from now on is told next week.
+        store
+            .record_story_cut(
+                &story.id,
+                start.timestamp(),
+                end.timestamp(),
+                now.timestamp(),
+            )
+            .await?;
+    }
     let report = story::period_report(store, story, week, start, end, tz).await?;
     let input = gather(store, config, story, &report, (start, end), now).await?;
     let digest = digest::compose(&input);

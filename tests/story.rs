@@ -420,3 +420,75 @@ async fn screened_items_are_decided_and_a_quiet_link_to_a_story_item_joins_its_e
     assert_eq!(changed.decided, 1);
     assert_eq!(changed.relevant, 0);
 }
+
+/// A lone follow-up too young to tell apart from the first report of a new development waits
+/// for the next round: it stays queued (explain says so), is never recorded as "out, nothing
+/// of the story", and the next round decides it into its event.
+#[tokio::test]
+async fn a_follow_up_that_waits_is_decided_in_a_later_round_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let first = at("2030-03-11T09:00:00Z");
+    store
+        .store_items(
+            "news",
+            &[
+                item(
+                    "a",
+                    "Meta delays Llama 4 Behemoth as engineers struggle with gains",
+                    "https://one.example/2030/03/meta-delays-llama-4-behemoth",
+                    "2030-03-05T10:00:00Z",
+                ),
+                item(
+                    "b",
+                    "Llama 4 Behemoth delayed: engineers struggle to show gains",
+                    "https://two.example/2030/03/llama-4-behemoth-delayed",
+                    "2030-03-05T14:00:00Z",
+                ),
+            ],
+            first,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, first).await.unwrap();
+    let ev = event_of(&store, "news", "a").await.unwrap();
+
+    // Eight days after the first report, published twelve hours before the round.
+    let second = at("2030-03-13T22:00:00Z");
+    store
+        .store_items(
+            "forum",
+            &[item(
+                "t3_late",
+                "Llama 4 Behemoth delay: engineers still struggle to show gains",
+                "https://forum.example/r/x/comments/9/behemoth_delay",
+                "2030-03-13T10:00:00Z",
+            )],
+            second,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, second).await.unwrap();
+    let late = store.items_of_source("forum").await.unwrap().remove(0);
+    for e in story::explain::explain(&store, &stories, &late)
+        .await
+        .unwrap()
+    {
+        let text = story::explain::render(&late, std::slice::from_ref(&e), chrono_tz::UTC);
+        let stored_in = e.stored.as_ref().is_some_and(|d| d.relevant);
+        assert!(
+            e.queued || stored_in,
+            "a story item must be decided in or wait, not be dropped:\n{text}"
+        );
+    }
+
+    let third = at("2030-03-16T09:00:00Z");
+    story::process(&store, &stories, third).await.unwrap();
+    assert_eq!(
+        event_of(&store, "forum", "t3_late").await.as_deref(),
+        Some(ev.as_str())
+    );
+}

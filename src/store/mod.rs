@@ -26,8 +26,8 @@ pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
 pub use story::{
-    DecisionRow, EventRow, FetchMarks, HeadlineMember, MemberRow, Pending, PendingItem, Refresh,
-    ReportMember, StoryBatch, UpdateRow,
+    Cut, DecisionRow, EventRow, FetchMarks, HeadlineMember, MemberRow, Pending, PendingItem,
+    Refresh, ReportMember, StoryBatch, UpdateRow,
 };
 pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
 
