@@ -591,6 +591,10 @@ impl Config {
 /// toml's own messages carry the line, column and key; keep them on one line.
 fn describe_toml(e: &toml::de::Error) -> String {
     let msg = e.message().trim().to_string();
+    let msg = match story_field_hint(&msg) {
+        Some(hint) => format!("{msg}\n  {hint}"),
+        None => msg,
+    };
     match e.span() {
         Some(_) => {
             let shown = e.to_string();
@@ -602,6 +606,30 @@ fn describe_toml(e: &toml::de::Error) -> String {
             )
         }
         None => msg,
+    }
+}
+
+/// A story's keys written at the top of the config (a story file's shape pasted in): say where
+/// they belong.
+fn story_field_hint(msg: &str) -> Option<String> {
+    let field = msg.strip_prefix("unknown field `")?.split('`').next()?;
+    if !msg.contains("`story`") {
+        return None;
+    }
+    match field {
+        "ambiguous" => Some(
+            "`[[ambiguous]]` belongs to a story: in a config file write it as \
+             `[[story.ambiguous]]`, below the `[[story]]` it belongs to (a story file on its \
+             own, like the built-in src/story/llama4.toml, writes `[[ambiguous]]`)"
+                .to_string(),
+        ),
+        "id" | "title" | "short_title" | "phrases" | "aliases" | "exclude" | "sources" => {
+            Some(format!(
+                "`{field}` belongs to a story: put it below a `[[story]]` line (see README, \
+                 \"Defining a story\")"
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -678,6 +706,25 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Origin::File("test.toml".into()))
+    }
+
+    /// The built-in story file's shape pasted into a config: the error says where its tables
+    /// go, in words.
+    #[test]
+    fn a_story_table_at_the_top_says_where_it_belongs() {
+        let pasted = "[[story]]\nid = \"x\"\ntitle = \"X\"\nphrases = [\"X 1\"]\n\
+                      [[ambiguous]]\nterm = \"Y\"\ncontext = [\"z\"]\n";
+        let e = Config::parse(pasted, Origin::File("t.toml".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("write it as `[[story.ambiguous]]`"), "{e}");
+        let ok = pasted.replace("[[ambiguous]]", "[[story.ambiguous]]");
+        let c = Config::parse(&ok, Origin::File("t.toml".into())).unwrap();
+        assert_eq!(c.stories[0].ambiguous[0].term, "Y");
+        let top = Config::parse("phrases = [\"X\"]\n", Origin::File("t.toml".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(top.contains("below a `[[story]]` line"), "{top}");
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //!
 //! The Gemini set runs with the fixture's user-written `story.toml` appended to the config, as
 //! a user would define their own story. `STORYLINE_REPLAY_DUMP=DIR` writes every week's JSON
-//! and a diagnosis (where each key event's items went, what was listed wrongly).
+//! and a diagnosis (where each key event's items went, what was listed wrongly);
+//! `STORYLINE_REPLAY_DROP=a,b` replays without those sources.
 
 // Test helpers panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used)]
@@ -31,8 +32,15 @@ use support::score::{load_key, score, Scores};
 /// Replay every week of the set at `root` for `story`, with `extra` appended to the config.
 async fn replay(set: &str, story: &str, extra: &str) -> (Scores, Replay) {
     let root = fixture(set);
-    let sources = load_sources(&root);
-    let key = load_key(&root);
+    // STORYLINE_REPLAY_DROP=a,b replays without those sources (how much rides on one outlet).
+    let dropped: Vec<String> = std::env::var("STORYLINE_REPLAY_DROP")
+        .map(|d| d.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let sources: Vec<_> = load_sources(&root)
+        .into_iter()
+        .filter(|s| !dropped.contains(&s.id))
+        .collect();
+    let key = load_key(&root, &dropped);
     let replay = Replay::start_with(&sources, extra).await;
     let config = replay.config.clone();
     let dump = std::env::var_os("STORYLINE_REPLAY_DUMP").map(|d| Path::new(&d).join(set));

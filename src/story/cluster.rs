@@ -579,15 +579,7 @@ impl<'a> Clusterer<'a> {
             let span = &self.events[e].span;
             let score = scores[k];
             let age = first - span.first_at;
-            // A lone report's bar only rises with the event's age: a report a day after an
-            // event's first is no less likely to be about it than one four days after.
-            let bar = if group.len() == 1 {
-                JOIN_LONE + JOIN_LONE_PER_DAY * (age.max(0) as f32 / DAY as f32)
-            } else if age <= NEAR {
-                JOIN_NEAR_GROUP
-            } else {
-                JOIN_BURST
-            };
+            let bar = join_bar(group.len(), age);
             let margin = score - bar;
             tracing::trace!(
                 items = ?group.iter().map(|&i| docs[i].item_id).collect::<Vec<_>>(),
@@ -657,6 +649,20 @@ impl<'a> Clusterer<'a> {
 struct Target {
     event: usize,
     url: Option<(usize, i64)>,
+}
+
+/// The similarity a group of `size` reports needs to join an event `age` seconds after its
+/// first report. A lone report's bar only rises with the event's age: a report a day after an
+/// event's first is no less likely to be about it than one four days after. A group is a
+/// development of its own unless close to a fresh event, or nearly the same news as an old one.
+pub fn join_bar(size: usize, age: i64) -> f32 {
+    if size <= 1 {
+        JOIN_LONE + JOIN_LONE_PER_DAY * (age.max(0) as f32 / DAY as f32)
+    } else if age <= NEAR {
+        JOIN_NEAR_GROUP
+    } else {
+        JOIN_BURST
+    }
 }
 
 /// Cosine of two sparse vectors.

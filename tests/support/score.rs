@@ -30,7 +30,8 @@ fn untracked(url: &str) -> String {
     storyline::canon::canonical_url(url, None).unwrap_or_else(|| url.to_string())
 }
 
-pub fn load_key(root: &Path) -> Key {
+/// The answer key of the set at `root`, without the items of the `dropped` sources.
+pub fn load_key(root: &Path, dropped: &[String]) -> Key {
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("answer_key.json")).unwrap())
             .unwrap();
@@ -39,6 +40,9 @@ pub fn load_key(root: &Path) -> Key {
     let mut by_title = HashMap::new();
     for (k, it) in v["items"].as_object().unwrap() {
         let source = it["source"].as_str().unwrap().to_string();
+        if dropped.contains(&source) {
+            continue;
+        }
         let title = it["title"].as_str().unwrap_or_default().to_string();
         if let Some(link) = it["link"].as_str() {
             by_url.insert(format!("{source} {}", untracked(link)), k.clone());
