@@ -241,8 +241,10 @@ fn discussions(report: &WeekReport, start: i64, end: i64) -> Vec<DiscussionIn> {
                 title: i.title.clone().unwrap_or_default(),
                 site: site_name(&url),
                 url,
-                points: i.row.points.unwrap_or(0),
-                comments: i.row.comments.unwrap_or(stored),
+                points: i.row.points,
+                // Comments stored from the thread's own feed count too; with neither, the
+                // count is unknown, not 0.
+                comments: i.row.comments.or((stored > 0).then_some(stored)),
                 new_comments: fresh,
             }
         })

@@ -142,8 +142,8 @@ fn input(rows: &[ItemRow], texts: &[String], links: &[String]) -> DigestInput {
                 title: t.clone(),
                 url: l.clone(),
                 site: t.clone(),
-                points: 10,
-                comments: 3,
+                points: Some(10),
+                comments: Some(3),
                 new_comments: 1,
             })
             .collect(),
