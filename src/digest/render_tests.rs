@@ -278,5 +278,8 @@ fn a_thread_without_counts_shows_none() {
     }
     let text_after = &r.text[position(&r.text, "Bare thread")..];
     let next_line = text_after.lines().nth(1).unwrap_or_default();
-    assert!(next_line.trim_start().starts_with("https://"), "{text_after}");
+    assert!(
+        next_line.trim_start().starts_with("https://"),
+        "{text_after}"
+    );
 }

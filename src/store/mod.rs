@@ -21,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use batch::Batch;
-pub use digests::{DigestRow, NewDigest};
+pub use digests::{DigestRow, EditionStored, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
