@@ -111,7 +111,7 @@ fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Developme
 }
 
 /// Items in a stable order: earliest published first (undated last), then source and guid.
-fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
+pub(super) fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
     let mut sorted: Vec<&ItemIn> = items.iter().collect();
     sorted.sort_by(|a, b| {
         (a.published.is_none(), a.published, &a.source, &a.guid).cmp(&(
