@@ -1,5 +1,6 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
+mod backfill;
 mod config_cmd;
 mod digest;
 mod inspect;

@@ -250,3 +250,36 @@ fn templates_can_be_shared_across_tasks() {
     assert_send_sync::<Templates>();
     assert_send_sync::<Rendered>();
 }
+
+/// A thread whose feed carries no score or comment count (Reddit's RSS) shows neither, in
+/// both parts, rather than "0 points · 0 comments"; one count known shows just that one.
+#[test]
+fn a_thread_without_counts_shows_none() {
+    let mut input = sample_input();
+    input.discussions.truncate(1);
+    let mut bare = input.discussions[0].clone();
+    bare.title = "Bare thread".into();
+    bare.url = "https://www.reddit.com/r/LocalLLaMA/bare/".into();
+    (bare.points, bare.comments, bare.new_comments) = (None, None, 0);
+    let mut one = bare.clone();
+    one.title = "One count".into();
+    one.url = "https://www.reddit.com/r/LocalLLaMA/one/".into();
+    one.comments = Some(1);
+    input.discussions = vec![bare, one];
+    let d = compose(&input);
+    let stats: Vec<&str> = d.discussions.iter().map(|t| t.stats.as_str()).collect();
+    assert_eq!(stats, ["1 comment", ""]);
+    let r = render(&d, &Templates::embedded().unwrap()).unwrap();
+    for part in [&r.text, &r.html] {
+        assert!(!part.contains("0 points"), "{part}");
+        assert!(!part.contains("0 comments"), "{part}");
+        assert!(!part.contains("points"), "{part}");
+        assert!(part.contains("1 comment"), "{part}");
+    }
+    let text_after = &r.text[position(&r.text, "Bare thread")..];
+    let next_line = text_after.lines().nth(1).unwrap_or_default();
+    assert!(
+        next_line.trim_start().starts_with("https://"),
+        "{text_after}"
+    );
+}

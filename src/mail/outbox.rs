@@ -16,7 +16,7 @@ use super::message::digest_message;
 use super::settings::MailSettings;
 use super::transport::{FailureKind, Mailer};
 use crate::clock::Clock;
-use crate::store::{ClaimedDelivery, DigestRow, NewDigest, Store, StoreError};
+use crate::store::{ClaimedDelivery, DigestRow, EditionStored, NewDigest, Store, StoreError};
 use crate::week::IsoWeek;
 
 /// First retry delay; it doubles with each attempt.
@@ -42,7 +42,9 @@ pub struct DigestParts<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueOutcome {
     pub digest_id: i64,
-    /// False when the week's digest was already stored; the stored one is kept and resumed.
+    /// False when the week's digest was already stored: kept and resumed when it has
+    /// deliveries (`already` > 0), else (an archive edition nobody was mailed) brought up to
+    /// date and queued as a first send.
     pub created: bool,
     /// Deliveries created now.
     pub queued: u64,
@@ -73,9 +75,10 @@ pub enum OutboxError {
     Store(#[from] StoreError),
 }
 
-/// Store the week's digest (once) and queue it for every confirmed subscriber of its story.
-/// Calling it again for the same week creates no second set: it keeps the stored digest,
-/// adds only subscribers confirmed since, and leaves existing deliveries as they are.
+/// Store the week's digest and queue it for every confirmed subscriber of its story.
+/// Calling it again for the same week creates no second set: once a digest has deliveries it
+/// is kept, only subscribers confirmed since are added, and existing deliveries stay as they
+/// are. A stored edition nobody was mailed yet (the web archive's) is replaced by this one.
 pub async fn queue_digest(
     store: &Store,
     settings: &MailSettings,
@@ -86,8 +89,10 @@ pub async fn queue_digest(
         return Err(OutboxError::UnknownStory(parts.story_id.to_string()));
     }
     let week = parts.week.to_string();
-    let (digest, created) = store
-        .insert_digest_once(
+    // An edition kept for the web archive but mailed to nobody yet is brought up to date
+    // first; one that has deliveries is kept as it is.
+    let (digest, stored) = store
+        .store_edition(
             &NewDigest {
                 story_id: parts.story_id,
                 week: &week,
@@ -99,6 +104,7 @@ pub async fn queue_digest(
             now,
         )
         .await?;
+    let created = stored == EditionStored::Created;
     let e = store
         .enqueue_deliveries(digest.id, &settings.id_domain, now)
         .await?;

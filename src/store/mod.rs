@@ -6,6 +6,7 @@
 mod sources;
 mod batch;
 mod catalog;
+mod coverage;
 mod digests;
 mod items;
 mod outbox;
@@ -21,7 +22,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use batch::Batch;
-pub use digests::{DigestRow, NewDigest};
+pub use coverage::CoverageRow;
+pub use digests::{DigestRow, EditionStored, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};

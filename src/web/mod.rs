@@ -1,6 +1,9 @@
-//! The daemon's web site: health, metrics, subscriptions, and (later) the story pages. Only
-//! this module knows about axum.
+//! The daemon's web site: health, metrics, subscriptions, the story pages and their Atom
+//! feeds. Only this module knows about axum.
 
+mod atom;
+mod coverage;
+mod feeds;
 mod limit;
 mod page;
 mod story;
@@ -39,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(story::routes())
+        .merge(feeds::routes())
         .merge(subscribe::routes())
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 
 pub mod feed_server;
 pub mod mime;
+pub mod python;
 pub mod raw_server;
 pub mod replay;
 mod sandbox;
