@@ -362,9 +362,7 @@ async fn commands<S: AsyncRead + AsyncWrite + Unpin>(
                     let _ = r.read(&mut some).await;
                     return None;
                 }
-                let Some(data) = read_data(&mut r).await else {
-                    return None;
-                };
+                let data = read_data(&mut r).await?;
                 let got = Received {
                     mail_from: from.take().unwrap_or_default(),
                     rcpt_to: std::mem::take(&mut rcpts),
