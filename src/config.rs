@@ -478,6 +478,7 @@ impl Config {
             return Err("fetch.user_agent: must not be empty".into());
         }
         self.digest_schedule()?;
+        self.validate_templates()?;
         let mut seen = HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if !seen.insert(s.id.as_str()) {
@@ -521,6 +522,24 @@ impl Config {
             }
         }
         self.validate_mail()
+    }
+
+    /// A configured template directory is read and parsed now, so a wrong path or a broken
+    /// template stops `config check` and `serve` at start, not the first digest a week later.
+    fn validate_templates(&self) -> Result<(), String> {
+        let Some(dir) = &self.digest.templates else {
+            return Ok(());
+        };
+        crate::digest::Templates::load(Some(dir)).map_err(|e| {
+            let mut message = format!("digest.templates: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            message
+        })?;
+        Ok(())
     }
 
     fn validate_mail(&self) -> Result<(), String> {
@@ -769,6 +788,36 @@ mod tests {
             .to_string();
         assert!(msg.contains("digest.schedule"), "{msg}");
         assert!(parse("[digest]\nschedule = \"0 0 8 * * Mon\"\n").is_ok());
+    }
+
+    /// A wrong template directory is a config error naming the path; one that overrides a
+    /// single file is fine.
+    #[test]
+    fn template_directory_is_checked_at_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let with =
+            |path: &Path| format!("[digest]\ntemplates = {:?}\n", path.display().to_string());
+        let gone = dir.path().join("nope");
+        let msg = parse(&with(&gone)).unwrap_err().to_string();
+        assert!(
+            msg.contains(&format!(
+                "digest.templates: {}: the template directory does not exist",
+                gone.display()
+            )),
+            "{msg}"
+        );
+
+        std::fs::write(dir.path().join("digest.txt.tera"), "{{ subject }}").expect("write");
+        assert!(parse(&with(dir.path())).is_ok());
+
+        std::fs::write(dir.path().join("digest.html.tera"), "{% if %}").expect("write");
+        let msg = parse(&with(dir.path())).unwrap_err().to_string();
+        let file = dir.path().join("digest.html.tera");
+        assert!(
+            msg.contains(&format!("{} does not parse", file.display())),
+            "{msg}"
+        );
+        assert!(msg.contains("1:"), "the spot is shown: {msg}");
     }
 
     #[test]

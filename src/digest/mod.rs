@@ -41,6 +41,15 @@ pub enum DigestError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: {reason}")]
+    TemplateDir { path: PathBuf, reason: String },
+    /// An override file failed to parse; the chain says where.
+    #[error("template {path} does not parse")]
+    TemplateParse {
+        path: PathBuf,
+        #[source]
+        source: tera::Error,
+    },
     /// A template failed to parse or render; the chain names the template and the spot.
     #[error("template error: {0}")]
     Template(#[from] tera::Error),

@@ -158,8 +158,11 @@ pub async fn drain_outbox(
             }
             Err((kind, reply)) => {
                 let now = clock.now();
+                // A server that refuses us (login, TLS) says nothing about this recipient:
+                // however long it lasts, it never uses up their attempts.
                 let give_up = kind == FailureKind::Permanent
-                    || d.attempts >= i64::from(settings.max_attempts);
+                    || (kind != FailureKind::Setup
+                        && d.attempts >= i64::from(settings.max_attempts));
                 if give_up {
                     let why = if kind == FailureKind::Permanent {
                         reply.clone()
