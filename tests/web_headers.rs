@@ -68,6 +68,23 @@ fn requests(unsubscribe: &str, confirm: &str) -> Vec<(&'static str, &'static str
             "GET",
             "/digests/nope/2025-W15/chart.png".into(),
         ),
+        ("/stories/{story}", "GET", "/stories/llama-4".into()),
+        ("/stories/{story}", "GET", "/stories/nope".into()),
+        (
+            "/stories/{story}/feed.atom",
+            "GET",
+            "/stories/llama-4/feed.atom".into(),
+        ),
+        (
+            "/stories/{story}/feed.atom",
+            "GET",
+            "/stories/nope/feed.atom".into(),
+        ),
+        (
+            "/stories/{story}/events.atom",
+            "GET",
+            "/stories/llama-4/events.atom".into(),
+        ),
         ("/subscribe", "GET", "/subscribe".into()),
         ("/subscribe", "POST", "/subscribe".into()),
         ("/confirm", "GET", "/confirm".into()),
@@ -109,8 +126,13 @@ fn problems(what: &str, resp: &reqwest::Response) -> Vec<String> {
     );
     need(get("x-frame-options") == "DENY", "no X-Frame-Options: DENY");
     need(get("x-content-type-options") == "nosniff", "no nosniff");
-    let png = get("content-type") == "image/png";
-    if !png {
+    // The chart and the Atom feeds are public and meant to be cached (the feeds answer
+    // conditional requests); every other answer is not stored.
+    let cached = get("content-type") == "image/png"
+        || (resp.status().is_success() && get("content-type").starts_with("application/atom+xml"));
+    if cached {
+        need(get("cache-control").starts_with("public"), "cached answer not public");
+    } else {
         need(
             get("cache-control") == "no-store",
             "not Cache-Control: no-store",
