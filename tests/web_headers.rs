@@ -131,7 +131,10 @@ fn problems(what: &str, resp: &reqwest::Response) -> Vec<String> {
     let cached = get("content-type") == "image/png"
         || (resp.status().is_success() && get("content-type").starts_with("application/atom+xml"));
     if cached {
-        need(get("cache-control").starts_with("public"), "cached answer not public");
+        need(
+            get("cache-control").starts_with("public"),
+            "cached answer not public",
+        );
     } else {
         need(
             get("cache-control") == "no-store",
