@@ -11,10 +11,12 @@
 //! - [`digest`]: compose, render and package the weekly digest.
 //! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
+//! - [`alert`]: pushes (webhook, ntfy, Matrix) when a story moves; an outbox like mail's.
 //! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
 //! - [`cli`]: the `storyline` command line.
 
+pub mod alert;
 pub mod app;
 pub mod canon;
 pub mod cli;

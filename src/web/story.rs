@@ -122,8 +122,10 @@ async fn story_section(st: &AppState, story: &StoryDef) -> anyhow::Result<String
         ],
     );
     Ok(if st.stories.len() > 1 {
+        // The id is what an alert's story link points at (`base_url#story`).
         format!(
-            "<section><h2>{}</h2>{body}</section>",
+            "<section id=\"{}\"><h2>{}</h2>{body}</section>",
+            escape_html(&story.id),
             escape_html(&story.title)
         )
     } else {
