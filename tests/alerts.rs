@@ -472,7 +472,7 @@ async fn ntfy_alerts_are_text_with_title_click_and_tags() {
                  url = \"SINK/rocket-news\"\n";
     let w = World::new(alert, AlertSink::start_ntfy().await).await;
     let r1 = at("2025-06-02T09:00:00Z");
-    w.serve("wire", &[(LAUNCH_WIRE, h(1, r1))]);
+    w.serve("wire", &[(LAUNCH_WIRE, h(2, r1))]);
     w.serve("desk", &[(LAUNCH_DESK, h(1, r1))]);
     let (_, s) = w.round(r1).await;
     assert_eq!(s.sent, 1);
@@ -620,5 +620,193 @@ async fn the_ssrf_guard_refuses_alert_urls_on_private_addresses() {
             .unwrap()
             .contains("refused to connect to"),
         "{state:?}"
+    );
+}
+
+/// A development founded by a round whose process died before deciding alerts still alerts
+/// when the next run decides, because the alert's start was noted before the round.
+#[tokio::test]
+async fn a_development_founded_just_before_a_crash_still_alerts() {
+    let w = World::new(HOOK, AlertSink::start().await).await;
+    let r1 = at("2025-06-02T09:00:00Z");
+    w.serve("wire", &[(LAUNCH_WIRE, h(1, r1))]);
+    alert::begin(&w.ctx.store, &w.alerts, r1).await.unwrap();
+    refresh::run_cycle(&w.ctx, r1, &Selection::All, &Quiet)
+        .await
+        .unwrap();
+    // The process dies here; the next one starts later.
+    let r2 = r1 + Duration::minutes(10);
+    alert::begin(&w.ctx.store, &w.alerts, r2).await.unwrap();
+    let (d, s) = w.round(r2).await;
+    assert_eq!((d.queued, s.sent), (1, 1));
+}
+
+/// `storyline serve`, in-process: the poller decides after its round and wakes the alert
+/// loop, which holds the alert through quiet hours and sends it on its timer when they end;
+/// `/metrics` then counts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_sends_alerts_after_a_round_and_on_its_timer() {
+    let alert = "[[alert]]\nid = \"hook\"\nstory = \"rocket\"\nkind = \"webhook\"\n\
+                 url = \"SINK/hook\"\nquiet_hours = \"22:00-07:00\"\n";
+    let w = World::new(alert, AlertSink::start().await).await;
+    // 06:59:57 in Paris: the quiet hours end three seconds after the first round.
+    let start = at("2025-06-03T04:59:57Z");
+    w.serve("wire", &[(LAUNCH_WIRE, h(1, start))]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let daemon = tokio::spawn(storyline::daemon::run(
+        w.ctx.clone(),
+        Clock::tokio_from(start),
+        listener,
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    let waited = std::time::Instant::now();
+    let mut queued = false;
+    while waited.elapsed() < std::time::Duration::from_secs(10) && !queued {
+        queued = w.ctx.store.next_alert_due().await.unwrap().is_some();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(queued, "the round decided the alert");
+    assert_eq!(w.sink.count(), 0, "held in quiet hours");
+    while waited.elapsed() < std::time::Duration::from_secs(10) && w.sink.count() == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(w.sink.count(), 1, "sent when the quiet hours ended");
+    assert!(waited.elapsed() >= std::time::Duration::from_secs(2));
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("storyline_alert_deliveries{alert=\"hook\",state=\"sent\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("storyline_alert_attempts_total{outcome=\"sent\"} 1"),
+        "{metrics}"
+    );
+    stop_tx.send(()).unwrap();
+    daemon.await.unwrap().unwrap();
+}
+
+fn cli(config: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_storyline"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("STORYLINE_CONFIG")
+        .env_remove("STORYLINE_NOW")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The commands: `config check` shows alerts (secrets named, never shown; paths hidden),
+/// `alerts test` sends a signed sample and says what the receiver answered, `poll` decides
+/// and sends, `alerts list` shows a failure with the receiver's reply, and a missing secret
+/// stops `poll` before it fetches anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_alerts_commands_test_list_and_send() {
+    let sink = AlertSink::start().await;
+    let feeds = FeedServer::start().await;
+    feeds.route(
+        "/wire.xml",
+        Route::feed(rss(&[(LAUNCH_WIRE, h(1, at("2025-06-02T09:00:00Z")))])),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("storyline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"{}\"\n[fetch]\nallow_private_addresses = true\ntimeout = \"5s\"\n\
+             [[source]]\nid = \"wire\"\nurl = \"{}\"\n{STORY}{}min_outlets = 1\n\
+             quiet_hours = \"23:00-06:30\"\n",
+            dir.path().join("cli.db").display(),
+            feeds.url("/wire.xml"),
+            HOOK.replace("SINK", &format!("http://{}", sink.addr))
+                .replace("/hook", "/hook/secret-path")
+        ),
+    )
+    .unwrap();
+    let env = [("HOOK_SECRET", SECRET)];
+
+    let check = cli(&config, &["config", "check"], &[]);
+    let text = stdout(&check);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(
+        text.contains(&format!(
+            "alert:    hook: webhook http://127.0.0.1:{}/… for story rocket, signed with \
+             $HOOK_SECRET (not shown), every new development, up to 7days old, quiet \
+             23:00-06:30 (UTC)",
+            sink.addr.port()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("secret-path") && !text.contains(SECRET));
+
+    let missing = cli(&config, &["poll", "--all"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("$HOOK_SECRET is not set"),
+        "{}",
+        stderr(&missing)
+    );
+    assert_eq!(feeds.hits().len(), 0, "nothing fetched");
+
+    let test = cli(&config, &["alerts", "test", "hook"], &env);
+    assert!(test.status.success(), "{}", stderr(&test));
+    assert!(
+        stdout(&test).starts_with("sent to webhook http://127.0.0.1:"),
+        "{}",
+        stdout(&test)
+    );
+    let sample = &sink.received()[0];
+    assert_eq!(sample.json()["type"], "test");
+    assert!(sample.signature_is_valid(SECRET));
+    sink.script([Reply::status(404, "no such hook")]);
+    let test = cli(&config, &["alerts", "test", "hook"], &env);
+    assert_eq!(test.status.code(), Some(1));
+    assert!(
+        stderr(&test).contains("HTTP 404 Not Found: no such hook"),
+        "{}",
+        stderr(&test)
+    );
+    let unknown = cli(&config, &["alerts", "test", "nope"], &env);
+    assert_eq!(unknown.status.code(), Some(2));
+
+    sink.script([Reply::status(403, "forbidden: bad token")]);
+    let poll = cli(
+        &config,
+        &["--now", "2025-06-02T09:00:00Z", "poll", "--all"],
+        &env,
+    );
+    assert!(poll.status.success(), "{}", stderr(&poll));
+    assert!(
+        stdout(&poll).contains("alerts: 1 new, 0 sent, 0 to retry, 1 failed"),
+        "{}",
+        stdout(&poll)
+    );
+    let list = cli(&config, &["alerts", "list"], &[]);
+    let text = stdout(&list);
+    assert!(text.contains("hook (webhook http://127.0.0.1:"), "{text}");
+    assert!(text.contains(": 0 sent, 0 pending, 1 failed"), "{text}");
+    assert!(text.contains("failed  attempts 1"), "{text}");
+    assert!(text.contains("Rocket X9"), "{text}");
+    assert!(
+        text.contains("last reply: HTTP 403 Forbidden: forbidden: bad token"),
+        "{text}"
     );
 }

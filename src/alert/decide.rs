@@ -18,6 +18,16 @@ pub struct DecideReport {
     pub waiting: u64,
 }
 
+/// Note when each alert began (once; see [`decide`]). Called before a polling round, so the
+/// developments that round founds count as new to an alert seen for the first time even if
+/// the process dies between the round and its decisions.
+pub async fn begin(store: &Store, alerts: &Alerts, now: DateTime<Utc>) -> Result<(), AlertError> {
+    for t in alerts.targets() {
+        store.alert_since(t.id(), &t.config.story, now).await?;
+    }
+    Ok(())
+}
+
 /// Record an outbox row for every development each alert should announce, in one transaction.
 ///
 /// A development qualifies for an alert when it was first decided at or after the alert

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-pub use decide::{decide, DecideReport};
+pub use decide::{begin, decide, DecideReport};
 pub use outbox::{drain, retry_delay, DrainReport, MAX_ATTEMPTS};
 pub use payload::{Payload, PayloadKind, StoryRef};
 pub use quiet::QuietHours;

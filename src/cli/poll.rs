@@ -23,6 +23,9 @@ pub(crate) async fn run(
         }
     };
     let ctx = crate::app::open(config, now).await?;
+    crate::alert::begin(&ctx.store, &alerts, now)
+        .await
+        .context("cannot record when the alerts began")?;
     let bar = Bar::new();
     let report = match refresh::run_cycle(&ctx, now, selection, &bar).await {
         Ok(r) => r,

@@ -41,6 +41,7 @@ pub async fn run(
         &ctx.config,
         &crate::mail::process_env,
     )?);
+    crate::alert::begin(&ctx.store, &alerts, clock.now()).await?;
     // Bad templates stop the start, not the first digest a week later.
     let templates = Arc::new(crate::digest::Templates::load(
         ctx.config.digest.templates.as_deref(),
