@@ -337,6 +337,29 @@ mod tests {
         assert!(short.contains("at least 16"), "{short}");
     }
 
+    /// The alert examples in README.md and docs/OPERATIONS.md are what operators copy.
+    #[test]
+    fn the_documented_examples_are_valid() {
+        for (doc, text) in [
+            ("README.md", include_str!("../../README.md")),
+            ("OPERATIONS.md", include_str!("../../docs/OPERATIONS.md")),
+        ] {
+            let block = text
+                .split("```toml\n")
+                .skip(1)
+                .map(|b| b.split("```").next().unwrap_or_default())
+                .find(|b| b.contains("[[alert]]"))
+                .unwrap_or_else(|| panic!("{doc} shows an [[alert]]"));
+            let c = parse(block).unwrap_or_else(|e| panic!("{doc}: {e}"));
+            let kinds: Vec<AlertKind> = c.alerts.iter().map(|a| a.kind).collect();
+            assert_eq!(
+                kinds,
+                [AlertKind::Webhook, AlertKind::Ntfy, AlertKind::Matrix],
+                "{doc}"
+            );
+        }
+    }
+
     #[test]
     fn shown_urls_hide_the_path() {
         let u = Url::parse("https://ntfy.sh/secret-topic").unwrap();
