@@ -220,4 +220,7 @@ async fn the_replay_alerts_once_per_development_and_never_for_near_misses() {
             .all(|r| r["state"] == "sent" && r["attempts"] == 1),
         "{list}"
     );
+    assert!(rows
+        .iter()
+        .all(|r| r["headline"].as_str().is_some_and(|h| !h.is_empty())));
 }

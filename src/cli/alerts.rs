@@ -25,7 +25,8 @@ pub enum Action {
         /// How many to show.
         #[arg(long, default_value_t = 20)]
         limit: u32,
-        /// Print JSON: `{alerts: [{alert_id, state, count}], deliveries: [...]}`.
+        /// Print JSON: `{alerts: [{alert_id, state, count}], deliveries: [{id, alert_id,
+        /// event_id, headline, state, attempts, last_status, last_reply, ...}]}`.
         #[arg(long)]
         json: bool,
     },
@@ -137,7 +138,15 @@ async fn list(config: &Config, limit: u32, json: bool) -> anyhow::Result<ExitCod
     let rows = store.recent_alert_deliveries(limit).await?;
     store.close().await;
     if json {
-        let v = serde_json::json!({ "alerts": counts, "deliveries": rows });
+        let deliveries: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                v["headline"] = headline(r).into();
+                v
+            })
+            .collect();
+        let v = serde_json::json!({ "alerts": counts, "deliveries": deliveries });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -170,15 +179,20 @@ async fn list(config: &Config, limit: u32, json: bool) -> anyhow::Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
+/// The development's headline as the alert gave it.
+fn headline(r: &AlertDeliveryRow) -> String {
+    serde_json::from_str::<alert::Payload>(&r.payload)
+        .map(|p| p.event.headline)
+        .unwrap_or_default()
+}
+
 fn print_row(r: &AlertDeliveryRow) {
     let when = match (r.state.as_str(), r.sent_at) {
         ("sent", Some(t)) => format!("sent {}", t.format("%Y-%m-%d %H:%M UTC")),
         ("pending", _) => format!("due {}", r.next_attempt_at.format("%Y-%m-%d %H:%M UTC")),
         (state, _) => state.to_string(),
     };
-    let headline = serde_json::from_str::<alert::Payload>(&r.payload)
-        .map(|p| p.event.headline)
-        .unwrap_or_default();
+    let headline = headline(r);
     let what = if r.subject == "event" {
         String::new()
     } else {
