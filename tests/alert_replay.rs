@@ -147,7 +147,10 @@ async fn the_replay_alerts_once_per_development_and_never_for_near_misses() {
         );
         let v = r.json();
         assert_eq!(v["type"], "development");
-        assert_eq!(v["story"]["url"], "https://news.example.org/");
+        assert_eq!(
+            v["story"]["url"],
+            "https://news.example.org/stories/llama-4"
+        );
         assert!(!v["event"]["outlets"].as_array().unwrap().is_empty());
         assert!(v["event"]["headline"]
             .as_str()

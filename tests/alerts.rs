@@ -256,7 +256,7 @@ async fn each_development_alerts_once_signed_and_later_reports_never_again() {
         assert_eq!(v["alert"], "hook");
         assert_eq!(v["type"], "development");
         assert_eq!(v["story"]["id"], "rocket");
-        assert_eq!(v["story"]["url"], "https://news.example.org/");
+        assert_eq!(v["story"]["url"], "https://news.example.org/stories/rocket");
     }
     let first = got[0].json();
     assert!(first["event"]["headline"]
