@@ -67,6 +67,17 @@ async fn run(items: i64) {
     let e = weekly::make(&store, &config, &templates, &story, Period::Week(week), now)
         .await
         .unwrap();
+    // STORYLINE_RENDER_DUMP=DIR keeps the week's digest (HTML, text) and JSON report, to
+    // compare before and after a change.
+    if let Some(dir) = std::env::var_os("STORYLINE_RENDER_DUMP") {
+        let dir = std::path::Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("digest.html"), &e.rendered.html).unwrap();
+        std::fs::write(dir.join("digest.txt"), &e.rendered.text).unwrap();
+        let mut json = serde_json::to_vec_pretty(&report).unwrap();
+        json.push(b'\n');
+        std::fs::write(dir.join("report.json"), json).unwrap();
+    }
     let t = Instant::now();
     storyline::digest::render(&e.digest, &templates).unwrap();
     println!(
@@ -108,9 +119,9 @@ async fn fill(store: &Store, n: i64) {
     .unwrap();
     sqlx::query(
         "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, at, \
-             seen_hash, terms, event_id, decided_at) \
+             shown_at, seen_hash, terms, event_id, decided_at) \
          SELECT 'llama-4', id, CASE WHEN id % 100 = 0 THEN 1 ELSE 0 END, 0, 'bench', '', \
-             published_at, content_hash, '', \
+             published_at, published_at, content_hash, '', \
              CASE WHEN id % 100 = 0 THEN 'ev-' || (id / 10000) END, 0 FROM items",
     )
     .execute(pool)
