@@ -12,6 +12,7 @@
 //! - [`cluster`]: events from canonical URLs and text similarity.
 //! - [`text`]: HTML to words, tokens, stems.
 //! - [`report`]: the week as data (the JSON contract).
+//! - [`headline`]: an event's headline, from its first reports.
 //! - [`explain`]: why an item is where it is.
 //! - `process`: one round of deciding and placing; `timing`: when an item counts.
 //! - [`terms`]: the words and pages clustering compares.
@@ -21,6 +22,7 @@ pub mod cluster;
 pub mod decide;
 pub mod definition;
 pub mod explain;
+pub mod headline;
 mod process;
 pub mod relevance;
 pub mod report;
