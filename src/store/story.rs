@@ -516,14 +516,16 @@ impl Store {
     ) -> Result<Vec<HeadlineMember>> {
         // Per event, the ranking reads its first entries of the member index and stops; rows
         // and items are looked up only for the members it keeps, by the rowid the index
-        // holds (the (story, item) key would cost a second B-tree search per member).
+        // holds (the (story, item) key would cost a second B-tree search per member). The
+        // index is named: left to itself the planner scans every member shown before the
+        // end once per event (1.9 s instead of 0.07 s on the render benchmark's database).
         const Q: &str = "SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, \
                     si.terms, si.item_id, i.guid, i.url, i.title, \
                     i.outlet_name, i.parent_guid, i.points, i.comments, i.discussion_url \
              FROM (SELECT DISTINCT event_id FROM story_items \
                    WHERE story_id = ?1 AND event_id IS NOT NULL) e \
              JOIN story_items si ON si.rowid IN \
-                  (SELECT f.rowid FROM story_items f \
+                  (SELECT f.rowid FROM story_items f INDEXED BY story_items_event_at \
                    WHERE f.story_id = ?1 AND f.event_id = e.event_id AND f.shown_at < ?2 \
                    ORDER BY f.at, f.item_id LIMIT ?3) \
              JOIN items i ON i.id = si.item_id \
