@@ -4,7 +4,8 @@
 //! Run: `cargo bench --bench render -- [ITEMS]` (default 1000000). The database is built with
 //! SQL (a recursive CTE) in a temp dir; the story decisions are written directly, as story
 //! processing would have left them, so the timing is of the digest path alone:
-//! `weekly::make` = week report + gather + compose + render (HTML, text, chart).
+//! `weekly::make` = gather (the week read from the store) + compose + render (HTML, text,
+//! chart).
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly by design
 
@@ -56,14 +57,15 @@ async fn run(items: i64) {
             .await
             .unwrap();
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        assert!(!e.report.developments.is_empty());
+        assert!(!e.digest.developments.is_empty());
     }
     times.sort_by(f64::total_cmp);
     let t = Instant::now();
-    let report = storyline::story::week_report(&store, &story, week, config.timezone)
+    let range = week.range(config.timezone);
+    let input = weekly::gather(&store, &config, &story, week, range, now)
         .await
         .unwrap();
-    let t_report = t.elapsed();
+    let t_gather = t.elapsed();
     let e = weekly::make(&store, &config, &templates, &story, Period::Week(week), now)
         .await
         .unwrap();
@@ -74,16 +76,26 @@ async fn run(items: i64) {
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join("digest.html"), &e.rendered.html).unwrap();
         std::fs::write(dir.join("digest.txt"), &e.rendered.text).unwrap();
-        let mut json = serde_json::to_vec_pretty(&report).unwrap();
+        let mut json = Vec::new();
+        storyline::story::week_json::write_period(
+            &store,
+            &story,
+            week,
+            range,
+            config.timezone,
+            &mut json,
+        )
+        .await
+        .unwrap();
         json.push(b'\n');
         std::fs::write(dir.join("report.json"), json).unwrap();
     }
     let t = Instant::now();
     storyline::digest::render(&e.digest, &templates).unwrap();
     println!(
-        "of which: week report {:.1} ms ({} timeline entries), render {:.1} ms",
-        t_report.as_secs_f64() * 1000.0,
-        report.timeline.len(),
+        "of which: gather {:.1} ms ({} timeline entries), render {:.1} ms",
+        t_gather.as_secs_f64() * 1000.0,
+        input.timeline.len(),
         t.elapsed().as_secs_f64() * 1000.0
     );
     println!(

@@ -58,7 +58,7 @@ pub async fn keep(
     if week.range(config.timezone).1 > now {
         return Ok(Kept::Unfinished);
     }
-    let empty = edition.digest.quiet && edition.report.updates.is_empty();
+    let empty = edition.digest.quiet && edition.digest.updates.is_empty();
     if empty && !config.digest.send_empty {
         return Ok(Kept::Empty);
     }

@@ -2,18 +2,14 @@
 //! render it, keep it, and hand it to the outbox. `storyline digest`, the daemon's schedule
 //! and the tests all go through here; `digest` itself stays pure.
 
-use std::collections::HashMap;
+mod gather;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::config::Config;
-use crate::digest::{
-    self, DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn, Rendered, Templates,
-    TimelineIn, UpdateIn,
-};
+use crate::digest::{self, DigestInput, FailingSource, Rendered, Templates};
 use crate::store::{Store, StoreError};
-use crate::story::report::{is_discussion, EventReport, ReportItem};
-use crate::story::{self, StoryDef, StoryError, WeekReport};
+use crate::story::{StoryDef, StoryError};
 use crate::week::IsoWeek;
 
 /// Weeks of history on the digest's chart.
@@ -49,13 +45,14 @@ pub enum Period {
 /// A story's week, composed and rendered.
 #[derive(Debug, Clone)]
 pub struct Edition {
-    pub report: WeekReport,
+    pub week: IsoWeek,
     pub digest: digest::Digest,
     pub rendered: Rendered,
 }
 
 /// Compose and render the digest of `story` for a period. Deterministic: the same stored data
-/// gives the same digest, whenever it runs (`now` only stamps "generated at").
+/// gives the same digest, whenever it runs (`now` only stamps "generated at"). Memory follows
+/// what the digest shows, not the size of the week (see `gather`).
 pub async fn make(
     store: &Store,
     config: &Config,
@@ -65,10 +62,7 @@ pub async fn make(
     now: DateTime<Utc>,
 ) -> Result<Edition, WeeklyError> {
     let tz = config.timezone;
-    let (week, (start, end)) = match period {
-        Period::Week(w) => (w, w.range(tz)),
-        Period::Since(start) => (IsoWeek::containing(now, tz), (start, now)),
-    };
+    let (week, (start, end)) = bounds(period, now, tz);
     if matches!(period, Period::Week(_)) && now >= end {
         // The week's digest is cut: what reaches the store from now on is told next week.
         store
@@ -80,15 +74,26 @@ pub async fn make(
             )
             .await?;
     }
-    let report = story::period_report(store, story, week, start, end, tz).await?;
-    let input = gather(store, config, story, &report, (start, end), now).await?;
+    let input = gather(store, config, story, week, (start, end), now).await?;
     let digest = digest::compose(&input);
     let rendered = digest::render(&digest, templates)?;
     Ok(Edition {
-        report,
+        week,
         digest,
         rendered,
     })
+}
+
+/// The week a period is labelled with, and its bounds `[start, end)`.
+pub fn bounds(
+    period: Period,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> (IsoWeek, (DateTime<Utc>, DateTime<Utc>)) {
+    match period {
+        Period::Week(w) => (w, w.range(tz)),
+        Period::Since(start) => (IsoWeek::containing(now, tz), (start, now)),
+    }
 }
 
 /// Everything the digest shows, read from the store.
@@ -96,32 +101,26 @@ pub async fn gather(
     store: &Store,
     config: &Config,
     story: &StoryDef,
-    report: &WeekReport,
+    week: IsoWeek,
     (week_start, week_end): (DateTime<Utc>, DateTime<Utc>),
     now: DateTime<Utc>,
 ) -> Result<DigestInput, WeeklyError> {
     let tz = config.timezone;
-    let week = report.week;
+    let lists = gather::lists(store, &story.id, (week_start, week_end), tz).await?;
     let mut first_week = week;
     for _ in 1..CHART_WEEKS {
         first_week = first_week.prev();
     }
-    let times = store
-        .story_item_times(
-            &story.id,
-            first_week.range(tz).0.timestamp(),
-            week_end.timestamp(),
-        )
-        .await?;
-    let mut counts: HashMap<IsoWeek, u32> = HashMap::new();
-    for t in times {
-        let w = IsoWeek::containing(crate::store::from_ts(t), tz);
-        *counts.entry(w).or_default() += 1;
-    }
     let mut weekly_counts = Vec::new();
     let mut w = first_week;
     for _ in 0..CHART_WEEKS {
-        weekly_counts.push((w, counts.get(&w).copied().unwrap_or(0)));
+        // The week being digested counts up to the period's end (`--since` ends now).
+        let (from, until) = w.range(tz);
+        let until = if w == week { week_end } else { until };
+        let n = store
+            .story_item_count(&story.id, from.timestamp(), until.timestamp())
+            .await?;
+        weekly_counts.push((w, n));
         w = w.next();
     }
     let failing_sources = store
@@ -146,141 +145,16 @@ pub async fn gather(
         week_start,
         week_end,
         timezone: tz,
-        developments: report.developments.iter().map(event_in).collect(),
-        updates: report.updates.iter().map(update_in).collect(),
-        discussions: discussions(report, week_start.timestamp(), week_end.timestamp()),
-        timeline: report
-            .timeline
-            .iter()
-            .map(|t| TimelineIn {
-                id: t.id.clone(),
-                headline: t.headline.clone(),
-                date: local_midnight(&t.date, tz).unwrap_or(week_start),
-            })
-            .collect(),
+        developments: lists.developments,
+        updates: lists.updates,
+        discussions: lists.discussions,
+        timeline: lists.timeline,
+        unlisted: lists.unlisted,
         weekly_counts,
         failing_sources,
         // A past week reads the same whenever it is rendered: it is "as of" its end.
         generated_at: now.min(week_end),
     })
-}
-
-fn item_in(i: &ReportItem) -> ItemIn {
-    ItemIn {
-        source: i.source.clone(),
-        guid: i.guid.clone(),
-        url: i.url.clone(),
-        title: i.title.clone(),
-        published: i.row.published(),
-        outlet: i.outlet.clone(),
-        summary_html: i.row.summary.clone().or_else(|| i.row.content.clone()),
-    }
-}
-
-fn event_in(e: &EventReport) -> EventIn {
-    EventIn {
-        id: e.id.clone(),
-        headline: e.headline.clone(),
-        first_seen: DateTime::parse_from_rfc3339(&e.first_seen)
-            .map(|d| d.with_timezone(&Utc))
-            .unwrap_or_default(),
-        items: e.items.iter().map(item_in).collect(),
-    }
-}
-
-fn update_in(e: &EventReport) -> UpdateIn {
-    let changed: Vec<&str> = e.items.iter().filter_map(|i| i.change.as_deref()).collect();
-    let what = match changed.first() {
-        Some(note) => format!("page updated: {note}"),
-        None if e.items.len() == 1 => "1 new report".to_string(),
-        None => format!("{} new reports", e.items.len()),
-    };
-    UpdateIn {
-        event_id: e.id.clone(),
-        headline: e.headline.clone(),
-        what,
-        when: e
-            .items
-            .iter()
-            .map(|i| crate::store::from_ts(i.at))
-            .max()
-            .unwrap_or_default(),
-        items: e.items.iter().map(item_in).collect(),
-    }
-}
-
-/// Threads (Reddit posts, HN items) among the week's story items, with their comment counts:
-/// a thread's own count when the feed gives one (hnrss), else its stored comments.
-fn discussions(report: &WeekReport, start: i64, end: i64) -> Vec<DiscussionIn> {
-    let all: Vec<&ReportItem> = report
-        .developments
-        .iter()
-        .chain(&report.updates)
-        .flat_map(|e| &e.items)
-        .collect();
-    let mut comments: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
-    for c in all.iter().filter(|i| i.row.parent_guid.is_some()) {
-        let parent = c.row.parent_guid.as_deref().unwrap_or_default();
-        let entry = comments.entry((c.source.as_str(), parent)).or_default();
-        entry.0 += 1;
-        if (start..end).contains(&c.at) {
-            entry.1 += 1;
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    all.iter()
-        .filter(|i| i.row.parent_guid.is_none() && is_discussion(&i.row))
-        .filter(|i| seen.insert((i.source.as_str(), i.guid.as_str())))
-        .filter(|i| {
-            let new = (start..end).contains(&i.at);
-            new || comments
-                .get(&(i.source.as_str(), i.guid.as_str()))
-                .is_some_and(|c| c.1 > 0)
-        })
-        .map(|i| {
-            let (stored, fresh) = comments
-                .get(&(i.source.as_str(), i.guid.as_str()))
-                .copied()
-                .unwrap_or_default();
-            let url = i
-                .row
-                .discussion_url
-                .clone()
-                .or_else(|| i.url.clone())
-                .unwrap_or_else(|| i.guid.clone());
-            DiscussionIn {
-                title: i.title.clone().unwrap_or_default(),
-                site: site_name(&url),
-                url,
-                points: i.row.points,
-                // Comments stored from the thread's own feed count too; with neither, the
-                // count is unknown, not 0.
-                comments: i.row.comments.or((stored > 0).then_some(stored)),
-                new_comments: fresh,
-            }
-        })
-        .collect()
-}
-
-fn site_name(url: &str) -> String {
-    let host = url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-        .unwrap_or_default();
-    if host.ends_with("reddit.com") {
-        "Reddit".into()
-    } else if host == "news.ycombinator.com" {
-        "Hacker News".into()
-    } else {
-        host.trim_start_matches("www.").to_string()
-    }
-}
-
-fn local_midnight(date: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let d = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    tz.from_local_datetime(&d.and_hms_opt(0, 0, 0)?)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// What the schedule did for one story.

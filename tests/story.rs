@@ -585,13 +585,30 @@ async fn a_report_that_does_not_name_the_story_joins_the_event_it_reports() {
     assert!(text.contains("\"struggl\""), "{text}");
 }
 
+/// Compose and render the week's digest (which cuts a finished week), then read its report.
+async fn report_after_make(
+    store: &storyline::store::Store,
+    config: &storyline::config::Config,
+    templates: &storyline::digest::Templates,
+    story: &StoryDef,
+    week: IsoWeek,
+    now: chrono::DateTime<chrono::Utc>,
+) -> storyline::story::WeekReport {
+    use storyline::weekly::{self, Period};
+    weekly::make(store, config, templates, story, Period::Week(week), now)
+        .await
+        .unwrap();
+    story::week_report(store, story, week, config.timezone)
+        .await
+        .unwrap()
+}
+
 /// An item of a week whose digest was already cut when it arrived shows in the next digest:
 /// as a development when its event is new to readers, as an update of an event they have
 /// seen. The cut week itself reads the same as when it was cut.
 #[tokio::test]
 async fn a_late_item_shows_in_the_next_digest_not_in_none() {
     use storyline::digest::Templates;
-    use storyline::weekly::{self, Period};
 
     let dir = tempfile::tempdir().unwrap();
     let (store, config) = store_with(dir.path(), "").await;
@@ -603,17 +620,7 @@ async fn a_late_item_shows_in_the_next_digest_not_in_none() {
     let cut10 = at("2030-03-11T09:00:00Z");
     delay_event(&store, cut10).await;
     story::process(&store, &stories, cut10).await.unwrap();
-    let before = weekly::make(
-        &store,
-        &config,
-        &templates,
-        &stories[0],
-        Period::Week(w10),
-        cut10,
-    )
-    .await
-    .unwrap()
-    .report;
+    let before = report_after_make(&store, &config, &templates, &stories[0], w10, cut10).await;
     assert_eq!(before.developments.len(), 1);
 
     // A week later, a source that was down brings two more items of week 10: one of the
@@ -648,29 +655,9 @@ async fn a_late_item_shows_in_the_next_digest_not_in_none() {
         .await
         .unwrap();
     story::process(&store, &stories, cut11).await.unwrap();
-    let again = weekly::make(
-        &store,
-        &config,
-        &templates,
-        &stories[0],
-        Period::Week(w10),
-        cut11,
-    )
-    .await
-    .unwrap()
-    .report;
+    let again = report_after_make(&store, &config, &templates, &stories[0], w10, cut11).await;
     assert_eq!(again, before, "a cut week reads the same later");
-    let next = weekly::make(
-        &store,
-        &config,
-        &templates,
-        &stories[0],
-        Period::Week(w11),
-        cut11,
-    )
-    .await
-    .unwrap()
-    .report;
+    let next = report_after_make(&store, &config, &templates, &stories[0], w11, cut11).await;
     let guids = |evs: &[storyline::story::report::EventReport]| -> Vec<String> {
         evs.iter()
             .flat_map(|e| e.items.iter().map(|i| i.guid.clone()))

@@ -19,7 +19,7 @@ use scraper::{Html, Node};
 use storyline::clock::Clock;
 use storyline::digest::{
     compose, render, to_eml, DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn,
-    MailHeaders, Templates, TimelineIn,
+    MailHeaders, Tally, Templates, TimelineIn, Unlisted,
 };
 use storyline::metrics::Metrics;
 use storyline::refresh::{run_cycle, Quiet, Selection};
@@ -131,7 +131,7 @@ fn input(rows: &[ItemRow], texts: &[String], links: &[String]) -> DigestInput {
                 id: format!("E{i}"),
                 headline: r.title.clone().unwrap_or_default(),
                 first_seen,
-                items: vec![item_in(r, texts.get(i).cloned())],
+                reports: Tally::of(vec![item_in(r, texts.get(i).cloned())]),
             })
             .collect(),
         updates: Vec::new(),
@@ -156,6 +156,7 @@ fn input(rows: &[ItemRow], texts: &[String], links: &[String]) -> DigestInput {
                 date: first_seen,
             })
             .collect(),
+        unlisted: Unlisted::default(),
         weekly_counts: vec![(week, rows.len() as u32)],
         failing_sources: texts
             .iter()

@@ -1,7 +1,7 @@
 //! `storyline digest`: the one-off run. Compose a story's week, print it, write it to a file,
 //! or mail it.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -128,40 +128,50 @@ pub(crate) async fn run(
         }
         return send(&ctx, &config, story, &edition, &args, now).await;
     }
-    let bytes = match args.format {
-        Format::Html => edition.rendered.html.clone().into_bytes(),
-        Format::Text => edition.rendered.text.clone().into_bytes(),
-        Format::Json => {
-            let mut v = serde_json::to_vec_pretty(&edition.report)?;
-            v.push(b'\n');
-            v
-        }
-        Format::Eml => eml(&config, story, &edition, args.to.as_deref(), now)?,
+    let path = match args.out.as_deref() {
+        Some("-") => None,
+        explicit => Some(match explicit {
+            Some(p) => PathBuf::from(p),
+            None => config.digest.output_dir.join(format!(
+                "{}-{}.{}",
+                story.id,
+                edition.week,
+                args.format.extension()
+            )),
+        }),
     };
-    match args.out.as_deref() {
-        Some("-") => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&bytes)?;
-            out.flush()?;
-        }
-        explicit => {
-            let path = match explicit {
-                Some(p) => PathBuf::from(p),
-                None => config.digest.output_dir.join(format!(
-                    "{}-{}.{}",
-                    story.id,
-                    edition.report.week,
-                    args.format.extension()
-                )),
-            };
+    let out: Box<dyn Write> = match &path {
+        None => Box::new(std::io::stdout().lock()),
+        Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            std::fs::write(&path, &bytes)
+            let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("{}", path.display());
+            Box::new(file)
         }
+    };
+    let mut out = std::io::BufWriter::new(out);
+    match args.format {
+        Format::Html => out.write_all(edition.rendered.html.as_bytes())?,
+        Format::Text => out.write_all(edition.rendered.text.as_bytes())?,
+        // The JSON report lists every item of the week: written as it is read.
+        Format::Json => {
+            let bounds = weekly::bounds(period, now, tz).1;
+            story::week_json::write_period(&ctx.store, story, edition.week, bounds, tz, &mut out)
+                .await?;
+            out.write_all(b"\n")?;
+        }
+        Format::Eml => out.write_all(&eml(&config, story, &edition, args.to.as_deref(), now)?)?,
+    }
+    out.flush().with_context(|| match &path {
+        Some(p) => format!("cannot write {}", p.display()),
+        None => "cannot write the digest".to_string(),
+    })?;
+    drop(out);
+    if let Some(path) = path {
+        println!("{}", path.display());
     }
     if !args.dry_run {
         keep(&ctx, &config, story, period, &edition, now).await?;
@@ -287,7 +297,7 @@ fn one_off_headers(
     MailHeaders {
         to: vec![to.map_or_else(|| from.clone(), str::to_string)],
         from,
-        message_id: format!("<{}.{}.one-off@{host}>", edition.report.week, story.id),
+        message_id: format!("<{}.{}.one-off@{host}>", edition.week, story.id),
         list_id: format!("{} <{}.storyline.{host}>", story.title, story.id),
         date: now,
         extra: Vec::new(),
@@ -336,7 +346,7 @@ async fn send(
     }
     let parts = crate::mail::DigestParts {
         story_id: &story.id,
-        week: edition.report.week,
+        week: edition.week,
         subject,
         text: &edition.rendered.text,
         html: &edition.rendered.email_html,
@@ -346,18 +356,18 @@ async fn send(
     if !queued.created && queued.already > 0 {
         println!(
             "{} {}: already composed; resuming its outbox ({} new deliveries)",
-            story.id, edition.report.week, queued.queued
+            story.id, edition.week, queued.queued
         );
     } else if !queued.created {
         println!(
             "{} {}: kept for the web archive but mailed to nobody yet; queued for {} \
              subscriber(s)",
-            story.id, edition.report.week, queued.queued
+            story.id, edition.week, queued.queued
         );
     } else {
         println!(
             "{} {}: queued for {} subscriber(s)",
-            story.id, edition.report.week, queued.queued
+            story.id, edition.week, queued.queued
         );
     }
     let clock = crate::clock::Clock::tokio_from(now);

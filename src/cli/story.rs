@@ -1,5 +1,6 @@
 //! `storyline explain` and `storyline events`: a story's view of one item, and of one week.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -86,10 +87,16 @@ pub(crate) async fn events(
         },
     };
     let week = week.unwrap_or_else(|| IsoWeek::last_complete(now, config.timezone));
-    let report = story::week_report(&store, story, week, config.timezone).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        // Every item of the week: written as it is read.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let range = week.range(config.timezone);
+        story::week_json::write_period(&store, story, week, range, config.timezone, &mut out)
+            .await?;
+        out.write_all(b"\n")?;
+        out.flush()?;
     } else {
+        let report = story::week_report(&store, story, week, config.timezone).await?;
         print!("{}", render_week(story, &report, config.timezone));
     }
     store.close().await;

@@ -12,9 +12,15 @@ use super::model::{
     Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn, FailingSource, ItemIn,
     SourceNote, Update, UpdateIn,
 };
-use super::outlets::{outlets, safe_link};
+use super::outlets::safe_link;
 use super::sanitize::{collapse_whitespace, cut_at_word, Sanitizer};
+use super::tally::{report_order, Tally};
 
+/// Developments listed, the most covered first; a bigger week's others are counted. No replay
+/// week comes near it; a story that takes every item of 10,000 feeds has thousands.
+pub const TOP_DEVELOPMENTS: usize = 25;
+/// Updates listed (the most covered, shown in date order); the others are counted.
+pub const TOP_UPDATES: usize = 15;
 /// Discussion threads shown.
 pub const TOP_DISCUSSIONS: usize = 5;
 /// The top headline is cut to this many characters in the subject line.
@@ -25,9 +31,6 @@ const FAILING_NOTICE_AFTER: Duration = Duration::days(1);
 const ERROR_CHARS: usize = 160;
 /// A candidate excerpt must add at least this much text beyond the headline to be worth showing.
 const MIN_EXCERPT_EXTRA_CHARS: usize = 40;
-/// Reports examined for an excerpt; a big story's development can gather hundreds, and the
-/// earliest ones are where a summary worth quoting is found.
-const MAX_EXCERPT_CANDIDATES: usize = 25;
 
 /// Compose the digest for one story and week.
 pub fn compose(input: &DigestInput) -> Digest {
@@ -40,31 +43,32 @@ pub fn compose(input: &DigestInput) -> Digest {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| collapse_whitespace(&input.story_title));
 
-    let mut developments: Vec<Development> = input
-        .developments
-        .iter()
+    let mut listed: Vec<&EventIn> = input.developments.iter().collect();
+    listed.sort_by(|a, b| development_rank(a).cmp(&development_rank(b)));
+    listed.truncate(TOP_DEVELOPMENTS);
+    let more_developments = input.developments.len() - listed.len() + input.unlisted.developments;
+    let developments: Vec<Development> = listed
+        .into_iter()
         .map(|ev| compose_development(ev, &sanitizer, tz))
         .collect();
-    developments.sort_by(|a, b| {
-        (
-            Reverse(a.outlets.len()),
-            Reverse(a.item_count),
-            a.date,
-            &a.id,
-        )
-            .cmp(&(
-                Reverse(b.outlets.len()),
-                Reverse(b.item_count),
-                b.date,
-                &b.id,
-            ))
-    });
 
-    let updates = compose_updates(&input.updates, tz);
+    let (updates, more_updates) = compose_updates(&input.updates, tz);
+    let more_updates = more_updates + input.unlisted.updates;
     let discussions = compose_discussions(&input.discussions);
     let week_label = format!("week {}, {}", input.week.week, input.week.year);
     let subject = compose_subject(&short_title, &week_label, developments.first());
-    let summary = summarize(&developments, updates.len(), discussions.len());
+    let outlets: HashSet<&str> = input
+        .developments
+        .iter()
+        .flat_map(|d| d.reports.outlet_names())
+        .collect();
+    let summary = summarize(
+        developments.len() + more_developments,
+        outlets.len() + input.unlisted.outlets,
+        updates.len() + more_updates,
+        discussions.len(),
+    );
+    let (timeline, more_timeline) = compose_timeline(input, &developments);
 
     Digest {
         story_id: input.story_id.clone(),
@@ -76,7 +80,10 @@ pub fn compose(input: &DigestInput) -> Digest {
         subject,
         summary,
         quiet: developments.is_empty(),
-        timeline: compose_timeline(input, &developments),
+        timeline,
+        more_developments,
+        more_updates,
+        more_timeline,
         chart: compose_chart(input.week, &input.weekly_counts),
         failing_sources: compose_source_notes(&input.failing_sources, input.generated_at, tz),
         developments,
@@ -91,21 +98,47 @@ pub fn compose(input: &DigestInput) -> Digest {
     }
 }
 
+/// The order developments are listed in, and which a big week keeps: most outlets first,
+/// then most reports, then the earliest.
+pub fn development_rank(ev: &EventIn) -> (Reverse<usize>, Reverse<usize>, DateTime<Utc>, &str) {
+    (
+        Reverse(ev.reports.outlet_count()),
+        Reverse(ev.reports.count),
+        ev.first_seen,
+        &ev.id,
+    )
+}
+
+/// Which updates a big week keeps: most outlets, most reports, the latest. They are listed in
+/// date order.
+pub fn update_rank(u: &UpdateIn) -> (Reverse<usize>, Reverse<usize>, Reverse<DateTime<Utc>>, &str) {
+    (
+        Reverse(u.reports.outlet_count()),
+        Reverse(u.reports.count),
+        Reverse(u.when),
+        &u.event_id,
+    )
+}
+
 fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Development {
-    let items = sorted_items(&ev.items);
-    let headline = headline_or_title(&ev.headline, &items);
+    let headline = headline_or_title(&ev.headline, &ev.reports);
+    let r = &ev.reports;
     Development {
         id: ev.id.clone(),
-        url: items.iter().find_map(|i| safe_link(i.url.as_deref())),
+        url: r.link.clone(),
         date: ev.first_seen,
         date_label: ev
             .first_seen
             .with_timezone(&tz)
             .format("%a %-d %b")
             .to_string(),
-        excerpt: pick_excerpt(&headline, &items, sanitizer),
-        outlets: outlets(&items),
-        item_count: ev.items.len(),
+        excerpt: find_excerpt(&headline, &r.first, sanitizer)
+            .map(|(_, e)| e)
+            .unwrap_or_default(),
+        outlets: r.outlets.clone(),
+        outlet_count: r.outlet_count(),
+        more_outlets: r.outlet_count() - r.outlets.len(),
+        item_count: r.count,
         headline,
     }
 }
@@ -113,34 +146,37 @@ fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Developme
 /// Items in a stable order: earliest published first (undated last), then source and guid.
 pub(super) fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
     let mut sorted: Vec<&ItemIn> = items.iter().collect();
-    sorted.sort_by(|a, b| {
-        (a.published.is_none(), a.published, &a.source, &a.guid).cmp(&(
-            b.published.is_none(),
-            b.published,
-            &b.source,
-            &b.guid,
-        ))
-    });
+    sorted.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
     sorted
 }
 
-fn headline_or_title(headline: &str, items: &[&ItemIn]) -> String {
+fn headline_or_title(headline: &str, reports: &Tally) -> String {
     let headline = collapse_whitespace(headline);
     if !headline.is_empty() {
         return headline;
     }
-    items
-        .iter()
-        .filter_map(|i| i.title.as_deref().map(collapse_whitespace))
-        .find(|t| !t.is_empty())
+    reports
+        .title
+        .clone()
         .unwrap_or_else(|| "Untitled development".to_string())
+}
+
+/// Which of a development's first reports its excerpt comes from, if any: a gatherer that
+/// reads report texts one development at a time keeps only that one.
+pub fn excerpt_source(ev: &EventIn) -> Option<usize> {
+    let headline = headline_or_title(&ev.headline, &ev.reports);
+    find_excerpt(&headline, &ev.reports.first, &Sanitizer::new()).map(|(i, _)| i)
 }
 
 /// The first report whose summary says more than a headline. Aggregators (Google News, link
 /// blogs) send the item's own title plus the outlet's name as the "summary"; showing that adds
 /// nothing, so such a development gets no excerpt.
-fn pick_excerpt(headline: &str, items: &[&ItemIn], sanitizer: &Sanitizer) -> String {
-    for item in items.iter().take(MAX_EXCERPT_CANDIDATES) {
+fn find_excerpt(
+    headline: &str,
+    items: &[ItemIn],
+    sanitizer: &Sanitizer,
+) -> Option<(usize, String)> {
+    for (i, item) in items.iter().enumerate() {
         let Some(html) = item.summary_html.as_deref() else {
             continue;
         };
@@ -164,29 +200,33 @@ fn pick_excerpt(headline: &str, items: &[&ItemIn], sanitizer: &Sanitizer) -> Str
                     && extra < MIN_EXCERPT_EXTRA_CHARS
             });
         if !repeats {
-            return excerpt;
+            return Some((i, excerpt));
         }
     }
-    String::new()
+    None
 }
 
-fn compose_updates(updates: &[UpdateIn], tz: Tz) -> Vec<Update> {
-    let mut sorted: Vec<&UpdateIn> = updates.iter().collect();
-    sorted.sort_by(|a, b| (a.when, &a.event_id, &a.what).cmp(&(b.when, &b.event_id, &b.what)));
-    sorted
+/// The updates listed, in date order, and how many more there are.
+fn compose_updates(updates: &[UpdateIn], tz: Tz) -> (Vec<Update>, usize) {
+    let mut kept: Vec<&UpdateIn> = updates.iter().collect();
+    kept.sort_by(|a, b| update_rank(a).cmp(&update_rank(b)));
+    kept.truncate(TOP_UPDATES);
+    let more = updates.len() - kept.len();
+    kept.sort_by(|a, b| (a.when, &a.event_id, &a.what).cmp(&(b.when, &b.event_id, &b.what)));
+    let listed = kept
         .into_iter()
-        .map(|u| {
-            let items = sorted_items(&u.items);
-            Update {
-                event_id: u.event_id.clone(),
-                headline: headline_or_title(&u.headline, &items),
-                what: upcase_first(&collapse_whitespace(&u.what)),
-                date: u.when,
-                date_label: u.when.with_timezone(&tz).format("%a %-d %b").to_string(),
-                outlets: outlets(&items),
-            }
+        .map(|u| Update {
+            event_id: u.event_id.clone(),
+            headline: headline_or_title(&u.headline, &u.reports),
+            what: upcase_first(&collapse_whitespace(&u.what)),
+            date: u.when,
+            date_label: u.when.with_timezone(&tz).format("%a %-d %b").to_string(),
+            outlets: u.reports.outlets.clone(),
+            outlet_count: u.reports.outlet_count(),
+            more_outlets: u.reports.outlet_count() - u.reports.outlets.len(),
         })
-        .collect()
+        .collect();
+    (listed, more)
 }
 
 /// "page updated" → "Page updated"; unlike tera's `capitalize`, leaves the rest alone.
@@ -256,19 +296,17 @@ fn compose_subject(short_title: &str, week_label: &str, top: Option<&Development
     format!("{short_title} · {week_label}: {what}")
 }
 
-fn summarize(developments: &[Development], updates: usize, discussions: usize) -> String {
+/// "3 new developments reported by 9 outlets; 1 update; 2 discussion threads." Every
+/// development, update and outlet of the week counts, listed or not.
+fn summarize(developments: usize, outlets: usize, updates: usize, discussions: usize) -> String {
     let mut parts = Vec::new();
-    if developments.is_empty() {
+    if developments == 0 {
         parts.push("No new developments this week".to_string());
     } else {
-        let outlets: HashSet<String> = developments
-            .iter()
-            .flat_map(|d| d.outlets.iter().map(|o| o.name.to_lowercase()))
-            .collect();
         parts.push(format!(
             "{} reported by {}",
-            plural(developments.len(), "new development", "new developments"),
-            plural(outlets.len(), "outlet", "outlets")
+            plural(developments, "new development", "new developments"),
+            plural(outlets, "outlet", "outlets")
         ));
     }
     if updates > 0 {

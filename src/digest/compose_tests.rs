@@ -1,7 +1,8 @@
 use super::*;
 use crate::digest::history::CHART_WEEKS;
 use crate::digest::model::Outlet;
-use crate::digest::sample::{at, event, item, quiet_input, sample_input, week};
+use crate::digest::sample::{at, development_items, event, item, quiet_input, sample_input, week};
+use crate::digest::tally::Tally;
 use crate::week::IsoWeek;
 
 fn names(outlets: &[Outlet]) -> Vec<&str> {
@@ -95,7 +96,9 @@ fn composing_is_deterministic_whatever_the_input_order() {
     let mut b = sample_input();
     b.developments.reverse();
     for ev in &mut b.developments {
-        ev.items.reverse();
+        let mut items = development_items(&ev.id);
+        items.reverse();
+        ev.reports = Tally::of(items);
     }
     b.discussions.reverse();
     b.timeline.reverse();
@@ -252,7 +255,7 @@ fn empty_headline_falls_back_to_an_item_title() {
     it.title = Some("From the item".into());
     input.developments = vec![event("X", " ", "2025-05-14T00:00:00Z", vec![it])];
     assert_eq!(compose(&input).developments[0].headline, "From the item");
-    input.developments[0].items.clear();
+    input.developments[0].reports = Tally::default();
     assert_eq!(
         compose(&input).developments[0].headline,
         "Untitled development"
@@ -302,14 +305,12 @@ fn impossible_weeks_and_extreme_dates_do_not_panic() {
 #[test]
 fn aggregator_only_development_gets_no_excerpt() {
     let mut input = sample_input();
-    let gnews_only: Vec<ItemIn> = input.developments[1]
-        .items
-        .iter()
+    let gnews_only: Vec<ItemIn> = development_items("E06")
+        .into_iter()
         .filter(|i| i.source == "gnews-llama4")
-        .cloned()
         .collect();
     assert!(gnews_only.iter().any(|i| i.summary_html.is_some()));
-    input.developments[1].items = gnews_only;
+    input.developments[1].reports = Tally::of(gnews_only);
     let d = compose(&input);
     let dev = d.developments.iter().find(|d| d.id == "E06").unwrap();
     assert_eq!(dev.excerpt, "");

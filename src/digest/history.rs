@@ -6,25 +6,46 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::model::{Chart, ChartBar, Development, DigestInput, TimelineEntry};
+use super::model::{Chart, ChartBar, Development, DigestInput, TimelineEntry, TimelineIn};
 use super::sanitize::collapse_whitespace;
 use crate::week::IsoWeek;
 
 /// Weeks shown on the chart, ending at the digest's week.
 pub const CHART_WEEKS: usize = 12;
 
-/// The story so far up to the end of this week; this week's developments are flagged, and
-/// any missing from the given timeline are added so every development has its line.
+/// Lines of "The story so far". A story with more developments than this lists the week's
+/// listed developments and the latest earlier ones, and counts the rest: a story that takes
+/// every item can have 100,000 events, and a mail listing them all helps nobody.
+pub const TIMELINE_MAX: usize = 100;
+
+/// The story so far up to the end of this week, and how many earlier developments it leaves
+/// out. The developments listed this week are flagged, and any missing from the given timeline
+/// are added so every one has its line; those of the week not listed (a big week's least
+/// covered) have none. Earlier developments fill the rest, the latest first.
 pub(super) fn compose_timeline(
     input: &DigestInput,
     developments: &[Development],
-) -> Vec<TimelineEntry> {
+) -> (Vec<TimelineEntry>, usize) {
     let tz = input.timezone;
     let this_week: HashSet<&str> = developments.iter().map(|d| d.id.as_str()).collect();
+    let of_week: HashSet<&str> = input.developments.iter().map(|d| d.id.as_str()).collect();
+    let mut earlier: Vec<&TimelineIn> = input
+        .timeline
+        .iter()
+        .filter(|t| t.date < input.week_end && !of_week.contains(t.id.as_str()))
+        .collect();
+    let room = TIMELINE_MAX.saturating_sub(this_week.len());
+    let mut more = input.unlisted.timeline;
+    if earlier.len() > room {
+        earlier.sort_by(|a, b| (b.date, &b.id).cmp(&(a.date, &a.id)));
+        more += earlier.len() - room;
+        earlier.truncate(room);
+    }
+    let kept: HashSet<&str> = earlier.iter().map(|t| t.id.as_str()).collect();
     let mut listed = HashSet::new();
     let mut entries: Vec<TimelineEntry> = Vec::new();
     for t in &input.timeline {
-        if t.date >= input.week_end && !this_week.contains(t.id.as_str()) {
+        if !this_week.contains(t.id.as_str()) && !kept.contains(t.id.as_str()) {
             continue;
         }
         listed.insert(t.id.as_str());
@@ -43,7 +64,7 @@ pub(super) fn compose_timeline(
         }
     }
     entries.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
-    entries
+    (entries, more)
 }
 
 fn timeline_entry(

@@ -1,6 +1,7 @@
 //! The weekly digest: what a busy reader gets each week about one story.
 //!
 //! - [`model`]: the plain input (`DigestInput`, gathered by the caller) and output (`Digest`).
+//! - [`tally`]: one event's reports, counted as they are read: what a digest shows of them.
 //! - [`compose()`]: pure; orders, words and sanitizes everything into a `Digest`.
 //! - [`sanitize`]: ammonia on feed HTML, then plain-text excerpts.
 //! - [`chart`]: the items-per-week PNG.
@@ -15,6 +16,7 @@ pub mod model;
 mod outlets;
 pub mod render;
 pub mod sanitize;
+pub mod tally;
 
 #[cfg(test)]
 mod browser_tests;
@@ -25,10 +27,12 @@ pub use compose::compose;
 pub use mime::{to_eml, to_message, MailHeaders};
 pub use model::{
     Chart, ChartBar, Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn,
-    FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, TimelineIn, Update, UpdateIn,
+    FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, TimelineIn, Unlisted, Update,
+    UpdateIn,
 };
 pub use outlets::{coverage, outlet_name_of, safe_link};
 pub use render::{render, render_html, Rendered, Templates, CHART_CONTENT_ID};
+pub use tally::Tally;
 
 use std::path::PathBuf;
 

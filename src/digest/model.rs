@@ -6,10 +6,14 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
+use super::tally::Tally;
 use crate::week::IsoWeek;
 
 /// Everything composition needs about one story in one week. Raw: feed HTML is unsanitized
-/// here, lists are in any order, and times are UTC.
+/// here, lists are in any order, and times are UTC. A gatherer may hand over a big week
+/// already cut to what the digest shows (the developments and updates composition would keep,
+/// the timeline entries it would list) and count the rest in `unlisted`: composition shows the
+/// same either way.
 #[derive(Debug, Clone, Serialize)]
 pub struct DigestInput {
     pub story_id: String,
@@ -33,6 +37,8 @@ pub struct DigestInput {
     pub discussions: Vec<DiscussionIn>,
     /// Every development of the story so far; entries after `week_end` are ignored.
     pub timeline: Vec<TimelineIn>,
+    /// What the gatherer left out of the lists above, counted.
+    pub unlisted: Unlisted,
     /// Items on the story per week; weeks missing from the list count as zero.
     pub weekly_counts: Vec<(IsoWeek, u32)>,
     /// Sources currently failing; only those failing for more than a day are reported.
@@ -41,13 +47,27 @@ pub struct DigestInput {
     pub generated_at: DateTime<Utc>,
 }
 
+/// What a gatherer left out of a big week: none of it is listed, all of it is counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Unlisted {
+    /// Developments of the week not in `developments`.
+    pub developments: usize,
+    /// Outlets that reported only developments not in `developments`.
+    pub outlets: usize,
+    /// Updates not in `updates`.
+    pub updates: usize,
+    /// Earlier developments (first reported before the week) not in `timeline`.
+    pub timeline: usize,
+}
+
 /// One development: a group of reports of the same event.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventIn {
     pub id: String,
     pub headline: String,
     pub first_seen: DateTime<Utc>,
-    pub items: Vec<ItemIn>,
+    /// Its reports (feed items and pages), tallied.
+    pub reports: Tally,
 }
 
 /// One report (feed item or page) belonging to a development or an update.
@@ -73,7 +93,8 @@ pub struct UpdateIn {
     /// What happened, in plain words: "page updated: 1 paragraph added", "follow-up".
     pub what: String,
     pub when: DateTime<Utc>,
-    pub items: Vec<ItemIn>,
+    /// The reports new or changed this week, tallied.
+    pub reports: Tally,
 }
 
 /// A discussion thread on the story.
@@ -130,6 +151,12 @@ pub struct Digest {
     pub updates: Vec<Update>,
     pub discussions: Vec<Discussion>,
     pub timeline: Vec<TimelineEntry>,
+    /// Developments of the week not listed: the least covered of a big week.
+    pub more_developments: usize,
+    /// Updates not listed.
+    pub more_updates: usize,
+    /// Earlier developments left off the timeline: the oldest of a long story.
+    pub more_timeline: usize,
     pub chart: Chart,
     pub failing_sources: Vec<SourceNote>,
     pub generated_at: DateTime<Utc>,
@@ -157,7 +184,11 @@ pub struct Development {
     pub date_label: String,
     /// Plain text, at most two sentences and about 300 characters; may be empty.
     pub excerpt: String,
+    /// The first outlets, in reporting order; `outlet_count` counts them all.
     pub outlets: Vec<Outlet>,
+    pub outlet_count: usize,
+    /// Outlets not listed.
+    pub more_outlets: usize,
     pub item_count: usize,
 }
 
@@ -178,6 +209,8 @@ pub struct Update {
     pub date: DateTime<Utc>,
     pub date_label: String,
     pub outlets: Vec<Outlet>,
+    pub outlet_count: usize,
+    pub more_outlets: usize,
 }
 
 /// A discussion thread as shown.

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{
-    DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn, TimelineIn, UpdateIn,
+    DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn, TimelineIn, Unlisted, UpdateIn,
 };
+use super::tally::Tally;
 use crate::week::IsoWeek;
 
 pub fn at(s: &str) -> DateTime<Utc> {
@@ -34,11 +35,28 @@ pub fn event(id: &str, headline: &str, first_seen: &str, items: Vec<ItemIn>) -> 
         id: id.into(),
         headline: headline.into(),
         first_seen: at(first_seen),
-        items,
+        reports: Tally::of(items),
+    }
+}
+
+/// The reports of the sample's development `id` (E06 or E99).
+pub fn development_items(id: &str) -> Vec<ItemIn> {
+    match id {
+        "E06" => behemoth_delay_items(),
+        _ => pricing_roundup_items(),
     }
 }
 
 fn behemoth_delay() -> EventIn {
+    event(
+        "E06",
+        "Meta delays Behemoth",
+        "2025-05-15T20:30:05Z",
+        behemoth_delay_items(),
+    )
+}
+
+fn behemoth_delay_items() -> Vec<ItemIn> {
     let mut gnews = item(
         "gnews-llama4",
         "CBMiQ4d1",
@@ -104,15 +122,19 @@ fn behemoth_delay() -> EventIn {
         "2025-05-16T03:00:00Z",
     );
     ledger_again.outlet = Some("ledger.example".into());
-    event(
-        "E06",
-        "Meta delays Behemoth",
-        "2025-05-15T20:30:05Z",
-        vec![techwire, gnews, gnews2, aim, reddit, hn, ledger_again],
-    )
+    vec![techwire, gnews, gnews2, aim, reddit, hn, ledger_again]
 }
 
 fn pricing_roundup() -> EventIn {
+    event(
+        "E99",
+        "Where to run Llama 4: cloud prices compared",
+        "2025-05-12T16:00:37Z",
+        pricing_roundup_items(),
+    )
+}
+
+fn pricing_roundup_items() -> Vec<ItemIn> {
     let mut tw = item(
         "techwire",
         "https://techwire.example/?p=53413",
@@ -132,12 +154,7 @@ fn pricing_roundup() -> EventIn {
         "2025-05-13T12:00:00Z",
     );
     aiw.outlet = Some("AI Weekly".into());
-    event(
-        "E99",
-        "Where to run Llama 4: cloud prices compared",
-        "2025-05-12T16:00:37Z",
-        vec![tw, aiw],
-    )
+    vec![tw, aiw]
 }
 
 /// The full week: two developments, an update, three discussions, a timeline that runs past
@@ -159,12 +176,12 @@ pub fn sample_input() -> DigestInput {
             headline: "Meta releases Llama 4 Scout and Maverick".into(),
             what: "page updated: 1 paragraph added".into(),
             when: at("2025-05-14T10:00:00Z"),
-            items: vec![item(
+            reports: Tally::of(vec![item(
                 "meta-ai-blog",
                 "https://ai.meta.com/blog/llama-4-herd-scout-maverick/",
                 "https://ai.meta.com/blog/llama-4-herd-scout-maverick/",
                 "2025-04-05T18:00:00Z",
-            )],
+            )]),
         }],
         discussions: vec![
             discussion("Llama 4 Behemoth delayed", "Hacker News", 412, 388, 120),
@@ -196,6 +213,7 @@ pub fn sample_input() -> DigestInput {
             timeline("E06", "Meta delays Behemoth", "2025-05-15T20:30:05Z"),
             timeline("E07", "Meta invests in Scale AI", "2025-06-12T12:00:00Z"),
         ],
+        unlisted: Unlisted::default(),
         weekly_counts: vec![
             (week("2025-W14"), 9),
             (week("2025-W15"), 8),

@@ -13,6 +13,7 @@ mod items;
 mod outbox;
 mod story;
 mod subscribers;
+mod week;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -37,6 +38,7 @@ pub use story::{
     Refresh, ReportMember, StoryBatch, UpdateRow,
 };
 pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
+pub use week::{EarlierEvent, Section, SectionRow, WeekMember};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

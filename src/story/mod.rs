@@ -13,6 +13,7 @@
 //! - [`text`]: HTML to words, tokens, stems.
 //! - [`report`]: the week as data (the JSON contract).
 //! - [`headline`]: an event's headline, from its first reports.
+//! - [`week_json`]: the week's JSON report, written as it is read.
 //! - [`explain`]: why an item is where it is.
 //! - `process`: one round of deciding and placing; `timing`: when an item counts.
 //! - [`terms`]: the words and pages clustering compares.
@@ -31,6 +32,7 @@ pub mod shown;
 pub mod terms;
 pub mod text;
 mod timing;
+pub mod week_json;
 
 pub use definition::StoryDef;
 pub use process::process;

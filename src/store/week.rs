@@ -1,0 +1,409 @@
+//! A story's week read for its digest without holding the week: the members it shows stream
+//! past one row at a time, grouped by event, and only what the digest lists is read whole.
+//! Sorts that cannot follow an index spill to a temporary file (see
+//! [`Store::spilling_connection`]), so a week of any size is read in bounded memory.
+//!
+//! Lookups of an event's members name their index: without statistics SQLite's planner
+//! prefers the shown-time index and scans every member shown before the period, once per
+//! event (the week report took a second on the render benchmark's database that way); the
+//! event index answers from the event's first entries.
+
+use futures_util::TryStreamExt as _;
+use sqlx::pool::PoolConnection;
+use sqlx::Sqlite;
+
+use super::{HeadlineMember, Result, Store, StoreError};
+
+/// The rowids (`m.rid`) of the story's (?1) members a period [?2, ?3) shows: those shown in
+/// it, and older ones whose page changed in it. The two parts are disjoint.
+macro_rules! period_members {
+    () => {
+        "WITH m(rid) AS ( \
+             SELECT rowid FROM story_items \
+             WHERE story_id = ?1 AND event_id IS NOT NULL AND shown_at >= ?2 AND shown_at < ?3 \
+             UNION ALL \
+             SELECT DISTINCT si.rowid FROM story_updates u \
+             JOIN story_items si ON si.story_id = u.story_id AND si.item_id = u.item_id \
+             WHERE u.story_id = ?1 AND u.at >= ?2 AND u.at < ?3 \
+               AND si.event_id IS NOT NULL AND si.shown_at < ?2) "
+    };
+}
+
+/// Whether the event of `si` was shown before the period starts (?2): its members in the
+/// period are an update's, not a development's. Shown times are never before item times, so
+/// the event index finds the answer at its first entries.
+macro_rules! older_event {
+    ($si:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM story_items f INDEXED BY story_items_event_at \
+                WHERE f.story_id = ?1 AND f.event_id = ",
+            $si,
+            ".event_id AND f.at < ?2 AND f.shown_at < ?2)"
+        )
+    };
+}
+
+/// A member a period shows, with what its digest reads of it (no text).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WeekMember {
+    pub event_id: String,
+    pub at: i64,
+    pub item_id: i64,
+    pub source_id: String,
+    pub guid: String,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub published_at: Option<i64>,
+    pub outlet_name: Option<String>,
+    pub parent_guid: Option<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+    /// Its event was shown before the period: this is an update's member.
+    pub older: bool,
+    /// What its page's last change in the period changed, when it changed.
+    pub note: Option<String>,
+}
+
+/// An event shown before a period, and when it was first reported.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EarlierEvent {
+    pub event_id: String,
+    pub first_at: i64,
+}
+
+impl Store {
+    /// A connection whose sorts and temporary tables go to a temporary file rather than
+    /// memory (the pool keeps them in memory, which is faster for small ones), so sorting a
+    /// big week costs disk, not memory. It is closed when dropped, taking the setting along.
+    async fn spilling_connection(&self) -> Result<PoolConnection<Sqlite>> {
+        let mut conn = self.pool.acquire().await?;
+        conn.close_on_drop();
+        sqlx::query("PRAGMA temp_store = FILE")
+            .execute(&mut *conn)
+            .await?;
+        Ok(conn)
+    }
+
+    /// Every member the period `[from, until)` of the story shows, grouped by event (events
+    /// in id order), each event's members in report order (published, undated last, then
+    /// source and guid), handed to `f` one at a time.
+    pub async fn each_week_member<E: From<StoreError>>(
+        &self,
+        story_id: &str,
+        (from, until): (i64, i64),
+        mut f: impl FnMut(WeekMember) -> Result<(), E>,
+    ) -> Result<(), E> {
+        const Q: &str = concat!(
+            period_members!(),
+            "SELECT si.event_id, si.at, si.item_id, i.source_id, i.guid, i.url, i.title, \
+                    i.published_at, i.outlet_name, i.parent_guid, i.points, i.comments, \
+                    i.discussion_url, ",
+            older_event!("si"),
+            " AS older, \
+                    (SELECT u.note FROM story_updates u \
+                     INDEXED BY sqlite_autoindex_story_updates_1 \
+                     WHERE u.story_id = ?1 \
+                     AND u.item_id = si.item_id AND u.at >= ?2 AND u.at < ?3 \
+                     ORDER BY u.at DESC, u.updated_at DESC LIMIT 1) AS note \
+             FROM m JOIN story_items si ON si.rowid = m.rid JOIN items i ON i.id = si.item_id \
+             ORDER BY si.event_id, i.published_at IS NULL, i.published_at, i.source_id, i.guid"
+        );
+        let mut conn = self.spilling_connection().await?;
+        let mut rows = sqlx::query_as::<_, WeekMember>(Q)
+            .bind(story_id)
+            .bind(from)
+            .bind(until)
+            .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+            f(row)?;
+        }
+        Ok(())
+    }
+
+    /// The comments among the members the period shows: source, the thread's guid, and when
+    /// the comment counts.
+    pub async fn each_week_comment(
+        &self,
+        story_id: &str,
+        (from, until): (i64, i64),
+        mut f: impl FnMut(String, String, i64),
+    ) -> Result<()> {
+        const Q: &str = concat!(
+            period_members!(),
+            "SELECT i.source_id, i.parent_guid, si.at \
+             FROM m JOIN story_items si ON si.rowid = m.rid JOIN items i ON i.id = si.item_id \
+             WHERE i.parent_guid IS NOT NULL"
+        );
+        let mut rows = sqlx::query_as::<_, (String, String, i64)>(Q)
+            .bind(story_id)
+            .bind(from)
+            .bind(until)
+            .fetch(&self.pool);
+        while let Some((source, parent, at)) = rows.try_next().await? {
+            f(source, parent, at);
+        }
+        Ok(())
+    }
+
+    /// Every event of the story shown before `from`, with its first report among the members
+    /// shown before `until`, in no particular order: the timeline before a period.
+    pub async fn each_earlier_event(
+        &self,
+        story_id: &str,
+        (from, until): (i64, i64),
+        mut f: impl FnMut(EarlierEvent),
+    ) -> Result<()> {
+        // The distinct events come off the event index in order; each first report is the
+        // first entry of that index shown in time.
+        const Q: &str = concat!(
+            "SELECT e.event_id, \
+                    (SELECT f.at FROM story_items f INDEXED BY story_items_event_at \
+                        WHERE f.story_id = ?1 \
+                     AND f.event_id = e.event_id AND f.shown_at < ?3 \
+                     ORDER BY f.at, f.item_id LIMIT 1) AS first_at \
+             FROM (SELECT DISTINCT event_id FROM story_items \
+                   WHERE story_id = ?1 AND event_id IS NOT NULL) e WHERE ",
+            older_event!("e")
+        );
+        let mut rows = sqlx::query_as::<_, EarlierEvent>(Q)
+            .bind(story_id)
+            .bind(from)
+            .bind(until)
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            f(row);
+        }
+        Ok(())
+    }
+
+    /// The first `per_event` members (by time, then item) of each of `event_ids` among those
+    /// shown before `until`, oldest first: what an event's headline is chosen from.
+    pub async fn story_event_pools(
+        &self,
+        story_id: &str,
+        until: i64,
+        per_event: usize,
+        event_ids: &[String],
+    ) -> Result<Vec<HeadlineMember>> {
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new("WITH e(event_id) AS (VALUES ");
+        let mut ids = q.separated(", ");
+        for id in event_ids {
+            ids.push("(")
+                .push_bind_unseparated(id)
+                .push_unseparated(")");
+        }
+        q.push(
+            ") SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, si.terms, \
+                    si.item_id, i.guid, i.url, i.title, i.outlet_name, i.parent_guid, \
+                    i.points, i.comments, i.discussion_url \
+             FROM e JOIN story_items si ON si.rowid IN \
+                  (SELECT f.rowid FROM story_items f INDEXED BY story_items_event_at \
+                      WHERE f.story_id = ",
+        )
+        .push_bind(story_id)
+        .push(" AND f.event_id = e.event_id AND f.shown_at < ")
+        .push_bind(until)
+        .push(" ORDER BY f.at, f.item_id LIMIT ")
+        .push_bind(i64::try_from(per_event).unwrap_or(i64::MAX))
+        .push(") JOIN items i ON i.id = si.item_id ORDER BY si.at, si.item_id");
+        Ok(q.build_query_as().fetch_all(&self.pool).await?)
+    }
+
+    /// The text a digest quotes from each item, by source and guid: its summary, else its
+    /// content.
+    pub async fn item_texts(
+        &self,
+        items: &[(&str, &str)],
+    ) -> Result<Vec<(String, String, Option<String>)>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+            "SELECT source_id, guid, COALESCE(summary, content) FROM items \
+             WHERE (source_id, guid) IN (VALUES ",
+        );
+        let mut list = q.separated(", ");
+        for (source, guid) in items {
+            list.push("(")
+                .push_bind_unseparated(*source)
+                .push_unseparated(", ")
+                .push_bind_unseparated(*guid)
+                .push_unseparated(")");
+        }
+        q.push(")");
+        Ok(q.build_query_as().fetch_all(&self.pool).await?)
+    }
+
+    /// How many relevant items of the story count in `[from, until)`.
+    pub async fn story_item_count(&self, story_id: &str, from: i64, until: i64) -> Result<u32> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM story_items \
+             WHERE story_id = ?1 AND relevant = 1 AND at >= ?2 AND at < ?3",
+        )
+        .bind(story_id)
+        .bind(from)
+        .bind(until)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+}
+
+/// Which part of a week's JSON report a [`SectionRow`] stream reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Events first shown in the period: their first members, then their members in it.
+    Developments,
+    /// Older events with members in the period: their first members, then those members.
+    Updates,
+    /// Every event shown before the period's end: its first members.
+    Timeline,
+}
+
+/// A row of a section: one of an event's first members (`part` 0, for its headline) or one
+/// of its members in the period (`part` 1), with the event's first report (`event_first`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SectionRow {
+    pub part: i64,
+    pub event_first: i64,
+    pub event_id: String,
+    pub at: i64,
+    pub item_id: i64,
+    pub shown_at: i64,
+    pub terms: String,
+    pub source_id: String,
+    pub guid: String,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub published_at: Option<i64>,
+    pub outlet_name: Option<String>,
+    pub parent_guid: Option<String>,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
+    pub discussion_url: Option<String>,
+}
+
+impl SectionRow {
+    /// What choosing the event's headline reads of it.
+    pub fn headline_member(&self) -> HeadlineMember {
+        HeadlineMember {
+            event_id: self.event_id.clone(),
+            at: self.at,
+            shown_at: self.shown_at,
+            terms: self.terms.clone(),
+            item_id: self.item_id,
+            guid: self.guid.clone(),
+            url: self.url.clone(),
+            title: self.title.clone(),
+            outlet_name: self.outlet_name.clone(),
+            parent_guid: self.parent_guid.clone(),
+            points: self.points,
+            comments: self.comments,
+            discussion_url: self.discussion_url.clone(),
+        }
+    }
+}
+
+/// The item columns of a section row, after `part, event_first, event_id`.
+macro_rules! section_columns {
+    ($terms:literal) => {
+        concat!(
+            "si.at, si.item_id, COALESCE(si.shown_at, si.at) AS shown_at, ",
+            $terms,
+            " AS terms, i.source_id, i.guid, i.url, i.title, i.published_at, i.outlet_name, \
+             i.parent_guid, i.points, i.comments, i.discussion_url "
+        )
+    };
+}
+
+/// Each event's first ?4 members shown before ?3, from `ev(event_id, first_at)`.
+macro_rules! first_members_of_ev {
+    () => {
+        concat!(
+            "SELECT 0 AS part, ev.first_at AS event_first, ev.event_id, ",
+            section_columns!("si.terms"),
+            "FROM ev JOIN story_items si ON si.rowid IN \
+                  (SELECT f.rowid FROM story_items f INDEXED BY story_items_event_at \
+                      WHERE f.story_id = ?1 \
+                   AND f.event_id = ev.event_id AND f.shown_at < ?3 \
+                   ORDER BY f.at, f.item_id LIMIT ?4) \
+             JOIN items i ON i.id = si.item_id "
+        )
+    };
+}
+
+/// An event's first report among its members shown before ?3.
+macro_rules! first_at_of_e {
+    () => {
+        "(SELECT f.at FROM story_items f INDEXED BY story_items_event_at \
+            WHERE f.story_id = ?1 AND f.event_id = e.event_id \
+          AND f.shown_at < ?3 ORDER BY f.at, f.item_id LIMIT 1)"
+    };
+}
+
+/// A week section, events of the period's members: `$older` picks updates or developments.
+macro_rules! period_section {
+    ($older:literal) => {
+        concat!(
+            period_members!(),
+            ", ev(event_id, first_at) AS (SELECT e.event_id, ",
+            first_at_of_e!(),
+            " FROM (SELECT DISTINCT si.event_id FROM m \
+                    JOIN story_items si ON si.rowid = m.rid) e WHERE ",
+            $older,
+            older_event!("e"),
+            ") ",
+            first_members_of_ev!(),
+            "UNION ALL SELECT 1, ev.first_at, ev.event_id, ",
+            section_columns!("''"),
+            "FROM m JOIN story_items si ON si.rowid = m.rid \
+             JOIN ev ON ev.event_id = si.event_id JOIN items i ON i.id = si.item_id \
+             ORDER BY 2, 3, 1, 4, 5"
+        )
+    };
+}
+
+impl Store {
+    /// The rows of one section of the story's period `[from, until)`, in the report's order:
+    /// events by first report then id, each event's first `per_event` members, then (for
+    /// developments and updates) its members in the period, each by time then item.
+    pub async fn each_section_row<E: From<StoreError>>(
+        &self,
+        story_id: &str,
+        section: Section,
+        (from, until): (i64, i64),
+        per_event: usize,
+        mut f: impl FnMut(SectionRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        const DEVELOPMENTS: &str = period_section!("NOT ");
+        const UPDATES: &str = period_section!("");
+        const TIMELINE: &str = concat!(
+            "WITH ev(event_id, first_at) AS (SELECT e.event_id, ",
+            first_at_of_e!(),
+            " FROM (SELECT DISTINCT event_id FROM story_items \
+                    WHERE story_id = ?1 AND event_id IS NOT NULL) e) ",
+            first_members_of_ev!(),
+            "WHERE ev.first_at IS NOT NULL ORDER BY 2, 3, 4, 5"
+        );
+        let q = match section {
+            Section::Developments => DEVELOPMENTS,
+            Section::Updates => UPDATES,
+            Section::Timeline => TIMELINE,
+        };
+        let mut conn = self.spilling_connection().await?;
+        let mut rows = sqlx::query_as::<_, SectionRow>(q)
+            .bind(story_id)
+            .bind(from)
+            .bind(until)
+            .bind(i64::try_from(per_event).unwrap_or(i64::MAX))
+            .fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+            f(row)?;
+        }
+        Ok(())
+    }
+}
