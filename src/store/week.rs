@@ -14,6 +14,8 @@ use sqlx::Sqlite;
 
 use super::{HeadlineMember, Result, Store, StoreError};
 
+pub use sections::{Section, SectionRow};
+
 /// The rowids (`m.rid`) of the story's (?1) members a period [?2, ?3) shows: those shown in
 /// it, and older ones whose page changed in it. The two parts are disjoint.
 macro_rules! period_members {
@@ -42,6 +44,9 @@ macro_rules! older_event {
         )
     };
 }
+
+// After the macros, which it uses.
+mod sections;
 
 /// A member a period shows, with what its digest reads of it (no text).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -250,160 +255,5 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
-    }
-}
-
-/// Which part of a week's JSON report a [`SectionRow`] stream reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
-    /// Events first shown in the period: their first members, then their members in it.
-    Developments,
-    /// Older events with members in the period: their first members, then those members.
-    Updates,
-    /// Every event shown before the period's end: its first members.
-    Timeline,
-}
-
-/// A row of a section: one of an event's first members (`part` 0, for its headline) or one
-/// of its members in the period (`part` 1), with the event's first report (`event_first`).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SectionRow {
-    pub part: i64,
-    pub event_first: i64,
-    pub event_id: String,
-    pub at: i64,
-    pub item_id: i64,
-    pub shown_at: i64,
-    pub terms: String,
-    pub source_id: String,
-    pub guid: String,
-    pub url: Option<String>,
-    pub title: Option<String>,
-    pub published_at: Option<i64>,
-    pub outlet_name: Option<String>,
-    pub parent_guid: Option<String>,
-    pub points: Option<i64>,
-    pub comments: Option<i64>,
-    pub discussion_url: Option<String>,
-}
-
-impl SectionRow {
-    /// What choosing the event's headline reads of it.
-    pub fn headline_member(&self) -> HeadlineMember {
-        HeadlineMember {
-            event_id: self.event_id.clone(),
-            at: self.at,
-            shown_at: self.shown_at,
-            terms: self.terms.clone(),
-            item_id: self.item_id,
-            guid: self.guid.clone(),
-            url: self.url.clone(),
-            title: self.title.clone(),
-            outlet_name: self.outlet_name.clone(),
-            parent_guid: self.parent_guid.clone(),
-            points: self.points,
-            comments: self.comments,
-            discussion_url: self.discussion_url.clone(),
-        }
-    }
-}
-
-/// The item columns of a section row, after `part, event_first, event_id`.
-macro_rules! section_columns {
-    ($terms:literal) => {
-        concat!(
-            "si.at, si.item_id, COALESCE(si.shown_at, si.at) AS shown_at, ",
-            $terms,
-            " AS terms, i.source_id, i.guid, i.url, i.title, i.published_at, i.outlet_name, \
-             i.parent_guid, i.points, i.comments, i.discussion_url "
-        )
-    };
-}
-
-/// Each event's first ?4 members shown before ?3, from `ev(event_id, first_at)`.
-macro_rules! first_members_of_ev {
-    () => {
-        concat!(
-            "SELECT 0 AS part, ev.first_at AS event_first, ev.event_id, ",
-            section_columns!("si.terms"),
-            "FROM ev JOIN story_items si ON si.rowid IN \
-                  (SELECT f.rowid FROM story_items f INDEXED BY story_items_event_at \
-                      WHERE f.story_id = ?1 \
-                   AND f.event_id = ev.event_id AND f.shown_at < ?3 \
-                   ORDER BY f.at, f.item_id LIMIT ?4) \
-             JOIN items i ON i.id = si.item_id "
-        )
-    };
-}
-
-/// An event's first report among its members shown before ?3.
-macro_rules! first_at_of_e {
-    () => {
-        "(SELECT f.at FROM story_items f INDEXED BY story_items_event_at \
-            WHERE f.story_id = ?1 AND f.event_id = e.event_id \
-          AND f.shown_at < ?3 ORDER BY f.at, f.item_id LIMIT 1)"
-    };
-}
-
-/// A week section, events of the period's members: `$older` picks updates or developments.
-macro_rules! period_section {
-    ($older:literal) => {
-        concat!(
-            period_members!(),
-            ", ev(event_id, first_at) AS (SELECT e.event_id, ",
-            first_at_of_e!(),
-            " FROM (SELECT DISTINCT si.event_id FROM m \
-                    JOIN story_items si ON si.rowid = m.rid) e WHERE ",
-            $older,
-            older_event!("e"),
-            ") ",
-            first_members_of_ev!(),
-            "UNION ALL SELECT 1, ev.first_at, ev.event_id, ",
-            section_columns!("''"),
-            "FROM m JOIN story_items si ON si.rowid = m.rid \
-             JOIN ev ON ev.event_id = si.event_id JOIN items i ON i.id = si.item_id \
-             ORDER BY 2, 3, 1, 4, 5"
-        )
-    };
-}
-
-impl Store {
-    /// The rows of one section of the story's period `[from, until)`, in the report's order:
-    /// events by first report then id, each event's first `per_event` members, then (for
-    /// developments and updates) its members in the period, each by time then item.
-    pub async fn each_section_row<E: From<StoreError>>(
-        &self,
-        story_id: &str,
-        section: Section,
-        (from, until): (i64, i64),
-        per_event: usize,
-        mut f: impl FnMut(SectionRow) -> Result<(), E>,
-    ) -> Result<(), E> {
-        const DEVELOPMENTS: &str = period_section!("NOT ");
-        const UPDATES: &str = period_section!("");
-        const TIMELINE: &str = concat!(
-            "WITH ev(event_id, first_at) AS (SELECT e.event_id, ",
-            first_at_of_e!(),
-            " FROM (SELECT DISTINCT event_id FROM story_items \
-                    WHERE story_id = ?1 AND event_id IS NOT NULL) e) ",
-            first_members_of_ev!(),
-            "WHERE ev.first_at IS NOT NULL ORDER BY 2, 3, 4, 5"
-        );
-        let q = match section {
-            Section::Developments => DEVELOPMENTS,
-            Section::Updates => UPDATES,
-            Section::Timeline => TIMELINE,
-        };
-        let mut conn = self.spilling_connection().await?;
-        let mut rows = sqlx::query_as::<_, SectionRow>(q)
-            .bind(story_id)
-            .bind(from)
-            .bind(until)
-            .bind(i64::try_from(per_event).unwrap_or(i64::MAX))
-            .fetch(&mut *conn);
-        while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
-            f(row)?;
-        }
-        Ok(())
     }
 }

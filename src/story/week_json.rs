@@ -74,10 +74,16 @@ pub async fn write_period(
                 }
                 if row.part == 0 {
                     open.pool.push(row.headline_member());
+                } else if section == Section::Developments && open.items.is_none() {
+                    // A development's first items are its first members: its headline is
+                    // written once they are in (or it ends).
+                    open.pool.push(row.headline_member());
+                    open.waiting.push(row);
+                    if open.waiting.len() == HEADLINE_POOL {
+                        open.flush(out, &mut events)?;
+                    }
                 } else {
-                    let items = open.start(out, &mut events)?;
-                    items.next(out)?;
-                    indented(out, 8, &pretty(&item_json(&row))?)?;
+                    open.item(out, &mut events, &row)?;
                 }
                 Ok::<_, WriteError>(())
             })
@@ -106,12 +112,13 @@ fn item_json(row: &SectionRow) -> ItemJson<'_> {
     }
 }
 
-/// The event being written: its key (first report, id), its first members, and its items
-/// array once its first item came.
+/// The event being written: its key (first report, id), its first members, the items
+/// waiting for its headline, and its items array once started.
 #[derive(Default)]
 struct Open {
     key: Option<(i64, String)>,
     pool: Vec<HeadlineMember>,
+    waiting: Vec<SectionRow>,
     items: Option<Array>,
 }
 
@@ -146,6 +153,25 @@ impl Open {
         Ok(self.items.insert(items))
     }
 
+    fn item(
+        &mut self,
+        out: &mut impl Write,
+        events: &mut Array,
+        row: &SectionRow,
+    ) -> Result<(), WriteError> {
+        let items = self.start(out, events)?;
+        items.next(out)?;
+        indented(out, 8, &pretty(&item_json(row))?)
+    }
+
+    /// Write the items that waited for the headline.
+    fn flush(&mut self, out: &mut impl Write, events: &mut Array) -> Result<(), WriteError> {
+        for row in std::mem::take(&mut self.waiting) {
+            self.item(out, events, &row)?;
+        }
+        Ok(())
+    }
+
     /// Finish the event: close its object, or write its timeline line; forget it.
     fn close(
         &mut self,
@@ -154,6 +180,7 @@ impl Open {
         section: Section,
         tz: chrono_tz::Tz,
     ) -> Result<(), WriteError> {
+        self.flush(out, events)?;
         let done = std::mem::take(self);
         let Some((first, id)) = done.key.clone() else {
             return Ok(());
