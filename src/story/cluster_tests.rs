@@ -47,7 +47,7 @@ impl Case {
         for d in &self.docs {
             idf.add(&d.terms);
         }
-        let mut c = Clusterer::new(&idf);
+        let mut c = Clusterer::new(idf);
         let mut out = vec![(String::new(), Join::Founded); self.docs.len()];
         let mut waiting: Vec<usize> = Vec::new();
         for round in rounds {

@@ -21,6 +21,8 @@ pub mod cluster;
 pub mod decide;
 pub mod definition;
 pub mod explain;
+mod page;
+mod placing;
 mod process;
 pub mod relevance;
 pub mod report;
@@ -29,6 +31,7 @@ pub mod shown;
 pub mod terms;
 pub mod text;
 mod timing;
+mod touched;
 
 pub use definition::StoryDef;
 pub use process::process;
