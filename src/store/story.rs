@@ -535,6 +535,67 @@ impl Store {
         Ok(out)
     }
 
+    /// The first `per_event` members (by time, then item) of each of these events, narrow:
+    /// what choosing a headline reads.
+    pub async fn story_event_heads(
+        &self,
+        story_id: &str,
+        event_ids: &[String],
+        per_event: usize,
+    ) -> Result<Vec<HeadlineMember>> {
+        let mut out = Vec::new();
+        for chunk in event_ids.chunks(EVENT_BATCH) {
+            // Per event, the first entries of its member index and no more (a subquery
+            // correlated with each member would read an event's members once per member).
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH e(event_id) AS (VALUES ");
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push("(").push_bind_unseparated(id).push_unseparated(")");
+            }
+            q.push(
+                ") SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, \
+                        si.terms, si.item_id, i.guid, i.url, i.title, i.outlet_name, \
+                        i.parent_guid, i.points, i.comments, i.discussion_url \
+                 FROM e JOIN story_items si ON si.rowid IN (SELECT f.rowid FROM story_items f \
+                     WHERE f.story_id = ",
+            );
+            q.push_bind(story_id)
+                .push(" AND f.event_id = e.event_id ORDER BY f.at, f.item_id LIMIT ")
+                .push_bind(i64::try_from(per_event).unwrap_or(i64::MAX))
+                .push(") JOIN items i ON i.id = si.item_id");
+            q.push(" ORDER BY si.event_id, si.at, si.item_id");
+            out.extend(
+                q.build_query_as::<HeadlineMember>()
+                    .fetch_all(&self.pool)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The founding item of each of these events that the store has.
+    pub async fn story_event_founders(
+        &self,
+        story_id: &str,
+        event_ids: &[String],
+    ) -> Result<HashMap<String, i64>> {
+        let mut out = HashMap::new();
+        for chunk in event_ids.chunks(EVENT_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT event_id, founder_item FROM story_events WHERE story_id = ",
+            );
+            q.push_bind(story_id).push(" AND event_id IN (");
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push_bind(id);
+            }
+            q.push(")");
+            let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// The first `per_event` members (by time, then item) of each of the story's events among
     /// those counted before `until`, oldest first.
     pub async fn story_first_members(

@@ -83,6 +83,7 @@ impl Round<'_> {
     /// Place one page and return what to write for it.
     pub async fn place(&mut self, page: Vec<Judged>) -> Result<StoryBatch, StoryError> {
         let story = self.story;
+        let t0 = std::time::Instant::now();
         let mut batch = StoryBatch::default();
         let mut fresh: Vec<Judged> = Vec::new();
         let mut misses: Vec<Miss> = Vec::new();
@@ -150,6 +151,7 @@ impl Round<'_> {
             self.load_events(&fresh, &context, &misses).await?;
         }
 
+        let t_sorted = t0.elapsed();
         // Reports first, as one batch; then what discusses them: comments, and items that
         // only link to a story item's page.
         fresh.sort_by_key(|j| (j.at, j.pending.item.id));
@@ -178,6 +180,7 @@ impl Round<'_> {
         let placed = self
             .clusterer
             .place_batch(&docs, self.now.timestamp(), &mut name);
+        let t_placed = t0.elapsed();
         let mut placements: HashMap<usize, Option<Placement>> = HashMap::new();
         let mut deferred: HashSet<usize> = HashSet::new();
         for (k, p) in placed.into_iter().enumerate() {
@@ -339,6 +342,7 @@ impl Round<'_> {
             batch.decisions.push(row);
         }
 
+        let t_decided = t0.elapsed();
         // Events touched by this page get their span and headline recomputed.
         let items: HashMap<i64, &ItemRow> = fresh
             .iter()
@@ -355,6 +359,7 @@ impl Round<'_> {
             &items,
         )
         .await?;
+        tracing::debug!(story = %story.id, sorted = ?t_sorted, placed = ?(t_placed - t_sorted), decided = ?(t_decided - t_placed), touched = ?(t0.elapsed() - t_decided), "story page");
         Ok(batch)
     }
 

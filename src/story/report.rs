@@ -23,7 +23,7 @@ const DISCUSSION_HOSTS: &[&str] = &[
 ];
 
 /// How many of an event's first items compete for its headline.
-const HEADLINE_POOL: usize = 40;
+pub const HEADLINE_POOL: usize = 40;
 
 /// One story's week, in the JSON contract's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
