@@ -550,7 +550,9 @@ impl Store {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH e(event_id) AS (VALUES ");
             let mut ids = q.separated(", ");
             for id in chunk {
-                ids.push("(").push_bind_unseparated(id).push_unseparated(")");
+                ids.push("(")
+                    .push_bind_unseparated(id)
+                    .push_unseparated(")");
             }
             q.push(
                 ") SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, \

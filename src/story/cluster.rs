@@ -274,6 +274,10 @@ impl Clusterer {
         self.by_item.clear();
         for m in old_members {
             let Some(e) = moved[m.event] else { continue };
+            if m.vector.0.is_empty() {
+                // A member past its event's latest: the store still has it.
+                continue;
+            }
             let slot = self.members.len();
             for (t, _) in &m.vector.0 {
                 self.postings.entry(*t).or_default().push(slot);
@@ -282,12 +286,16 @@ impl Clusterer {
             self.events[e].members.push(slot);
             self.members.push(Member { event: e, ..m });
         }
-        self.pages.retain(|_, (e, _)| moved[*e].is_some());
-        for (e, _) in self.pages.values_mut() {
-            *e = moved[*e].unwrap_or(*e);
-        }
         self.followers.retain(|_, e| moved[*e].is_some());
         for e in self.followers.values_mut() {
+            *e = moved[*e].unwrap_or(*e);
+        }
+        // The pages of members no longer held are found through the store.
+        let held =
+            |item: &i64| self.by_item.contains_key(item) || self.followers.contains_key(item);
+        self.pages
+            .retain(|_, (e, item)| moved[*e].is_some() && held(item));
+        for (e, _) in self.pages.values_mut() {
             *e = moved[*e].unwrap_or(*e);
         }
     }
@@ -492,9 +500,10 @@ impl Clusterer {
         let vectors: Vec<Vector> = docs.iter().map(|d| self.weights.vector(&d.terms)).collect();
         let mut out: Vec<Option<Placement>> = vec![None; docs.len()];
         let mut spread = Spread::default();
+        let mut tally = Tally::default();
         for group in self.groups(docs, &vectors, &mut spread) {
             let first = docs[group[0]].at;
-            let target = self.matching_event(docs, &vectors, &group, &mut spread);
+            let target = self.matching_event(docs, &vectors, &group, &mut spread, &mut tally);
             let lone_follow_up = matches!(&target, Some(Target { url: None, .. }))
                 && group.len() == 1
                 && target
@@ -539,6 +548,7 @@ impl Clusterer {
     /// Split a batch into groups reported together, each sorted by time, groups by their
     /// first item.
     fn groups(&self, docs: &[Doc], vectors: &[Vector], spread: &mut Spread) -> Vec<Vec<usize>> {
+        let mut tally = Tally::default();
         let mut order: Vec<usize> = (0..docs.len()).collect();
         order.sort_by_key(|&i| (docs[i].at, docs[i].item_id));
         let mut parent: Vec<usize> = (0..docs.len()).collect();
@@ -553,7 +563,7 @@ impl Clusterer {
                     }
                 }
             }
-            let candidates = most_shared(candidates, MAX_CANDIDATES);
+            let candidates = most_shared(&candidates, MAX_CANDIDATES, &mut tally);
             spread.load(&vectors[i]);
             for j in candidates {
                 if (docs[i].at - docs[j].at).abs() <= GROUP_WINDOW
@@ -590,6 +600,7 @@ impl Clusterer {
         vectors: &[Vector],
         group: &[usize],
         spread: &mut Spread,
+        tally: &mut Tally,
     ) -> Option<Target> {
         for &i in group {
             for k in &docs[i].url_keys {
@@ -621,7 +632,7 @@ impl Clusterer {
             }
         }
         let mut best: Option<(f32, usize)> = None;
-        let mut candidates: Vec<usize> = most_shared(found, MAX_CANDIDATES)
+        let mut candidates: Vec<usize> = most_shared(&found, MAX_CANDIDATES, tally)
             .into_iter()
             .filter(|&e| {
                 let span = &self.events[e].span;
@@ -698,7 +709,12 @@ impl Clusterer {
     fn index(&mut self, doc: &Doc, vector: Vector, event: usize) {
         let m = self.members.len();
         for (t, w) in &vector.0 {
-            self.postings.entry(*t).or_default().push(m);
+            let list = self.postings.entry(*t).or_default();
+            list.push(m);
+            // Only a term's latest members are ever looked up: keep no more.
+            if list.len() > 2 * RECENT {
+                list.drain(..list.len() - RECENT);
+            }
             *self.events[event].centroid.entry(*t).or_default() += w;
         }
         for key in &doc.url_keys {
@@ -716,6 +732,15 @@ impl Clusterer {
             event,
             vector,
         });
+        // Only an event's latest members are compared with (its centroid keeps the rest):
+        // a huge event holds no more words than a small one.
+        let ev = &mut self.events[event];
+        if ev.members.len() > 2 * RECENT {
+            let old: Vec<usize> = ev.members.drain(..ev.members.len() - RECENT).collect();
+            for o in old {
+                self.members[o].vector = Vector::default();
+            }
+        }
     }
 }
 
@@ -756,22 +781,37 @@ fn cosine(a: &HashMap<u32, f32>, b: &HashMap<u32, f32>) -> f32 {
 
 /// The `cap` values that occur most often in `found` (the candidates sharing most words),
 /// ties to the lower; in ascending order. Comparing an item with every candidate that shares
-/// any word would make a broad story's round quadratic.
-fn most_shared(mut found: Vec<usize>, cap: usize) -> Vec<usize> {
-    found.sort_unstable();
-    let mut counted: Vec<(usize, usize)> = Vec::new();
-    for v in found {
-        match counted.last_mut() {
-            Some((last, n)) if *last == v => *n += 1,
-            _ => counted.push((v, 1)),
+/// any word would make a broad story's round quadratic. Counted in `tally`, reused across
+/// calls, so a call costs the candidates it sees, not a sort of them.
+fn most_shared(found: &[usize], cap: usize, tally: &mut Tally) -> Vec<usize> {
+    for &v in found {
+        if v >= tally.counts.len() {
+            tally.counts.resize(v + 1, 0);
         }
+        if tally.counts[v] == 0 {
+            tally.seen.push(v);
+        }
+        tally.counts[v] += 1;
     }
+    let mut counted: Vec<(usize, u32)> = tally
+        .seen
+        .drain(..)
+        .map(|v| (v, std::mem::take(&mut tally.counts[v])))
+        .collect();
     if counted.len() > cap {
         counted.select_nth_unstable_by(cap - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         counted.truncate(cap);
-        counted.sort_unstable();
     }
-    counted.into_iter().map(|(v, _)| v).collect()
+    let mut out: Vec<usize> = counted.into_iter().map(|(v, _)| v).collect();
+    out.sort_unstable();
+    out
+}
+
+/// Counts by index for [`most_shared`], zero between calls.
+#[derive(Debug, Default)]
+struct Tally {
+    counts: Vec<u32>,
+    seen: Vec<usize>,
 }
 
 fn recent(members: &[usize]) -> &[usize] {

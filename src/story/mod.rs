@@ -34,7 +34,7 @@ mod timing;
 mod touched;
 
 pub use definition::StoryDef;
-pub use process::process;
+pub use process::{process, process_with, Limits};
 pub use report::{period_report, week_report, WeekReport};
 pub use screen::Screen;
 

@@ -449,7 +449,7 @@ pub(super) fn judge(
             .map(String::as_str)
             .chain(std::iter::once(it.guid.as_str())),
     );
-    Judged {
+    let mut j = Judged {
         pending,
         verdict,
         body,
@@ -457,7 +457,13 @@ pub(super) fn judge(
         terms,
         url_keys,
         in_field: false,
+    };
+    // A relevant item's text has given its verdict and words; a page of a broad story would
+    // otherwise hold every item's text until it is placed.
+    if j.verdict.relevant {
+        j.drop_text();
     }
+    j
 }
 
 pub(super) fn item_terms(analyzer: &Analyzer, it: &ItemRow, body: &str) -> Terms {

@@ -21,16 +21,39 @@ use super::text::{self, Analyzer};
 use super::{ProcessReport, StoryError};
 use crate::store::{FetchMarks, Pending, Store};
 
-/// Items read, judged, placed and written together.
-const PAGE_ITEMS: usize = 2_000;
-/// Event members held in memory with their words at most (see [`Clusterer::shed`]).
-const MAX_MEMBERS: usize = 20_000;
+/// How much a round holds at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Items read, judged, placed and written together.
+    pub page_items: usize,
+    /// Event members held in memory with their words at most (see [`Clusterer::shed`]).
+    pub max_members: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            page_items: 2_000,
+            max_members: 20_000,
+        }
+    }
+}
 
 /// Decide and cluster every item that needs it, for every story.
 pub async fn process(
     store: &Store,
     stories: &[StoryDef],
     now: DateTime<Utc>,
+) -> Result<ProcessReport, StoryError> {
+    process_with(store, stories, now, Limits::default()).await
+}
+
+/// As [`process`], holding at most what `limits` says.
+pub async fn process_with(
+    store: &Store,
+    stories: &[StoryDef],
+    now: DateTime<Utc>,
+    limits: Limits,
 ) -> Result<ProcessReport, StoryError> {
     let marks = store.sync_fetch_marks().await?;
     // Read before any story looks, so what is queued meanwhile waits for the next round.
@@ -46,7 +69,10 @@ pub async fn process(
             upto: queued,
             quiet_key,
         };
-        let r = process_story(store, story, &marks, &analyzer, which, now, &mut held).await?;
+        let r = process_story(
+            store, story, &marks, &analyzer, which, now, limits, &mut held,
+        )
+        .await?;
         total.decided += r.decided;
         total.relevant += r.relevant;
         total.new_events += r.new_events;
@@ -61,6 +87,7 @@ pub async fn process(
     Ok(total)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn process_story(
     store: &Store,
     story: &StoryDef,
@@ -68,6 +95,7 @@ async fn process_story(
     analyzer: &Analyzer,
     mut which: Pending,
     now: DateTime<Utc>,
+    limits: Limits,
     held: &mut Vec<i64>,
 ) -> Result<ProcessReport, StoryError> {
     let fingerprint = story.fingerprint();
@@ -103,7 +131,7 @@ async fn process_story(
         held,
         report: ProcessReport::default(),
     };
-    let mut page = Vec::with_capacity(PAGE_ITEMS.min(256));
+    let mut page = Vec::with_capacity(limits.page_items.min(256));
     let mut rows = store.pending_story_items_stream(&story.id, which);
     loop {
         let next = rows.next().await.transpose()?;
@@ -113,10 +141,10 @@ async fn process_story(
                 page.push(judge(&matcher, analyzer, p, marks));
             }
         }
-        if page.len() >= PAGE_ITEMS || (done && !page.is_empty()) {
+        if page.len() >= limits.page_items.max(1) || (done && !page.is_empty()) {
             let batch = round.place(std::mem::take(&mut page)).await?;
             store.save_story_batch(&batch, now).await?;
-            round.clusterer.shed(MAX_MEMBERS);
+            round.clusterer.shed(limits.max_members);
         }
         if done {
             break;

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::text::{is_stopword, slug_words, strip_outlet_suffix, tokenize, Analyzer};
+use super::text::{first_tokens, is_stopword, slug_words, strip_outlet_suffix, Analyzer};
 
 /// Body words read for similarity: the lead.
 const LEAD_WORDS: usize = 40;
@@ -39,7 +39,8 @@ impl Terms {
             .map(|w| analyzer.stem(w))
             .filter(|s| !title.contains(s))
             .collect();
-        let mut lead: Vec<String> = tokenize(body)
+        let content = |t: &[String]| t.iter().filter(|t| !is_stopword(t)).count() >= LEAD_WORDS;
+        let mut lead: Vec<String> = first_tokens(body, content)
             .iter()
             .filter(|t| !is_stopword(t))
             .take(LEAD_WORDS)
