@@ -23,7 +23,7 @@ use sqlx::SqlitePool;
 pub use batch::Batch;
 pub use digests::{DigestRow, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
-pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
+pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, LeaseClaim, OutboxCounts, SendingHolder};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
 pub use story::{
     DecisionRow, EventRow, FetchMarks, HeadlineMember, MemberRow, Pending, PendingItem, Refresh,
