@@ -420,3 +420,53 @@ async fn screened_items_are_decided_and_a_quiet_link_to_a_story_item_joins_its_e
     assert_eq!(changed.decided, 1);
     assert_eq!(changed.relevant, 0);
 }
+
+/// A lone report that would only be a follow-up of an older event waits (`SETTLE`) for
+/// reports like it; it stays queued while it waits and is decided in a later round, instead
+/// of being dropped from the queue with no decision ("processed: out, nothing of the story").
+#[tokio::test]
+async fn a_lone_follow_up_that_waits_is_decided_in_a_later_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let title = "Meta releases Llama 4 Scout and Maverick open weights models";
+    let mut items: Vec<NewItem> = (0..4)
+        .map(|i| {
+            item(
+                &format!("old{i}"),
+                title,
+                &format!("https://one.example/2030/03/scout-{i}"),
+                &format!("2030-03-01T1{i}:00:00Z"),
+            )
+        })
+        .collect();
+    items.push(item(
+        "late",
+        "Meta Llama 4 Scout and Maverick open weights models get an update",
+        "https://one.example/2030/03/scout-update",
+        "2030-03-11T08:00:00Z",
+    ));
+    let now = at("2030-03-11T09:00:00Z");
+    store.store_items("news", &items, now, 100).await.unwrap();
+    let late = store
+        .items_of_source("news")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.guid == "late")
+        .unwrap();
+
+    story::process(&store, &stories, now).await.unwrap();
+    let old = event_of(&store, "news", "old0").await.unwrap();
+    assert_eq!(event_of(&store, "news", "late").await, None, "it waits");
+    assert!(
+        store.is_queued(late.id).await.unwrap(),
+        "a report that waits stays queued"
+    );
+    // Nothing new arrives; two days later it has waited long enough.
+    story::process(&store, &stories, at("2030-03-13T09:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(event_of(&store, "news", "late").await, Some(old));
+    assert!(!store.is_queued(late.id).await.unwrap());
+}

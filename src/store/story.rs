@@ -107,6 +107,9 @@ pub struct StoryBatch {
     pub refreshes: Vec<Refresh>,
     pub events: Vec<EventRow>,
     pub updates: Vec<UpdateRow>,
+    /// Items left undecided this round on purpose (a lone follow-up waiting for reports
+    /// like it): queued again, after the round's end, so the queue does not forget them.
+    pub requeue: Vec<i64>,
 }
 
 /// An event member with the item fields a report shows.
@@ -609,6 +612,15 @@ impl Store {
             .bind(u.updated_at)
             .bind(u.at)
             .bind(&u.note)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for id in &b.requeue {
+            // A new seq, past the round's end: the queue's drain leaves it for the next round.
+            sqlx::query(
+                "INSERT OR REPLACE INTO story_queue (item_id, quiet_under) VALUES (?1, NULL)",
+            )
+            .bind(id)
             .execute(&mut *tx)
             .await?;
         }

@@ -239,6 +239,9 @@ async fn process_story(
             .miss(m, &mut clusterer, &mut round, &mut promoted)
             .await?;
     }
+    // A report left to wait must come back: it stays queued (the queue forgets what it
+    // drains), however many stories looked at it.
+    batch.requeue = deferred.iter().map(|&i| fresh[i].pending.item.id).collect();
     let mut founders: HashMap<String, i64> = HashMap::new();
     let decided = fresh
         .iter()
