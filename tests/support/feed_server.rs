@@ -77,6 +77,8 @@ pub struct Hit {
 struct State {
     routes: Arc<Mutex<HashMap<String, Route>>>,
     hits: Arc<Mutex<Vec<Hit>>>,
+    /// Held before every answer (crash trials slow a round down to kill it in the middle).
+    delay: Arc<Mutex<std::time::Duration>>,
 }
 
 pub struct FeedServer {
@@ -95,7 +97,13 @@ impl FeedServer {
         let st = state.clone();
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
             let st = st.clone();
-            async move { respond(&st, req) }
+            async move {
+                let delay = *st.delay.lock().expect("delay lock");
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                respond(&st, req)
+            }
         });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -105,6 +113,11 @@ impl FeedServer {
             state,
             _task: task,
         }
+    }
+
+    /// Answer every request only after `delay` (zero: at once).
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        *self.state.delay.lock().expect("delay lock") = delay;
     }
 
     pub fn url(&self, path: &str) -> String {

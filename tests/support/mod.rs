@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // test support fails loudly by design
 
+pub mod changing_feeds;
+pub mod crash;
+pub mod crash_checks;
 pub mod feed_server;
 pub mod mime;
 pub mod raw_server;
