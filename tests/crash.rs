@@ -23,13 +23,14 @@ use storyline::mail::{self, DigestParts, Mail};
 use storyline::store::Store;
 use support::changing_feeds::ChangingFeeds;
 use support::crash::{
-    connect, integrity, kill_at, run_ok, seed, storyline, trials, Moment, Rng, MAX_AIMED_KILLS,
+    ack_delay, connect, integrity, kill_at, run_ok, seed, storyline, trials, Moment, Rng,
+    AIMED_DELAY, MAX_AIMED_KILLS,
 };
 use support::crash_checks::{
     all_current, check_copies, check_items, deliveries, explain_works, stored_versions, story_state,
 };
 use support::feed_server::FeedServer;
-use support::smtp_sink::{Fault, SmtpSink};
+use support::smtp_sink::SmtpSink;
 
 const DEFAULT_TRIALS: usize = 50;
 const SECRET: &str = "crash-test-secret-crash-test-secret-0123";
@@ -110,11 +111,11 @@ async fn poll_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &mu
             tally.changes += feeds.change(rng);
             feeds.serve(server);
         }
-        // An aimed kill comes after at least two feeds of a round slowed to 30 ms a feed:
+        // An aimed kill comes after at least two feeds of a round slowed to 40 ms a feed:
         // their items are committed, and the feeds not yet answered are not.
         let moment = if aimed {
             tally.aimed += 1;
-            server.set_delay(Duration::from_millis(30));
+            server.set_delay(AIMED_DELAY);
             Moment::aimed(rng, 2, feeds.len(), 5)
         } else {
             server.set_delay(Duration::ZERO);
@@ -311,11 +312,8 @@ struct SendTally {
 /// the sender learning it did); then run to the end.
 async fn send_trial(rng: &mut Rng, trial: usize, tally: &mut SendTally) {
     let sink = SmtpSink::start().await;
-    sink.add_fault(Fault::DelayAck {
-        to: String::new(),
-        delay: Duration::from_millis(rng.range(1, 8)),
-        times: None,
-    });
+    let ack = Duration::from_millis(rng.range(1, 8));
+    ack_delay(&sink, ack);
     let dir = tempfile::tempdir().unwrap();
     let config = mail_config(dir.path(), sink.port());
     let n = rng.range(3, 12) as usize;
@@ -338,9 +336,11 @@ async fn send_trial(rng: &mut Rng, trial: usize, tally: &mut SendTally) {
         );
         let moment = if caught {
             random += 1;
+            ack_delay(&sink, ack);
             Moment::pick(rng, n, 20)
         } else {
             tally.aimed += 1;
+            ack_delay(&sink, AIMED_DELAY);
             Moment::aimed(rng, 1, pending, 5)
         };
         let base = sink.received_count();

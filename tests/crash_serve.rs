@@ -22,14 +22,14 @@ use sqlx::{Connection as _, SqliteConnection};
 use storyline::store::Store;
 use support::changing_feeds::ChangingFeeds;
 use support::crash::{
-    connect, has_table, integrity, kill_at, run_ok, seed, storyline, trials, Ended, Moment, Rng,
-    MAX_AIMED_KILLS,
+    ack_delay, connect, has_table, integrity, kill_at, run_ok, seed, storyline, trials, Ended,
+    Moment, Rng, AIMED_DELAY, MAX_AIMED_KILLS,
 };
 use support::crash_checks::{
     all_current, check_copies, check_items, deliveries, stored_versions, story_state,
 };
 use support::feed_server::FeedServer;
-use support::smtp_sink::{Fault, SmtpSink};
+use support::smtp_sink::SmtpSink;
 
 const SERVE_TRIALS: usize = 15;
 const DIGEST_TRIALS: usize = 15;
@@ -223,11 +223,8 @@ impl Trial<'_> {
 /// everything is done, and killed once more.
 async fn serve_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &mut Tally) {
     let sink = SmtpSink::start().await;
-    sink.add_fault(Fault::DelayAck {
-        to: String::new(),
-        delay: Duration::from_millis(rng.range(1, 8)),
-        times: None,
-    });
+    let ack = Duration::from_millis(rng.range(1, 8));
+    ack_delay(&sink, ack);
     let dir = tempfile::tempdir().unwrap();
     let mut feeds = ChangingFeeds::new(
         rng,
@@ -266,10 +263,12 @@ async fn serve_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &m
         let steps = feeds.len() + n - sent(&t.db).await;
         let moment = if aimed {
             t.tally.aimed += 1;
-            server.set_delay(Duration::from_millis(30));
+            server.set_delay(AIMED_DELAY);
+            ack_delay(&sink, AIMED_DELAY);
             Moment::aimed(rng, 2, steps, 10)
         } else {
             server.set_delay(Duration::ZERO);
+            ack_delay(&sink, ack);
             Moment::pick(rng, steps, 30)
         };
         let (hits, got) = (server.hit_count(), sink.received_count());
@@ -332,11 +331,8 @@ async fn serve_killed_mid_round_mid_queue_and_mid_send_loses_and_duplicates_noth
 /// messages arrived plus up to 20 ms); then run to the end.
 async fn digest_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &mut Tally) {
     let sink = SmtpSink::start().await;
-    sink.add_fault(Fault::DelayAck {
-        to: String::new(),
-        delay: Duration::from_millis(rng.range(1, 8)),
-        times: None,
-    });
+    let ack = Duration::from_millis(rng.range(1, 8));
+    ack_delay(&sink, ack);
     let dir = tempfile::tempdir().unwrap();
     let feeds = ChangingFeeds::new(
         rng,
@@ -380,9 +376,11 @@ async fn digest_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &
         );
         let moment = if cut {
             random += 1;
+            ack_delay(&sink, ack);
             Moment::pick(rng, n, 20)
         } else {
             t.tally.aimed += 1;
+            ack_delay(&sink, AIMED_DELAY);
             Moment::aimed(rng, 1, left, 5)
         };
         let got = sink.received_count();

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions as _, SqliteConnection};
 
+use super::smtp_sink::{Fault, SmtpSink};
+
 pub const DEFAULT_SEED: u64 = 0x5709_11e5;
 /// Kills a trial may add, aimed at the middle of the work, when none of its random ones
 /// landed there: every trial then proves something, at any trial count.
@@ -57,8 +59,14 @@ pub fn seed() -> u64 {
     env_or("STORYLINE_CRASH_SEED", DEFAULT_SEED)
 }
 
-/// `storyline --config CONFIG ARGS…` with a clean environment, output piped.
+/// `storyline --config CONFIG ARGS…` with a clean environment, output piped, logging errors
+/// only (`STORYLINE_CRASH_LOG` changes that).
 pub fn storyline(config: &Path, args: &[&str]) -> Child {
+    let log = std::env::var("STORYLINE_CRASH_LOG").unwrap_or_else(|_| "error".into());
+    storyline_logging(config, args, &log)
+}
+
+fn storyline_logging(config: &Path, args: &[&str], log: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_storyline"))
         .arg("--config")
         .arg(config)
@@ -66,7 +74,7 @@ pub fn storyline(config: &Path, args: &[&str]) -> Child {
         .env_remove("STORYLINE_CONFIG")
         .env_remove("STORYLINE_NOW")
         .env_remove("STORYLINE_SECRET")
-        .env("STORYLINE_LOG", "error")
+        .env("STORYLINE_LOG", log)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -184,10 +192,12 @@ pub async fn finish(mut child: Child) -> Output {
     let started = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(60) {
+            let waiting = where_threads_wait(child.id());
             let _ = child.kill();
             let out = child.wait_with_output().unwrap();
             panic!(
-                "storyline did not finish: {}",
+                "storyline did not finish in a minute; its threads wait in {waiting}\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
         }
@@ -196,9 +206,34 @@ pub async fn finish(mut child: Child) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Run to the end; panics with its output unless it succeeded.
+/// Each thread's name, state and kernel wait channel, to tell a hang's cause.
+fn where_threads_wait(pid: u32) -> String {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return "(unknown)".into();
+    };
+    let mut out = Vec::new();
+    for t in tasks.flatten() {
+        let p = t.path();
+        let read = |f: &str| std::fs::read_to_string(p.join(f)).unwrap_or_default();
+        let stat = read("stat");
+        let state = stat
+            .rsplit_once(')')
+            .map_or("", |(_, r)| r.trim())
+            .chars()
+            .next();
+        out.push(format!(
+            "{} {:?} {}",
+            read("comm").trim(),
+            state.unwrap_or('?'),
+            read("wchan")
+        ));
+    }
+    out.join("; ")
+}
+
+/// Run to the end; panics with its output (logged at `info`) unless it succeeded.
 pub async fn run_ok(config: &Path, args: &[&str]) -> String {
-    let out = finish(storyline(config, args)).await;
+    let out = finish(storyline_logging(config, args, "info")).await;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -207,6 +242,21 @@ pub async fn run_ok(config: &Path, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// Make the SMTP server hold every answer to a message for `delay`: the window in which the
+/// message has arrived and its sender does not know it yet. Aimed kills widen it (40 ms), so
+/// they catch a message in flight however loaded the machine is.
+pub fn ack_delay(sink: &SmtpSink, delay: Duration) {
+    sink.clear_faults();
+    sink.add_fault(Fault::DelayAck {
+        to: String::new(),
+        delay,
+        times: None,
+    });
+}
+
+/// Held by an aimed kill's SMTP server (see [`ack_delay`]) and feed server.
+pub const AIMED_DELAY: Duration = Duration::from_millis(40);
 
 /// A plain connection to the file as the killed process left it: no migration, nothing
 /// written but what SQLite's own recovery does (which the next run would do too).
