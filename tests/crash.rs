@@ -66,6 +66,8 @@ struct PollTally {
     /// or all stored but the story step not done.
     mid_work: usize,
     aimed: usize,
+    /// The most aimed kills one trial needed.
+    most_aimed: usize,
     changes: usize,
     items_checked: usize,
     survivors_checked: usize,
@@ -97,6 +99,7 @@ async fn poll_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &mu
     let (config, text) = poll_config(dir.path(), server, &feeds);
     let db = dir.path().join("poll.db");
 
+    let aimed_before = tally.aimed;
     let planned = rng.range(1, 3) as usize;
     let mut committed: HashMap<(String, String), (i64, u32)> = HashMap::new();
     let mut cut_short = false;
@@ -108,17 +111,17 @@ async fn poll_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &mu
         }
         // An aimed kill needs work to interrupt: the feeds change before it.
         if run > 0 && (aimed || rng.chance(60)) {
-            tally.changes += feeds.change(rng);
+            tally.changes += feeds.change(rng, aimed);
             feeds.serve(server);
         }
-        // An aimed kill comes after at least two feeds of a round slowed to 40 ms a feed:
-        // their items are committed, and the feeds not yet answered are not.
+        // An aimed kill comes after at least two feeds of a round whose answers are 40 ms
+        // apart: the first are committed, and the feeds not yet answered are not.
         let moment = if aimed {
             tally.aimed += 1;
-            server.set_delay(AIMED_DELAY);
+            server.space_answers(AIMED_DELAY);
             Moment::aimed(rng, 2, feeds.len(), 5)
         } else {
-            server.set_delay(Duration::ZERO);
+            server.space_answers(Duration::ZERO);
             Moment::pick(rng, feeds.len(), 30)
         };
         let now = (start + chrono::Duration::hours(run as i64)).to_rfc3339();
@@ -171,7 +174,8 @@ async fn poll_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &mu
         cut_short,
         "trial {trial}: no kill cut a round short in {run} kills"
     );
-    server.set_delay(Duration::ZERO);
+    server.space_answers(Duration::ZERO);
+    tally.most_aimed = tally.most_aimed.max(tally.aimed - aimed_before);
 
     let now = (start + chrono::Duration::hours(run as i64)).to_rfc3339();
     run_ok(&config, &["--now", &now, "poll", "--all"]).await;
@@ -224,7 +228,7 @@ async fn polling_killed_at_random_moments_loses_nothing_and_keeps_the_story_tabl
     }
 
     eprintln!(
-        "crash/poll: seed {seed:#x}, {} trials in {:.1}s: {} kills ({} aimed), {} landed while \
+        "crash/poll: seed {seed:#x}, {} trials in {:.1}s: {} kills ({} aimed, at most {} in a trial), {} landed while \
          running, {} cut a round short; {} item changes served between runs; {} items checked \
          at the end, {} committed-before-kill items found intact, {} decisions, {} events and {} \
          reports left waiting checked at the end, explain run after {} kills; integrity ok and story tables sound \
@@ -233,6 +237,7 @@ async fn polling_killed_at_random_moments_loses_nothing_and_keeps_the_story_tabl
         started.elapsed().as_secs_f64(),
         tally.kills,
         tally.aimed,
+        tally.most_aimed,
         tally.landed,
         tally.mid_work,
         tally.changes,
@@ -297,6 +302,8 @@ struct SendTally {
     kills: usize,
     landed: usize,
     aimed: usize,
+    /// The most aimed kills one trial needed.
+    most_aimed: usize,
     /// Kills that left a delivery in `sending`: the message may or may not have arrived.
     mid_send: usize,
     subscribers: usize,
@@ -322,6 +329,7 @@ async fn send_trial(rng: &mut Rng, trial: usize, tally: &mut SendTally) {
 
     // First kills aimed at the middle until one catches a message in flight (the first
     // nearly always does), then one to three at random moments.
+    let aimed_before = tally.aimed;
     let planned = rng.range(1, 3) as usize;
     let mut in_flight: HashMap<i64, usize> = HashMap::new();
     let (mut caught, mut random, mut run) = (false, 0, 0);
@@ -374,6 +382,7 @@ async fn send_trial(rng: &mut Rng, trial: usize, tally: &mut SendTally) {
         caught,
         "trial {trial}: everything was sent before a kill caught a message in flight"
     );
+    tally.most_aimed = tally.most_aimed.max(tally.aimed - aimed_before);
 
     let stdout = run_ok(&config, &["mail", "drain"]).await;
     assert!(
@@ -424,7 +433,7 @@ async fn sending_killed_at_random_moments_delivers_to_everyone_and_resends_only_
     }
 
     eprintln!(
-        "crash/send: seed {seed:#x}, {} trials in {:.1}s: {} kills ({} aimed), {} landed while \
+        "crash/send: seed {seed:#x}, {} trials in {:.1}s: {} kills ({} aimed, at most {} in a trial), {} landed while \
          running, {} left a message in flight; {} subscribers checked, {} messages received, \
          {} resent copies (same Message-ID and bytes, each within the kills that caught it in \
          flight), {} subscribers with two Message-IDs, integrity ok after every kill and run",
@@ -432,6 +441,7 @@ async fn sending_killed_at_random_moments_delivers_to_everyone_and_resends_only_
         started.elapsed().as_secs_f64(),
         tally.kills,
         tally.aimed,
+        tally.most_aimed,
         tally.landed,
         tally.mid_send,
         tally.subscribers,

@@ -109,6 +109,8 @@ struct Tally {
     kills: usize,
     landed: usize,
     aimed: usize,
+    /// The most aimed kills one trial needed.
+    most_aimed: usize,
     /// Kills that cut a polling round short (some changes committed, not all; or the story
     /// step not done).
     mid_round: usize,
@@ -238,6 +240,7 @@ async fn serve_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &m
     let config = config(dir.path(), server, &feeds, sink.port());
     let n = rng.range(3, 8) as usize;
     subscribe(&config, n).await;
+    let aimed_before = tally.aimed;
     let mut t = Trial {
         n,
         db: dir.path().join("crash.db"),
@@ -256,18 +259,18 @@ async fn serve_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &m
             break;
         }
         if run > 0 && (aimed || rng.chance(60)) {
-            feeds.change(rng);
+            feeds.change(rng, aimed);
             feeds.serve(server);
         }
         // Feeds to serve and messages still to send: what this run can get through.
         let steps = feeds.len() + n - sent(&t.db).await;
         let moment = if aimed {
             t.tally.aimed += 1;
-            server.set_delay(AIMED_DELAY);
+            server.space_answers(AIMED_DELAY);
             ack_delay(&sink, AIMED_DELAY);
             Moment::aimed(rng, 2, steps, 10)
         } else {
-            server.set_delay(Duration::ZERO);
+            server.space_answers(Duration::ZERO);
             ack_delay(&sink, ack);
             Moment::pick(rng, steps, 30)
         };
@@ -285,6 +288,7 @@ async fn serve_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &m
         cut,
         "serve trial {trial}: no kill cut work short in {run} kills"
     );
+    t.tally.most_aimed = t.tally.most_aimed.max(t.tally.aimed - aimed_before);
 
     // The last run: until everything is done, then killed like the others.
     let mut child = storyline(&config, &["--now", &now_of(run), "serve"]);
@@ -349,6 +353,7 @@ async fn digest_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &
     let now = start().to_rfc3339();
     run_ok(&config, &["--now", &now, "poll", "--all"]).await;
     let served = feeds.latest();
+    let aimed_before = tally.aimed;
     let mut t = Trial {
         n,
         db: dir.path().join("crash.db"),
@@ -396,6 +401,7 @@ async fn digest_trial(server: &FeedServer, rng: &mut Rng, trial: usize, tally: &
         cut,
         "digest trial {trial}: everything was sent before a kill cut work short"
     );
+    t.tally.most_aimed = t.tally.most_aimed.max(t.tally.aimed - aimed_before);
     run_ok(&config, &args).await;
     t.at_end(&format!("digest trial {trial}, the end"), &served, &sink)
         .await;
@@ -430,7 +436,7 @@ async fn digest_send_killed_at_random_moments_stores_the_week_once_and_mails_it_
 
 fn report(kind: &str, seed: u64, n: usize, started: Instant, t: &Tally) {
     eprintln!(
-        "crash/{kind}: seed {seed:#x}, {n} trials in {:.1}s: {} kills ({} aimed), {} landed \
+        "crash/{kind}: seed {seed:#x}, {n} trials in {:.1}s: {} kills ({} aimed, at most {} in a trial), {} landed \
          while running: {} cut a polling round short, {} a queueing, {} left a message in \
          flight; {} items and {} subscribers checked at the end, {} messages received, {} \
          resent copies (same Message-ID and bytes, each within the kills that caught it in \
@@ -439,6 +445,7 @@ fn report(kind: &str, seed: u64, n: usize, started: Instant, t: &Tally) {
         started.elapsed().as_secs_f64(),
         t.kills,
         t.aimed,
+        t.most_aimed,
         t.landed,
         t.mid_round,
         t.mid_queue,

@@ -128,8 +128,9 @@ impl ChangingFeeds {
 
     /// Change the feeds as a publisher would between two polls: about a quarter of the
     /// items updated in place, a few that did not name the story now do, 0-2 new items per
-    /// feed. Returns how many items changed or appeared.
-    pub fn change(&mut self, rng: &mut Rng) -> usize {
+    /// feed; with `every_feed`, at least one item of each feed. Returns how many items changed
+    /// or appeared.
+    pub fn change(&mut self, rng: &mut Rng, every_feed: bool) -> usize {
         let mut changed = 0;
         let paths: Vec<String> = self.feeds.keys().cloned().collect();
         for path in paths {
@@ -138,15 +139,24 @@ impl ChangingFeeds {
                 added.push(self.fresh(rng));
             }
             let list = self.feeds.get_mut(&path).unwrap();
+            let mut here = 0;
             for it in list.iter_mut() {
                 if rng.chance(25) {
                     it.version += 1;
                     if it.topic.is_none() && rng.chance(20) {
                         it.topic = Some(rng.range(0, TOPICS.len() as u64 - 1) as usize);
                     }
-                    changed += 1;
+                    here += 1;
                 }
             }
+            if every_feed && here == 0 && added.is_empty() {
+                // Nothing changed in this feed: its first item gets an update.
+                if let Some(it) = list.first_mut() {
+                    it.version += 1;
+                    here += 1;
+                }
+            }
+            changed += here;
             changed += added.len();
             list.extend(added);
         }

@@ -255,7 +255,8 @@ pub fn ack_delay(sink: &SmtpSink, delay: Duration) {
     });
 }
 
-/// Held by an aimed kill's SMTP server (see [`ack_delay`]) and feed server.
+/// How long an aimed kill's SMTP server holds each answer (see [`ack_delay`]), and how far
+/// apart its feed server spaces its answers.
 pub const AIMED_DELAY: Duration = Duration::from_millis(40);
 
 /// A plain connection to the file as the killed process left it: no migration, nothing

@@ -77,8 +77,9 @@ pub struct Hit {
 struct State {
     routes: Arc<Mutex<HashMap<String, Route>>>,
     hits: Arc<Mutex<Vec<Hit>>>,
-    /// Held before every answer (crash trials slow a round down to kill it in the middle).
-    delay: Arc<Mutex<std::time::Duration>>,
+    /// Least time between two answers, and when the next may go (crash trials spread a
+    /// round's answers out to kill it in the middle).
+    spacing: Arc<Mutex<(std::time::Duration, Option<tokio::time::Instant>)>>,
 }
 
 pub struct FeedServer {
@@ -98,10 +99,15 @@ impl FeedServer {
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
             let st = st.clone();
             async move {
-                let delay = *st.delay.lock().expect("delay lock");
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
-                }
+                let release = {
+                    let mut sp = st.spacing.lock().expect("spacing lock");
+                    let (gap, next) = *sp;
+                    let now = tokio::time::Instant::now();
+                    let at = next.map_or(now, |n| n.max(now));
+                    sp.1 = (!gap.is_zero()).then_some(at + gap);
+                    at
+                };
+                tokio::time::sleep_until(release).await;
                 respond(&st, req)
             }
         });
@@ -115,9 +121,10 @@ impl FeedServer {
         }
     }
 
-    /// Answer every request only after `delay` (zero: at once).
-    pub fn set_delay(&self, delay: std::time::Duration) {
-        *self.state.delay.lock().expect("delay lock") = delay;
+    /// Space answers at least `gap` apart, however many requests wait at once (zero: answer
+    /// each at once).
+    pub fn space_answers(&self, gap: std::time::Duration) {
+        *self.state.spacing.lock().expect("spacing lock") = (gap, None);
     }
 
     pub fn url(&self, path: &str) -> String {
