@@ -142,6 +142,13 @@ async fn two_drains_at_once_send_each_subscriber_exactly_one_copy() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The second run says what it left to the first.
+    assert!(
+        String::from_utf8_lossy(&b.stdout)
+            .contains("1 being sent by another run (serve, or another drain); left to it"),
+        "{}",
+        String::from_utf8_lossy(&b.stdout)
+    );
     let copies = copies_per_recipient(&sink);
     for e in &emails {
         assert_eq!(
