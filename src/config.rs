@@ -478,6 +478,7 @@ impl Config {
             return Err("fetch.user_agent: must not be empty".into());
         }
         self.digest_schedule()?;
+        self.validate_templates()?;
         let mut seen = HashSet::new();
         for (i, s) in self.sources.iter().enumerate() {
             if !seen.insert(s.id.as_str()) {
@@ -521,6 +522,24 @@ impl Config {
             }
         }
         self.validate_mail()
+    }
+
+    /// A configured template directory is read and parsed now, so a wrong path or a broken
+    /// template stops `config check` and `serve` at start, not the first digest a week later.
+    fn validate_templates(&self) -> Result<(), String> {
+        let Some(dir) = &self.digest.templates else {
+            return Ok(());
+        };
+        crate::digest::Templates::load(Some(dir)).map_err(|e| {
+            let mut message = format!("digest.templates: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                message.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            message
+        })?;
+        Ok(())
     }
 
     fn validate_mail(&self) -> Result<(), String> {
@@ -591,6 +610,10 @@ impl Config {
 /// toml's own messages carry the line, column and key; keep them on one line.
 fn describe_toml(e: &toml::de::Error) -> String {
     let msg = e.message().trim().to_string();
+    let msg = match story_field_hint(&msg) {
+        Some(hint) => format!("{msg}\n  {hint}"),
+        None => msg,
+    };
     match e.span() {
         Some(_) => {
             let shown = e.to_string();
@@ -602,6 +625,30 @@ fn describe_toml(e: &toml::de::Error) -> String {
             )
         }
         None => msg,
+    }
+}
+
+/// A story's keys written at the top of the config (a story file's shape pasted in): say where
+/// they belong.
+fn story_field_hint(msg: &str) -> Option<String> {
+    let field = msg.strip_prefix("unknown field `")?.split('`').next()?;
+    if !msg.contains("`story`") {
+        return None;
+    }
+    match field {
+        "ambiguous" => Some(
+            "`[[ambiguous]]` belongs to a story: in a config file write it as \
+             `[[story.ambiguous]]`, below the `[[story]]` it belongs to (a story file on its \
+             own, like the built-in src/story/llama4.toml, writes `[[ambiguous]]`)"
+                .to_string(),
+        ),
+        "id" | "title" | "short_title" | "phrases" | "aliases" | "exclude" | "sources" => {
+            Some(format!(
+                "`{field}` belongs to a story: put it below a `[[story]]` line (see README, \
+                 \"Defining a story\")"
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -680,6 +727,25 @@ mod tests {
         Config::parse(text, Origin::File("test.toml".into()))
     }
 
+    /// The built-in story file's shape pasted into a config: the error says where its tables
+    /// go, in words.
+    #[test]
+    fn a_story_table_at_the_top_says_where_it_belongs() {
+        let pasted = "[[story]]\nid = \"x\"\ntitle = \"X\"\nphrases = [\"X 1\"]\n\
+                      [[ambiguous]]\nterm = \"Y\"\ncontext = [\"z\"]\n";
+        let e = Config::parse(pasted, Origin::File("t.toml".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("write it as `[[story.ambiguous]]`"), "{e}");
+        let ok = pasted.replace("[[ambiguous]]", "[[story.ambiguous]]");
+        let c = Config::parse(&ok, Origin::File("t.toml".into())).unwrap();
+        assert_eq!(c.stories[0].ambiguous[0].term, "Y");
+        let top = Config::parse("phrases = [\"X\"]\n", Origin::File("t.toml".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(top.contains("below a `[[story]]` line"), "{top}");
+    }
+
     #[test]
     fn empty_config_gets_defaults() {
         let c = parse("").expect("empty config is valid");
@@ -722,6 +788,36 @@ mod tests {
             .to_string();
         assert!(msg.contains("digest.schedule"), "{msg}");
         assert!(parse("[digest]\nschedule = \"0 0 8 * * Mon\"\n").is_ok());
+    }
+
+    /// A wrong template directory is a config error naming the path; one that overrides a
+    /// single file is fine.
+    #[test]
+    fn template_directory_is_checked_at_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let with =
+            |path: &Path| format!("[digest]\ntemplates = {:?}\n", path.display().to_string());
+        let gone = dir.path().join("nope");
+        let msg = parse(&with(&gone)).unwrap_err().to_string();
+        assert!(
+            msg.contains(&format!(
+                "digest.templates: {}: the template directory does not exist",
+                gone.display()
+            )),
+            "{msg}"
+        );
+
+        std::fs::write(dir.path().join("digest.txt.tera"), "{{ subject }}").expect("write");
+        assert!(parse(&with(dir.path())).is_ok());
+
+        std::fs::write(dir.path().join("digest.html.tera"), "{% if %}").expect("write");
+        let msg = parse(&with(dir.path())).unwrap_err().to_string();
+        let file = dir.path().join("digest.html.tera");
+        assert!(
+            msg.contains(&format!("{} does not parse", file.display())),
+            "{msg}"
+        );
+        assert!(msg.contains("1:"), "the spot is shown: {msg}");
     }
 
     #[test]

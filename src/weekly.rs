@@ -69,6 +69,17 @@ pub async fn make(
         Period::Week(w) => (w, w.range(tz)),
         Period::Since(start) => (IsoWeek::containing(now, tz), (start, now)),
     };
+    if matches!(period, Period::Week(_)) && now >= end {
+        // The week's digest is cut: what reaches the store from now on is told next week.
+        store
+            .record_story_cut(
+                &story.id,
+                start.timestamp(),
+                end.timestamp(),
+                now.timestamp(),
+            )
+            .await?;
+    }
     let report = story::period_report(store, story, week, start, end, tz).await?;
     let input = gather(store, config, story, &report, (start, end), now).await?;
     let digest = digest::compose(&input);
@@ -241,8 +252,10 @@ fn discussions(report: &WeekReport, start: i64, end: i64) -> Vec<DiscussionIn> {
                 title: i.title.clone().unwrap_or_default(),
                 site: site_name(&url),
                 url,
-                points: i.row.points.unwrap_or(0),
-                comments: i.row.comments.unwrap_or(stored),
+                points: i.row.points,
+                // Comments stored from the thread's own feed count too; with neither, the
+                // count is unknown, not 0.
+                comments: i.row.comments.or((stored > 0).then_some(stored)),
                 new_comments: fresh,
             }
         })
@@ -277,7 +290,8 @@ pub enum DueOutcome {
     Started,
     /// Nothing due since the last fire handled.
     NotDue,
-    /// The week was composed, written to `file`, and (unless quiet) kept and queued.
+    /// The week was composed, written to `file`, kept for the web archive, and (unless quiet,
+    /// or mail is not set up) queued.
     Composed {
         week: IsoWeek,
         file: std::path::PathBuf,
@@ -288,8 +302,8 @@ pub enum DueOutcome {
 
 /// The daemon's digest step: for each story whose schedule fired since the last fire handled,
 /// compose the last complete week once (missed fires after downtime collapse into one),
-/// write it to `digest.output_dir`, and, unless it is a quiet week that is not to be sent,
-/// keep it and queue it for subscribers when mail is configured.
+/// write it to `digest.output_dir`, keep it for the web archive, and, unless it is a quiet
+/// week that is not to be sent, queue it for subscribers when mail is configured.
 pub async fn compose_due(
     store: &Store,
     config: &Config,
@@ -343,39 +357,24 @@ async fn compose_one(
     tokio::fs::write(&file, &edition.rendered.html).await?;
     let quiet = edition.digest.quiet;
     let mut queued = 0;
-    if edition.digest.should_send(config.digest.send_empty) {
-        let r = &edition.rendered;
-        match mail {
-            Some(mail) => {
-                let parts = crate::mail::DigestParts {
-                    story_id: &story.id,
-                    week,
-                    subject: &r.subject,
-                    text: &r.text,
-                    html: &r.email_html,
-                    chart_png: Some(&r.chart_png),
-                };
-                queued = crate::mail::queue_digest(store, &mail.settings, &parts, now)
-                    .await?
-                    .queued;
-            }
-            None => {
-                // Kept for the web archive even when nothing is mailed.
-                let week_text = week.to_string();
-                store
-                    .insert_digest_once(
-                        &crate::store::NewDigest {
-                            story_id: &story.id,
-                            week: &week_text,
-                            subject: &r.subject,
-                            text: &r.text,
-                            html: &r.email_html,
-                            chart_png: Some(&r.chart_png),
-                        },
-                        now,
-                    )
-                    .await?;
-            }
+    let r = &edition.rendered;
+    match mail {
+        Some(mail) if edition.digest.should_send(config.digest.send_empty) => {
+            let parts = crate::mail::DigestParts {
+                story_id: &story.id,
+                week,
+                subject: &r.subject,
+                text: &r.text,
+                html: &r.email_html,
+                chart_png: Some(&r.chart_png),
+            };
+            queued = crate::mail::queue_digest(store, &mail.settings, &parts, now)
+                .await?
+                .queued;
+        }
+        // Kept for the web archive when nothing is mailed: no mail set up, or a quiet week.
+        _ => {
+            crate::archive::keep(store, config, story, week, &edition, now).await?;
         }
     }
     Ok(DueOutcome::Composed {

@@ -167,3 +167,81 @@ async fn inspect_fetches_urls_like_the_poller() {
     assert!(stdout.contains("format:  atom"), "{stdout}");
     assert!(stdout.contains("entries: 2"), "{stdout}");
 }
+
+/// Run the binary in `dir`; kill it and fail if it is still running after `within` (a
+/// `serve` that should have refused to start would otherwise run forever).
+fn storyline_within(dir: &std::path::Path, args: &[&str], within: std::time::Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyline"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("STORYLINE_CONFIG")
+        .env_remove("STORYLINE_NOW")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run storyline");
+    let deadline = std::time::Instant::now() + within;
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "storyline {args:?} still running after {within:?}: {}",
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// A wrong `[digest] templates` path stops `config check` and `serve` at once with the path
+/// named (it used to fall back to the built-in templates in silence); `serve` then opens no
+/// database. A directory that overrides a single file is a valid config.
+#[test]
+fn a_wrong_template_directory_stops_config_check_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(
+        dir.path().join("storyline.toml"),
+        format!("[web]\nlisten = \"127.0.0.1:{port}\"\n[digest]\ntemplates = \"my-templates\"\n"),
+    )
+    .unwrap();
+    let tpl = dir.path().join("my-templates");
+    let quick = std::time::Duration::from_secs(30);
+
+    let expect_refusal = |says: &str| {
+        for args in [&["config", "check"][..], &["serve"][..]] {
+            let out = storyline_within(dir.path(), args, quick);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("digest.templates: {says}")),
+                "{args:?}: {err}"
+            );
+        }
+        assert!(
+            !dir.path().join("storyline.db").exists(),
+            "serve opened the database"
+        );
+    };
+
+    expect_refusal("my-templates: the template directory does not exist");
+
+    std::fs::create_dir(&tpl).unwrap();
+    std::fs::write(
+        tpl.join("digest.txt.tera"),
+        "{{ subject }}\n{% for d in developments %}",
+    )
+    .unwrap();
+    expect_refusal("template my-templates/digest.txt.tera does not parse");
+
+    std::fs::remove_file(tpl.join("digest.txt.tera")).unwrap();
+    std::fs::write(tpl.join("digest.css"), ".title { color: #123456; }").unwrap();
+    let ok = storyline_within(dir.path(), &["config", "check"], quick);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+}

@@ -153,3 +153,58 @@ async fn digest_send_mails_subscribers_once_and_to_one_address() {
         vec!["carol@example.org".to_string()]
     );
 }
+
+/// `digest --poll` off a terminal says how many of the sources were due and polled, and names
+/// each that failed with the reason, as `poll` does; a second run right after polls none (both
+/// were just polled, one is backing off) and says so.
+#[test]
+fn digest_poll_names_the_failed_sources_and_says_it_polled_the_due_ones() {
+    let server = support::Server::start();
+    let now = "2025-04-10T12:00:00Z";
+    server.serve(
+        "/ok.xml",
+        "application/rss+xml",
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>OK</title>\
+         <item><guid>a</guid><title>Meta releases Llama 4 Scout</title>\
+         <link>https://news.example/a</link><pubDate>Wed, 02 Apr 2025 10:00:00 GMT</pubDate>\
+         </item></channel></rss>",
+    );
+    server.serve_status("/gone.xml", 404, "text/plain", "not here");
+    let sandbox = support::Sandbox::new(&format!(
+        "[[source]]\nid = \"fine\"\nurl = \"{}\"\n[[source]]\nid = \"broken\"\nurl = \"{}\"\n",
+        server.url("/ok.xml"),
+        server.url("/gone.xml")
+    ));
+    let first = sandbox
+        .run_at(&["digest", "--poll", "--out", "-"], Some(now))
+        .ok();
+    let said = first.stderr();
+    assert!(
+        said.contains("polled the 2 of 2 sources that were due: 1 new, 1 failed"),
+        "{said}"
+    );
+    let broken = said
+        .lines()
+        .find(|l| l.trim_start().starts_with("broken:"))
+        .unwrap_or_else(|| panic!("the failed source is not named: {said}"));
+    assert!(
+        broken.contains("404") && broken.contains("retrying after"),
+        "{broken}"
+    );
+    assert!(!said.contains("fine:"), "only failures are listed: {said}");
+    assert!(
+        first.stdout().contains("Llama 4 Scout"),
+        "the digest itself"
+    );
+
+    let again = sandbox
+        .run_at(&["digest", "--poll", "--out", "-"], Some(now))
+        .ok();
+    assert!(
+        again
+            .stderr()
+            .contains("polled the 0 of 2 sources that were due"),
+        "{}",
+        again.stderr()
+    );
+}

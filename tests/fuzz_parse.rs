@@ -1,7 +1,8 @@
 //! Property tests for the parse front ends (`parse::parse_feed`, `page::read_page`): generated
 //! feed-like documents, real feeds with random damage, and random bytes.
 //!
-//! What must hold for every input: the call returns (in bounded time), the same input gives
+//! What must hold for every input: the call returns within `SLOW` (a watchdog thread enforces
+//! it while the call runs, so a hang fails at once instead of stalling CI), the same input gives
 //! the same result, every entry has an identity, no entry title runs away, and `read_page`
 //! (which has no `catch_unwind` of its own) never panics. Panics the feed parser catches
 //! itself are counted and printed, for the parse module's owners.
@@ -15,7 +16,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, Once};
+use std::sync::{mpsc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -24,6 +25,43 @@ use url::Url;
 
 /// Longest any single parse may take in a debug build before it counts as a hang.
 const SLOW: Duration = Duration::from_secs(5);
+
+/// Run `work` on its own thread and wait at most `limit` for it: `None` when it is still
+/// running then (it is left to run; the caller stops the process). A panic in `work` is
+/// passed on to the caller, so proptest sees it as it would a panic in the test itself.
+fn watched<T: Send + 'static>(
+    limit: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .name("watched parse".into())
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .expect("spawn a parse thread");
+    match rx.recv_timeout(limit) {
+        Ok(v) => Some(v),
+        Err(mpsc::RecvTimeoutError::Timeout) => None,
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the worker sends before it ends"),
+        },
+    }
+}
+
+/// A parse that did not return within `SLOW`: print the input (to replay it) and stop the
+/// test binary now. Failing the case instead would have proptest shrink it, re-running the
+/// hang again and again.
+fn hung(what: &str, body: &[u8]) -> ! {
+    let shown: Vec<u8> = body.iter().copied().take(64 * 1024).collect();
+    eprintln!(
+        "{what} still running after {SLOW:?}: a hang on {} bytes:\nb\"{}\"",
+        body.len(),
+        shown.escape_ascii()
+    );
+    std::process::exit(101);
+}
 
 static CAUGHT: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
 static HOOK: Once = Once::new();
@@ -190,11 +228,13 @@ const CONTENT_TYPES: &[Option<&str>] = &[
 /// The properties every parse must have.
 fn check(body: &[u8], content_type: Option<&str>) -> Result<(), TestCaseError> {
     let base = Url::parse("https://news.example/feeds/").unwrap();
-    let started = Instant::now();
-    let first = parse_feed(body, content_type, Some(&base));
-    let took = started.elapsed();
-    prop_assert!(took < SLOW, "parse took {took:?} on {} bytes", body.len());
-    let again = parse_feed(body, content_type, Some(&base));
+    let (owned, ct) = (body.to_vec(), content_type.map(str::to_string));
+    let Some((first, again)) = watched(SLOW, move || {
+        let parse = || parse_feed(&owned, ct.as_deref(), Some(&base));
+        (parse(), parse())
+    }) else {
+        hung("parse_feed", body)
+    };
     prop_assert_eq!(
         format!("{first:?}"),
         format!("{again:?}"),
@@ -297,12 +337,32 @@ fn pages_never_panic() {
             } else {
                 fragments.concat().into_bytes()
             };
-            let started = Instant::now();
-            let first = storyline::page::read_page(&body, Some("text/html"), &url);
-            prop_assert!(started.elapsed() < SLOW);
-            let again = storyline::page::read_page(&body, Some("text/html"), &url);
+            let (owned, at) = (body.clone(), url.clone());
+            let Some((first, again)) = watched(SLOW, move || {
+                let read = || storyline::page::read_page(&owned, Some("text/html"), &at);
+                (read(), read())
+            }) else {
+                hung("read_page", &body)
+            };
             prop_assert_eq!(format!("{first:?}"), format!("{again:?}"));
             Ok(())
         },
     );
+}
+
+/// The watchdog returns while the work still runs, and passes a panic on.
+#[test]
+fn the_watchdog_catches_a_hang_while_it_hangs() {
+    let started = Instant::now();
+    let hang = watched(Duration::from_millis(100), || {
+        std::thread::sleep(Duration::from_secs(120));
+    });
+    assert!(hang.is_none());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "waited for the work to end"
+    );
+    assert_eq!(watched(SLOW, || 7), Some(7));
+    let panicked = std::panic::catch_unwind(|| watched(SLOW, || panic!("inside")));
+    assert!(panicked.is_err());
 }

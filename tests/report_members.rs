@@ -92,12 +92,14 @@ async fn fixture(dir: &std::path::Path) -> Fixture {
             reason: "test".into(),
             summary: String::new(),
             at,
+            shown_at: at,
             seen_hash: String::new(),
             terms: format!("{}||", title.to_lowercase()),
             event_id: event.map(str::to_string),
             joined: None,
             peer_item: None,
             similarity: None,
+            shared: None,
         });
     };
     for k in 0..BIG {

@@ -468,3 +468,80 @@ async fn serve_logs_json_lines_and_stops_cleanly_on_sigint() {
     assert_eq!(polled["fields"]["new"], 2, "{polled}");
     assert!(lines.iter().any(|l| l["fields"]["message"] == "stopped"));
 }
+
+/// `serve` refuses to start, exit 1 with the variable named, when a secret the config names
+/// is not set in the environment: the SMTP password, the signing key's `secret_env`, or the
+/// default `STORYLINE_SECRET`. It refuses before it opens the database or fetches anything,
+/// and never prints the secrets it did find.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_to_start_when_a_named_secret_is_unset() {
+    let server = FeedServer::start().await;
+    server.route("/feed.xml", Route::feed(feed(Utc::now())));
+    let sink = SmtpSink::start().await;
+    const SECRET_ENV: &str = "STORYLINE_E2E_SIGNING_KEY";
+    let cases = [
+        // (password env set, signing key, the variable the refusal must name)
+        (false, format!("secret = \"{MAIL_SECRET}\""), PASSWORD_ENV),
+        (true, format!("secret_env = \"{SECRET_ENV}\""), SECRET_ENV),
+        (true, String::new(), "STORYLINE_SECRET"),
+    ];
+    for (password_set, key, missing) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let config = dir.path().join("storyline.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "database = \"{db}\"\n[fetch]\nallow_private_addresses = true\n\
+                 [web]\nlisten = \"127.0.0.1:{port}\"\n\
+                 [smtp]\nhost = \"127.0.0.1\"\nport = {smtp}\ntls = \"none\"\n\
+                 username = \"{SMTP_USER}\"\npassword_env = \"{PASSWORD_ENV}\"\n\
+                 from = \"Storyline <digest@storyline.test>\"\n\
+                 [mail]\n{key}\n\
+                 [[source]]\nid = \"loopback-news\"\nurl = \"{feed}\"\n",
+                db = dir.path().join("storyline.db").display(),
+                smtp = sink.port(),
+                feed = server.url("/feed.xml"),
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .current_dir(dir.path())
+            .env_remove("STORYLINE_CONFIG")
+            .env_remove("STORYLINE_SECRET")
+            .env_remove(SECRET_ENV)
+            .env_remove(PASSWORD_ENV)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if password_set {
+            cmd.env(PASSWORD_ENV, SMTP_PASSWORD);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("serve started without ${missing}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "without ${missing}: {stderr}");
+        assert!(
+            stderr.contains(&format!("${missing}")) && stderr.contains("is not set"),
+            "without ${missing}: {stderr}"
+        );
+        assert!(!stderr.contains(SMTP_PASSWORD) && !stderr.contains(MAIL_SECRET));
+        assert!(
+            !dir.path().join("storyline.db").exists(),
+            "without ${missing}: the database was opened"
+        );
+    }
+    assert!(server.hits().is_empty(), "nothing was fetched");
+    assert_eq!(sink.connections(), 0);
+}

@@ -4,8 +4,9 @@
 //! 127.0.0.1, and the refused ones are 0.0.0.0 (which Linux connects to the local host, the
 //! "0.0.0.0 day" trick) or loopback under a public-only policy. So a broken guard shows up as
 //! a request our own loopback server answers (and the test fails), never as traffic to another
-//! address. Off-machine addresses (10/8, 169.254.169.254, fd00::/8, ...) are checked as
-//! decisions only: `fetch::check_url` and `GuardedResolver` unit tests in src/fetch/.
+//! address. Off-machine addresses (10/8, 169.254.169.254, the IPv6 forms that carry them) are
+//! fetched for real in tests/ssrf_addresses.rs, with the client bound to the loopback device;
+//! every other spelling is checked as a decision in the unit tests in src/fetch/.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 

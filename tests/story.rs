@@ -421,52 +421,335 @@ async fn screened_items_are_decided_and_a_quiet_link_to_a_story_item_joins_its_e
     assert_eq!(changed.relevant, 0);
 }
 
-/// A lone report that would only be a follow-up of an older event waits (`SETTLE`) for
-/// reports like it; it stays queued while it waits and is decided in a later round, instead
-/// of being dropped from the queue with no decision ("processed: out, nothing of the story").
+/// A lone follow-up too young to tell apart from the first report of a new development waits
+/// for the next round: it stays queued (explain says so), is never recorded as "out, nothing
+/// of the story", and the next round decides it into its event.
 #[tokio::test]
-async fn a_lone_follow_up_that_waits_is_decided_in_a_later_round() {
+async fn a_follow_up_that_waits_is_decided_in_a_later_round_not_lost() {
     let dir = tempfile::tempdir().unwrap();
     let (store, config) = store_with(dir.path(), "").await;
     let stories = StoryDef::all_from(&config).unwrap();
-    let title = "Meta releases Llama 4 Scout and Maverick open weights models";
-    let mut items: Vec<NewItem> = (0..4)
-        .map(|i| {
-            item(
-                &format!("old{i}"),
-                title,
-                &format!("https://one.example/2030/03/scout-{i}"),
-                &format!("2030-03-01T1{i}:00:00Z"),
-            )
-        })
-        .collect();
-    items.push(item(
-        "late",
-        "Meta Llama 4 Scout and Maverick open weights models get an update",
-        "https://one.example/2030/03/scout-update",
-        "2030-03-11T08:00:00Z",
-    ));
-    let now = at("2030-03-11T09:00:00Z");
-    store.store_items("news", &items, now, 100).await.unwrap();
-    let late = store
-        .items_of_source("news")
+    let first = at("2030-03-11T09:00:00Z");
+    store
+        .store_items(
+            "news",
+            &[
+                item(
+                    "a",
+                    "Meta delays Llama 4 Behemoth as engineers struggle with gains",
+                    "https://one.example/2030/03/meta-delays-llama-4-behemoth",
+                    "2030-03-05T10:00:00Z",
+                ),
+                item(
+                    "b",
+                    "Llama 4 Behemoth delayed: engineers struggle to show gains",
+                    "https://two.example/2030/03/llama-4-behemoth-delayed",
+                    "2030-03-05T14:00:00Z",
+                ),
+            ],
+            first,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, first).await.unwrap();
+    let ev = event_of(&store, "news", "a").await.unwrap();
+
+    // Eight days after the first report, published twelve hours before the round.
+    let second = at("2030-03-13T22:00:00Z");
+    store
+        .store_items(
+            "forum",
+            &[item(
+                "t3_late",
+                "Llama 4 Behemoth delay: engineers still struggle to show gains",
+                "https://forum.example/r/x/comments/9/behemoth_delay",
+                "2030-03-13T10:00:00Z",
+            )],
+            second,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, second).await.unwrap();
+    let late = store.items_of_source("forum").await.unwrap().remove(0);
+    for e in story::explain::explain(&store, &stories, &late)
+        .await
+        .unwrap()
+    {
+        let text = story::explain::render(&late, std::slice::from_ref(&e), chrono_tz::UTC);
+        let stored_in = e.stored.as_ref().is_some_and(|d| d.relevant);
+        assert!(
+            e.queued || stored_in,
+            "a story item must be decided in or wait, not be dropped:\n{text}"
+        );
+    }
+
+    let third = at("2030-03-16T09:00:00Z");
+    story::process(&store, &stories, third).await.unwrap();
+    assert_eq!(
+        event_of(&store, "forum", "t3_late").await.as_deref(),
+        Some(ev.as_str())
+    );
+}
+
+/// Two reports of one development that name the story, a week before `now`.
+async fn delay_event(store: &Store, now: chrono::DateTime<chrono::Utc>) {
+    store
+        .store_items(
+            "news",
+            &[
+                item(
+                    "a",
+                    "Meta delays Llama 4 Behemoth as engineers struggle to show gains",
+                    "https://one.example/2030/03/meta-delays-llama-4-behemoth",
+                    "2030-03-05T10:00:00Z",
+                ),
+                item(
+                    "b",
+                    "Llama 4 Behemoth pushed back: engineers struggle to show big gains",
+                    "https://two.example/2030/03/llama-4-behemoth-pushed-back",
+                    "2030-03-05T16:00:00Z",
+                ),
+            ],
+            now,
+            100,
+        )
+        .await
+        .unwrap();
+}
+
+/// A report that does not name the story but clearly reports a recent development of it
+/// joins that event; near misses that share the same words but are ruled out by the
+/// definition (an exclusion, another version) stay out, and explain says which words were
+/// shared.
+#[tokio::test]
+async fn a_report_that_does_not_name_the_story_joins_the_event_it_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let first = at("2030-03-09T09:00:00Z");
+    delay_event(&store, first).await;
+    story::process(&store, &stories, first).await.unwrap();
+    let ev = event_of(&store, "news", "a").await.unwrap();
+
+    let second = at("2030-03-16T09:00:00Z");
+    let mut unnamed = item(
+        "c",
+        "Meta's biggest model slips as engineers struggle to show gains",
+        "https://three.example/2030/03/biggest-model-slips",
+        "2030-03-06T08:00:00Z",
+    );
+    unnamed.summary =
+        Some("The delay follows months in which engineers struggled to show gains.".into());
+    let excluded = item(
+        "d",
+        "A meta-analysis: engineers struggle to show gains from bigger models",
+        "https://four.example/2030/03/meta-analysis-gains",
+        "2030-03-06T09:00:00Z",
+    );
+    let older = item(
+        "e",
+        "Llama 3.1 fine-tunes: engineers struggle to show gains",
+        "https://five.example/2030/03/llama-31-gains",
+        "2030-03-06T10:00:00Z",
+    );
+    store
+        .store_items("forum", &[unnamed, excluded, older], second, 100)
+        .await
+        .unwrap();
+    story::process(&store, &stories, second).await.unwrap();
+    assert_eq!(
+        event_of(&store, "forum", "c").await.as_deref(),
+        Some(ev.as_str())
+    );
+    assert_eq!(event_of(&store, "forum", "d").await, None);
+    assert_eq!(event_of(&store, "forum", "e").await, None);
+
+    let row = store
+        .items_of_source("forum")
         .await
         .unwrap()
         .into_iter()
-        .find(|i| i.guid == "late")
+        .find(|i| i.guid == "c")
         .unwrap();
-
-    story::process(&store, &stories, now).await.unwrap();
-    let old = event_of(&store, "news", "old0").await.unwrap();
-    assert_eq!(event_of(&store, "news", "late").await, None, "it waits");
-    assert!(
-        store.is_queued(late.id).await.unwrap(),
-        "a report that waits stays queued"
-    );
-    // Nothing new arrives; two days later it has waited long enough.
-    story::process(&store, &stories, at("2030-03-13T09:00:00Z"))
+    let why = story::explain::explain(&store, &stories, &row)
         .await
         .unwrap();
-    assert_eq!(event_of(&store, "news", "late").await, Some(old));
-    assert!(!store.is_queued(late.id).await.unwrap());
+    assert!(why.iter().all(|e| e.disagreement().is_none()));
+    let text = story::explain::render(&row, &why, chrono_tz::UTC);
+    assert!(
+        text.contains("does not name the story, but shares"),
+        "{text}"
+    );
+    assert!(text.contains("\"struggl\""), "{text}");
+}
+
+/// An item of a week whose digest was already cut when it arrived shows in the next digest:
+/// as a development when its event is new to readers, as an update of an event they have
+/// seen. The cut week itself reads the same as when it was cut.
+#[tokio::test]
+async fn a_late_item_shows_in_the_next_digest_not_in_none() {
+    use storyline::digest::Templates;
+    use storyline::weekly::{self, Period};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let templates = Templates::embedded().unwrap();
+    let w10: IsoWeek = "2030-W10".parse().unwrap();
+    let w11 = w10.next();
+    // Week 10 is polled and cut on the Monday after it.
+    let cut10 = at("2030-03-11T09:00:00Z");
+    delay_event(&store, cut10).await;
+    story::process(&store, &stories, cut10).await.unwrap();
+    let before = weekly::make(
+        &store,
+        &config,
+        &templates,
+        &stories[0],
+        Period::Week(w10),
+        cut10,
+    )
+    .await
+    .unwrap()
+    .report;
+    assert_eq!(before.developments.len(), 1);
+
+    // A week later, a source that was down brings two more items of week 10: one of the
+    // event readers know, one of a development nobody has been told about.
+    let cut11 = at("2030-03-18T09:00:00Z");
+    store
+        .store_items(
+            "forum",
+            &[
+                item(
+                    "late-same",
+                    "Llama 4 Behemoth delay: engineers struggle to show gains, insiders say",
+                    "https://forum.example/r/x/comments/3/behemoth_delay",
+                    "2030-03-06T12:00:00Z",
+                ),
+                item(
+                    "late-new",
+                    "Meta opens Llama 4 Scout weights to researchers in Europe",
+                    "https://forum.example/r/x/comments/4/scout_weights_europe",
+                    "2030-03-07T12:00:00Z",
+                ),
+                item(
+                    "late-new-2",
+                    "European researchers get Llama 4 Scout weights from Meta",
+                    "https://forum.example/r/x/comments/5/scout_weights_researchers",
+                    "2030-03-07T15:00:00Z",
+                ),
+            ],
+            cut11,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, cut11).await.unwrap();
+    let again = weekly::make(
+        &store,
+        &config,
+        &templates,
+        &stories[0],
+        Period::Week(w10),
+        cut11,
+    )
+    .await
+    .unwrap()
+    .report;
+    assert_eq!(again, before, "a cut week reads the same later");
+    let next = weekly::make(
+        &store,
+        &config,
+        &templates,
+        &stories[0],
+        Period::Week(w11),
+        cut11,
+    )
+    .await
+    .unwrap()
+    .report;
+    let guids = |evs: &[storyline::story::report::EventReport]| -> Vec<String> {
+        evs.iter()
+            .flat_map(|e| e.items.iter().map(|i| i.guid.clone()))
+            .collect()
+    };
+    assert_eq!(guids(&next.updates), vec!["late-same"], "{next:#?}");
+    assert_eq!(
+        guids(&next.developments),
+        vec!["late-new", "late-new-2"],
+        "{next:#?}"
+    );
+}
+
+/// A release feed: the first release that names the story joins its development; later
+/// releases of the project that name it continue in that event however late they come, and
+/// a routine release whose notes say nothing of the story stays out even though the
+/// repository's name does.
+#[tokio::test]
+async fn releases_continue_their_series_and_routine_ones_stay_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, config) = store_with(dir.path(), "").await;
+    let stories = StoryDef::all_from(&config).unwrap();
+    let now = at("2030-03-09T09:00:00Z");
+    delay_event(&store, now).await;
+    let release = |tag: &str, title: &str, notes: &str, when: &str| {
+        let mut r = item(
+            &format!("tag:github.com,2008:Repository/42/{tag}"),
+            title,
+            &format!("https://github.com/acme/llama-tools/releases/tag/{tag}"),
+            when,
+        );
+        r.content = Some(notes.into());
+        r
+    };
+    store
+        .store_items(
+            "forum",
+            &[release(
+                "v0.3.0",
+                "v0.3.0: Llama 4 Behemoth delay workarounds",
+                "Engineers struggle to show gains with Behemoth; use Llama 4 Scout meanwhile.",
+                "2030-03-05T18:00:00Z",
+            )],
+            now,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, now).await.unwrap();
+    let guid = |t: &str| format!("tag:github.com,2008:Repository/42/{t}");
+    let series = event_of(&store, "forum", &guid("v0.3.0")).await.unwrap();
+
+    let later = at("2030-05-04T09:00:00Z");
+    store
+        .store_items(
+            "forum",
+            &[
+                release(
+                    "v0.3.1",
+                    "v0.3.1: Llama 4 tokenizer fix",
+                    "Fixes the Llama 4 chat template.",
+                    "2030-04-30T10:00:00Z",
+                ),
+                release(
+                    "v0.3.2",
+                    "llama-tools v0.3.2",
+                    "Fixes: a typo in the help text.",
+                    "2030-05-01T10:00:00Z",
+                ),
+            ],
+            later,
+            100,
+        )
+        .await
+        .unwrap();
+    story::process(&store, &stories, later).await.unwrap();
+    assert_eq!(
+        event_of(&store, "forum", &guid("v0.3.1")).await.as_deref(),
+        Some(series.as_str())
+    );
+    assert_eq!(event_of(&store, "forum", &guid("v0.3.2")).await, None);
 }

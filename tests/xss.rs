@@ -142,8 +142,8 @@ fn input(rows: &[ItemRow], texts: &[String], links: &[String]) -> DigestInput {
                 title: t.clone(),
                 url: l.clone(),
                 site: t.clone(),
-                points: 10,
-                comments: 3,
+                points: Some(10),
+                comments: Some(3),
                 new_comments: 1,
             })
             .collect(),
@@ -450,6 +450,8 @@ struct Outputs {
     eml_html: String,
     home: String,
     digest_page: String,
+    /// `/stories/xss/feed.atom` and `/stories/xss/events.atom`.
+    feeds: [String; 2],
 }
 
 /// Poll `feeds` with the real binary, write the week's digest with it, store the week as the
@@ -546,12 +548,68 @@ async fn pipeline(escaped: String, cdata: String) -> Outputs {
     };
     let home = get(format!("{base}/")).await;
     let digest_page = get(format!("{base}/digests/xss/2025-W15")).await;
+    let feeds = [
+        get(format!("{base}/stories/xss/feed.atom")).await,
+        get(format!("{base}/stories/xss/events.atom")).await,
+    ];
     Outputs {
         html,
         eml_html,
         home,
         digest_page,
+        feeds,
     }
+}
+
+/// A feed as an XML parser that stops at the first error reads it: its entries' titles and
+/// their content (the HTML, unescaped), or the error.
+fn strict_atom(xml: &str) -> Result<Vec<(String, String)>, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let (mut path, mut text, mut entries) = (Vec::<String>::new(), String::new(), Vec::new());
+    let mut entry = (String::new(), String::new());
+    loop {
+        match reader.read_event().map_err(|e| e.to_string())? {
+            Event::Start(e) => {
+                path.push(e.name().as_ref().to_string());
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => {
+                let name: String = r.as_ref().to_string();
+                let c = match name.as_str() {
+                    "lt" => "<".to_string(),
+                    "gt" => ">".to_string(),
+                    "amp" => "&".to_string(),
+                    "quot" => "\"".to_string(),
+                    "apos" => "'".to_string(),
+                    n if n.starts_with('#') => r
+                        .resolve_char_ref()
+                        .map_err(|e| e.to_string())?
+                        .map(String::from)
+                        .ok_or(format!("bad character reference &{n};"))?,
+                    n => return Err(format!("undefined entity &{n};")),
+                };
+                text.push_str(&c);
+            }
+            Event::End(_) => {
+                match path.join("/").as_str() {
+                    "feed/entry/title" => entry.0 = std::mem::take(&mut text),
+                    "feed/entry/content" => entry.1 = std::mem::take(&mut text),
+                    "feed/entry" => entries.push(std::mem::take(&mut entry)),
+                    _ => {}
+                }
+                path.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if entries.is_empty() {
+        return Err("no entries".into());
+    }
+    Ok(entries)
 }
 
 /// The HTML part of a message, at any depth.
@@ -589,6 +647,12 @@ async fn hostile_feed_html_never_reaches_the_binarys_digest_or_the_web_pages() {
     digest_shape.learn(&base.eml_html);
     digest_shape.learn(&base.digest_page);
     let home_shape = shape(&base.home);
+    let mut feed_shape = Shape::default();
+    for xml in &base.feeds {
+        for (_, content) in strict_atom(xml).unwrap() {
+            feed_shape.learn(&content);
+        }
+    }
     let mut found = Vec::new();
     for (what, html, allowed) in [
         ("digest --format html", &got.html, &digest_shape),
@@ -600,7 +664,47 @@ async fn hostile_feed_html_never_reaches_the_binarys_digest_or_the_web_pages() {
             found.push(format!("{what}: {p}"));
         }
     }
+    // The feeds: well-formed XML with nothing raw in it (every piece of HTML is escaped
+    // text), entries whose unescaped content is as harmless as the pages, and a document
+    // Python feedparser reads without complaint.
+    let dir = tempfile::tempdir().unwrap();
+    let mut feed_titles = Vec::new();
+    for (xml, name) in got.feeds.iter().zip(["feed.atom", "events.atom"]) {
+        let entries = strict_atom(xml).unwrap_or_else(|e| panic!("{name}: {e}\n{xml}"));
+        let lower = xml.to_ascii_lowercase();
+        // Atom's own `<link rel=… href=…/>` is the one tag of these a feed has.
+        for tag in RAW_TAGS {
+            let own = if *tag == "<link" {
+                lower.matches("<link rel=\"").count()
+            } else {
+                0
+            };
+            assert_eq!(
+                lower.matches(tag).count(),
+                own,
+                "{name}: raw {tag} in the XML"
+            );
+        }
+        for (title, content) in entries {
+            for p in problems_on(&content, &feed_shape, true) {
+                found.push(format!("{name} entry {title:?}: {p}"));
+            }
+            feed_titles.push(title);
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, xml).unwrap();
+        let fp = support::python::run_script("feed_check.py", &[path.as_path()]);
+        assert!(
+            fp.status.success(),
+            "feedparser on the hostile {name}: {}",
+            String::from_utf8_lossy(&fp.stderr)
+        );
+    }
     assert!(found.is_empty(), "{}", found.join("\n"));
+    assert!(
+        feed_titles.iter().any(|t| t.contains("<script")),
+        "a vector reads back as text in a feed title: {feed_titles:?}"
+    );
     // The hostile run really showed vectors, as escaped text. (Story processing groups these
     // look-alike reports into a handful of events, so the pages show a few headlines; the
     // test above renders every vector.)

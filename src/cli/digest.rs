@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::digest::{self, MailHeaders, Templates};
 use crate::mail::Mail;
-use crate::refresh::{self, Selection};
+use crate::refresh::{self, Selection, SourceReport, SourceResult};
 use crate::story::{self, StoryDef};
 use crate::week::IsoWeek;
 use crate::weekly::{self, Edition, Period};
@@ -48,7 +48,7 @@ pub struct DigestArgs {
     /// Everything from this date (YYYY-MM-DD, in the configured time zone) until now.
     #[arg(long)]
     since: Option<NaiveDate>,
-    /// Run a polling round first.
+    /// Run a polling round first, over the sources that are due (as `storyline poll` does).
     #[arg(long)]
     poll: bool,
     #[arg(long, value_enum, default_value = "html")]
@@ -56,15 +56,21 @@ pub struct DigestArgs {
     /// Where to write it; `-` for standard output (default: digests/<story>-<week>.<ext>).
     #[arg(long, value_name = "PATH|-")]
     out: Option<String>,
-    /// Mail it to the story's confirmed subscribers (resumes the week's outbox if it exists).
+    /// Mail it to the story's confirmed subscribers. A week already mailed resumes its outbox
+    /// (only subscribers confirmed since get it); a week kept for the web archive but mailed to
+    /// nobody is brought up to date and sent as a first send.
     #[arg(long)]
     send: bool,
     /// Mail it to this one address instead.
     #[arg(long, value_name = "ADDR")]
     to: Option<String>,
-    /// Show who would get what, without sending.
+    /// Show who would get what, without sending (or storing anything).
     #[arg(long)]
     dry_run: bool,
+    /// Compose and store every past week that has story items (all stories, or --story's),
+    /// for the web archive and feeds. Mails nobody and queues nothing.
+    #[arg(long, conflicts_with_all = ["week", "since", "send", "to", "dry_run", "out", "format"])]
+    backfill: bool,
 }
 
 fn parse_week(s: &str) -> Result<IsoWeek, String> {
@@ -80,6 +86,20 @@ pub(crate) async fn run(
     let ctx = crate::app::open(config, now).await?;
     let config = ctx.config.clone();
     let stories = StoryDef::all_from(&config)?;
+    if args.backfill {
+        let chosen = match &args.story {
+            Some(id) => match pick_story(&stories, Some(id)) {
+                Ok(s) => vec![s.clone()],
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    return Ok(ExitCode::from(2));
+                }
+            },
+            None => stories.clone(),
+        };
+        bring_up_to_date(&ctx, &stories, args.poll, now).await?;
+        return super::backfill::run(&ctx, &chosen, now).await;
+    }
     let story = match pick_story(&stories, args.story.as_deref()) {
         Ok(s) => s,
         Err(msg) => {
@@ -87,21 +107,7 @@ pub(crate) async fn run(
             return Ok(ExitCode::from(2));
         }
     };
-    if args.poll {
-        let bar = super::poll::Bar::new();
-        let report = refresh::run_cycle(&ctx, now, &Selection::Due, &bar).await?;
-        bar.finish();
-        eprintln!(
-            "polled {} sources: {} new, {} failed",
-            report.sources.len(),
-            report.new_items(),
-            report.failed()
-        );
-    } else {
-        story::process(&ctx.store, &stories, now)
-            .await
-            .context("cannot bring the stories up to date")?;
-    }
+    bring_up_to_date(&ctx, &stories, args.poll, now).await?;
     let period = match (args.week, args.since) {
         (Some(w), _) => Period::Week(w),
         (None, Some(d)) => match tz
@@ -117,6 +123,9 @@ pub(crate) async fn run(
     let edition = weekly::make(&ctx.store, &config, &templates, story, period, now).await?;
 
     if args.send || args.to.is_some() {
+        if args.to.is_some() && !args.dry_run {
+            keep(&ctx, &config, story, period, &edition, now).await?;
+        }
         return send(&ctx, &config, story, &edition, &args, now).await;
     }
     let bytes = match args.format {
@@ -154,8 +163,76 @@ pub(crate) async fn run(
             println!("{}", path.display());
         }
     }
+    if !args.dry_run {
+        keep(&ctx, &config, story, period, &edition, now).await?;
+    }
     ctx.store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Poll the sources that are due first (`--poll`), saying which failed and why, or just bring
+/// the stories up to date with what is stored.
+async fn bring_up_to_date(
+    ctx: &refresh::Context,
+    stories: &[StoryDef],
+    poll: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    if !poll {
+        story::process(&ctx.store, stories, now)
+            .await
+            .context("cannot bring the stories up to date")?;
+        return Ok(());
+    }
+    let enabled = ctx
+        .store
+        .sources()
+        .await?
+        .iter()
+        .filter(|s| s.enabled && s.disabled_reason.is_none())
+        .count();
+    let bar = super::poll::Bar::new();
+    let report = refresh::run_cycle(ctx, now, &Selection::Due, &bar).await?;
+    bar.finish();
+    // Only the due ones: a source polled within its interval has nothing newer to give, and
+    // one backing off after failures or a Retry-After is left alone (`poll --all` overrides).
+    eprintln!(
+        "polled the {} of {enabled} sources that were due: {} new, {} failed",
+        report.sources.len(),
+        report.new_items(),
+        report.failed()
+    );
+    let failed = |s: &&SourceReport| {
+        matches!(
+            s.result,
+            SourceResult::Failed { .. } | SourceResult::RateLimited { .. } | SourceResult::Gone
+        )
+    };
+    for s in report.sources.iter().filter(failed) {
+        eprintln!("  {}: {}", s.source, super::poll::describe(s));
+    }
+    Ok(())
+}
+
+/// Keep a complete week's edition for the web archive, and say what became of it.
+async fn keep(
+    ctx: &refresh::Context,
+    config: &Config,
+    story: &StoryDef,
+    period: Period,
+    edition: &Edition,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let Period::Week(week) = period else {
+        return Ok(());
+    };
+    let kept = crate::archive::keep(&ctx.store, config, story, week, edition, now).await?;
+    eprintln!(
+        "web archive, /digests/{}/{week}: {}",
+        story.id,
+        kept.describe()
+    );
+    Ok(())
 }
 
 fn pick_story<'a>(stories: &'a [StoryDef], id: Option<&str>) -> Result<&'a StoryDef, String> {
@@ -266,9 +343,15 @@ async fn send(
         chart_png: Some(&edition.rendered.chart_png),
     };
     let queued = crate::mail::queue_digest(&ctx.store, &mail.settings, &parts, now).await?;
-    if !queued.created {
+    if !queued.created && queued.already > 0 {
         println!(
             "{} {}: already composed; resuming its outbox ({} new deliveries)",
+            story.id, edition.report.week, queued.queued
+        );
+    } else if !queued.created {
+        println!(
+            "{} {}: kept for the web archive but mailed to nobody yet; queued for {} \
+             subscriber(s)",
             story.id, edition.report.week, queued.queued
         );
     } else {

@@ -1,5 +1,6 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
+mod backfill;
 mod config_cmd;
 mod digest;
 mod inspect;
@@ -215,6 +216,9 @@ pub(crate) fn load_config(path: Option<&std::path::Path>) -> Result<Config, Exit
 async fn serve(config: Config, now: DateTime<Utc>, fixed_start: bool) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
     let listen = config.web.listen;
+    // Secrets the config names (SMTP password, signing key) are checked before anything is
+    // opened, bound or fetched: a daemon that cannot mail should not half start.
+    crate::mail::Mail::from_config(&config, &crate::mail::process_env)?;
     let ctx = crate::app::open(config, now).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -56,7 +56,7 @@ fn print_report(report: &CycleReport) {
     );
 }
 
-fn describe(s: &SourceReport) -> String {
+pub(crate) fn describe(s: &SourceReport) -> String {
     match &s.result {
         SourceResult::Stored {
             new,

@@ -111,7 +111,7 @@ fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Developme
 }
 
 /// Items in a stable order: earliest published first (undated last), then source and guid.
-fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
+pub(super) fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
     let mut sorted: Vec<&ItemIn> = items.iter().collect();
     sorted.sort_by(|a, b| {
         (a.published.is_none(), a.published, &a.source, &a.guid).cmp(&(
@@ -224,9 +224,28 @@ fn compose_discussions(threads: &[DiscussionIn]) -> Vec<Discussion> {
                 points: d.points,
                 comments: d.comments,
                 new_comments: d.new_comments,
+                stats: discussion_stats(d),
             }
         })
         .collect()
+}
+
+/// The counts a thread's feed gave, worded; none at all when it gave none (a Reddit RSS
+/// thread says nothing of its score: "0 points" would be a guess).
+fn discussion_stats(d: &DiscussionIn) -> String {
+    let count = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if let Some(p) = d.points {
+        parts.push(count(p, "point", "points"));
+    }
+    if let Some(c) = d.comments {
+        let mut words = count(c, "comment", "comments");
+        if d.new_comments > 0 {
+            words.push_str(&format!(" ({} new)", d.new_comments));
+        }
+        parts.push(words);
+    }
+    parts.join(" · ")
 }
 
 fn compose_subject(short_title: &str, week_label: &str, top: Option<&Development>) -> String {

@@ -110,12 +110,12 @@ fn discussions_keep_the_top_five_by_points() {
     let mut input = sample_input();
     for p in [1, 2, 3, 4, 5, 6] {
         let mut extra = input.discussions[0].clone();
-        extra.points = p;
+        extra.points = Some(p);
         extra.title = format!("thread {p}");
         input.discussions.push(extra);
     }
     let d = compose(&input);
-    let points: Vec<i64> = d.discussions.iter().map(|t| t.points).collect();
+    let points: Vec<i64> = d.discussions.iter().filter_map(|t| t.points).collect();
     assert_eq!(points, [980, 412, 55, 6, 5]);
     assert_eq!(d.discussions[0].site, "Reddit");
     assert_eq!(

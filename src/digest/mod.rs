@@ -27,6 +27,7 @@ pub use model::{
     Chart, ChartBar, Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn,
     FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, TimelineIn, Update, UpdateIn,
 };
+pub use outlets::coverage;
 pub use render::{render, render_html, Rendered, Templates, CHART_CONTENT_ID};
 
 use std::path::PathBuf;
@@ -39,6 +40,15 @@ pub enum DigestError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    TemplateDir { path: PathBuf, reason: String },
+    /// An override file failed to parse; the chain says where.
+    #[error("template {path} does not parse")]
+    TemplateParse {
+        path: PathBuf,
+        #[source]
+        source: tera::Error,
     },
     /// A template failed to parse or render; the chain names the template and the spot.
     #[error("template error: {0}")]

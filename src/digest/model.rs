@@ -83,8 +83,10 @@ pub struct DiscussionIn {
     pub url: String,
     /// "Reddit", "Hacker News".
     pub site: String,
-    pub points: i64,
-    pub comments: i64,
+    /// `None` when the feed gives no score (a Reddit RSS thread): shown as nothing, not 0.
+    pub points: Option<i64>,
+    /// The feed's count, else the comments stored; `None` when neither is known.
+    pub comments: Option<i64>,
     /// Comments added this week.
     pub new_comments: i64,
 }
@@ -184,9 +186,11 @@ pub struct Discussion {
     pub title: String,
     pub url: Option<String>,
     pub site: String,
-    pub points: i64,
-    pub comments: i64,
+    pub points: Option<i64>,
+    pub comments: Option<i64>,
     pub new_comments: i64,
+    /// "980 points · 301 comments (12 new)", with only the counts known; empty when none is.
+    pub stats: String,
 }
 
 /// One dated line of "The story so far".

@@ -6,6 +6,14 @@ use std::collections::HashMap;
 use super::model::{ItemIn, Outlet};
 use super::sanitize::collapse_whitespace;
 
+/// Who carried an event, as its digest shows it: the first linkable report (the headline's
+/// link) and every outlet once, in reporting order. For the site's timeline and events feed.
+pub fn coverage(items: &[ItemIn]) -> (Option<String>, Vec<Outlet>) {
+    let sorted = super::compose::sorted_items(items);
+    let first = sorted.iter().find_map(|i| safe_link(i.url.as_deref()));
+    (first, outlets(&sorted))
+}
+
 /// Every outlet once, in the order they reported, each linked to its first linkable report.
 pub(super) fn outlets(items: &[&ItemIn]) -> Vec<Outlet> {
     let mut index: HashMap<String, usize> = HashMap::new();

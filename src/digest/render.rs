@@ -33,6 +33,9 @@ pub struct Templates {
     css: String,
 }
 
+/// Every file an override directory may hold.
+pub const OVERRIDABLE: [&str; 3] = [HTML_TEMPLATE, TEXT_TEMPLATE, CSS_FILE];
+
 impl Templates {
     /// The built-in templates.
     pub fn embedded() -> Result<Templates, DigestError> {
@@ -41,7 +44,16 @@ impl Templates {
 
     /// The built-in templates, each replaced by a file of the same name in `override_dir` when
     /// one exists there. Templates are parsed here, once, so rendering only fills them in.
+    ///
+    /// A directory may override any of the three files and leave the others built in, but a
+    /// configured directory must be there and must look like one made for Storyline: it is
+    /// an error when it does not exist, when it holds none of the three files (a wrong
+    /// path), when it holds a `.tera` or `.css` file by another name (a misspelt override
+    /// that would otherwise be ignored), and when an override does not parse.
     pub fn load(override_dir: Option<&Path>) -> Result<Templates, DigestError> {
+        if let Some(dir) = override_dir {
+            check_dir(dir)?;
+        }
         let html = read_override(override_dir, HTML_TEMPLATE)?;
         let text = read_override(override_dir, TEXT_TEMPLATE)?;
         let css = read_override(override_dir, CSS_FILE)?.unwrap_or_else(|| DEFAULT_CSS.into());
@@ -52,12 +64,61 @@ impl Templates {
         tera.autoescape_on(vec![".html.tera", ".html"]);
         tera.register_filter("wrap", wrap_filter);
         tera.register_filter("pad", pad_filter);
-        tera.add_raw_templates([
-            (HTML_TEMPLATE, html.as_deref().unwrap_or(DEFAULT_HTML)),
-            (TEXT_TEMPLATE, text.as_deref().unwrap_or(DEFAULT_TEXT)),
-        ])?;
+        for (name, text, default) in [
+            (HTML_TEMPLATE, &html, DEFAULT_HTML),
+            (TEXT_TEMPLATE, &text, DEFAULT_TEXT),
+        ] {
+            tera.add_raw_template(name, text.as_deref().unwrap_or(default))
+                .map_err(|source| match (override_dir, text) {
+                    (Some(dir), Some(_)) => DigestError::TemplateParse {
+                        path: dir.join(name),
+                        source,
+                    },
+                    _ => DigestError::Template(source),
+                })?;
+        }
         Ok(Templates { tera, css })
     }
+}
+
+/// The override directory exists, holds at least one file Storyline reads, and no
+/// template-like file by a name it would ignore.
+fn check_dir(dir: &Path) -> Result<(), DigestError> {
+    let bad = |reason: String| DigestError::TemplateDir {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(bad("the template directory does not exist".into()))
+        }
+        Err(e) if !dir.is_dir() && dir.exists() => {
+            return Err(bad(format!("is not a directory ({e})")))
+        }
+        Err(e) => return Err(bad(format!("cannot be read ({e})"))),
+    };
+    let known = OVERRIDABLE.join(", ");
+    let mut found = false;
+    for entry in entries {
+        let entry = entry.map_err(|e| bad(format!("cannot be read ({e})")))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if OVERRIDABLE.contains(&name.as_ref()) {
+            found = true;
+        } else if name.ends_with(".tera") || name.ends_with(".css") {
+            return Err(DigestError::TemplateDir {
+                path: entry.path(),
+                reason: format!("is not a template Storyline reads (it reads {known})"),
+            });
+        }
+    }
+    if !found {
+        return Err(bad(format!(
+            "holds none of {known}; is it the right template directory?"
+        )));
+    }
+    Ok(())
 }
 
 fn read_override(dir: Option<&Path>, name: &str) -> Result<Option<String>, DigestError> {

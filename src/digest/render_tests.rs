@@ -193,12 +193,57 @@ fn override_directory_replaces_templates_by_name() {
 }
 
 #[test]
-fn a_missing_override_directory_falls_back_to_the_defaults() {
+fn a_directory_overriding_only_some_files_keeps_the_rest_built_in() {
     let dir = tempfile::tempdir().unwrap();
-    let gone = dir.path().join("nope");
-    let templates = Templates::load(Some(&gone)).unwrap();
+    std::fs::write(dir.path().join(CSS_FILE), DEFAULT_CSS).unwrap();
+    // Other files (notes, editor backups) are no business of ours.
+    std::fs::write(dir.path().join("README"), "my overrides").unwrap();
+    std::fs::write(dir.path().join("digest.html.tera~"), "{% if %}").unwrap();
+    let templates = Templates::load(Some(dir.path())).unwrap();
     let r = render(&compose(&sample_input()), &templates).unwrap();
     assert_eq!(r, rendered());
+}
+
+/// A wrong path never falls back to the defaults in silence: a missing directory, a file
+/// where the directory should be, a directory with none of the files (a parent or a
+/// sibling), and a misspelt override are each an error naming the path.
+#[test]
+fn a_wrong_override_directory_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("nope");
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "not a template").unwrap();
+    let misspelt = dir.path().join("misspelt");
+    std::fs::create_dir(&misspelt).unwrap();
+    std::fs::write(misspelt.join(TEXT_TEMPLATE), "{{ subject }}").unwrap();
+    std::fs::write(misspelt.join("digest.htm.tera"), "<p>{{ subject }}</p>").unwrap();
+
+    for (path, named, says) in [
+        (&gone, gone.clone(), "the template directory does not exist"),
+        (&file, file.clone(), "is not a directory"),
+        (
+            &empty,
+            empty.clone(),
+            "holds none of digest.html.tera, digest.txt.tera, digest.css",
+        ),
+        (
+            &misspelt,
+            misspelt.join("digest.htm.tera"),
+            "is not a template Storyline reads",
+        ),
+    ] {
+        let err = Templates::load(Some(path)).err().unwrap();
+        let msg = err.to_string();
+        assert!(matches!(err, DigestError::TemplateDir { .. }), "{msg}");
+        assert!(
+            msg.contains(&format!("{}: {says}", named.display())),
+            "{}: {msg}",
+            path.display()
+        );
+    }
 }
 
 #[test]
@@ -206,7 +251,12 @@ fn broken_override_template_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(HTML_TEMPLATE), "{% if %}").unwrap();
     let err = Templates::load(Some(dir.path())).err().unwrap();
-    assert!(matches!(err, DigestError::Template(_)), "{err}");
+    assert!(matches!(err, DigestError::TemplateParse { .. }), "{err}");
+    let path = dir.path().join(HTML_TEMPLATE);
+    assert_eq!(
+        err.to_string(),
+        format!("template {} does not parse", path.display())
+    );
 
     std::fs::write(dir.path().join(HTML_TEMPLATE), "{{ no_such_field.x }}").unwrap();
     let templates = Templates::load(Some(dir.path())).unwrap();
@@ -249,4 +299,37 @@ fn templates_can_be_shared_across_tasks() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Templates>();
     assert_send_sync::<Rendered>();
+}
+
+/// A thread whose feed carries no score or comment count (Reddit's RSS) shows neither, in
+/// both parts, rather than "0 points · 0 comments"; one count known shows just that one.
+#[test]
+fn a_thread_without_counts_shows_none() {
+    let mut input = sample_input();
+    input.discussions.truncate(1);
+    let mut bare = input.discussions[0].clone();
+    bare.title = "Bare thread".into();
+    bare.url = "https://www.reddit.com/r/LocalLLaMA/bare/".into();
+    (bare.points, bare.comments, bare.new_comments) = (None, None, 0);
+    let mut one = bare.clone();
+    one.title = "One count".into();
+    one.url = "https://www.reddit.com/r/LocalLLaMA/one/".into();
+    one.comments = Some(1);
+    input.discussions = vec![bare, one];
+    let d = compose(&input);
+    let stats: Vec<&str> = d.discussions.iter().map(|t| t.stats.as_str()).collect();
+    assert_eq!(stats, ["1 comment", ""]);
+    let r = render(&d, &Templates::embedded().unwrap()).unwrap();
+    for part in [&r.text, &r.html] {
+        assert!(!part.contains("0 points"), "{part}");
+        assert!(!part.contains("0 comments"), "{part}");
+        assert!(!part.contains("points"), "{part}");
+        assert!(part.contains("1 comment"), "{part}");
+    }
+    let text_after = &r.text[position(&r.text, "Bare thread")..];
+    let next_line = text_after.lines().nth(1).unwrap_or_default();
+    assert!(
+        next_line.trim_start().starts_with("https://"),
+        "{text_after}"
+    );
 }

@@ -236,8 +236,8 @@ fn discussion(title: &str, site: &str, points: i64, comments: i64, new: i64) -> 
             points
         ),
         site: site.into(),
-        points,
-        comments,
+        points: Some(points),
+        comments: Some(comments),
         new_comments: new,
     }
 }

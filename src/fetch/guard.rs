@@ -3,7 +3,9 @@
 //! User-added URLs must not reach the self-hoster's own network (router pages, cloud metadata
 //! at 169.254.169.254, databases on localhost). The guard runs on every DNS answer through a
 //! custom resolver, and on IP-literal hosts before every request and redirect hop, so a
-//! redirect or a DNS answer that changes cannot slip past it.
+//! redirect or a DNS answer that changes cannot slip past it. IPv6 addresses that lead to an
+//! IPv4 address (IPv4-mapped and -compatible, 6to4, Teredo, NAT64) are judged by the IPv4
+//! address they carry.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -21,6 +23,10 @@ pub enum AddressPolicy {
     /// Loopback only: what tests use, so a broken guard shows as a failure, never as traffic
     /// to another address.
     LoopbackOnly,
+    /// The default policy, plus one address: what the end-to-end guard tests use, so that a
+    /// loopback server can stand in for a public source while every other private address
+    /// is judged exactly as in production.
+    PublicOrExactly(IpAddr),
 }
 
 impl AddressPolicy {
@@ -29,19 +35,29 @@ impl AddressPolicy {
             AddressPolicy::Any => true,
             AddressPolicy::PublicOnly => !is_non_public(ip),
             AddressPolicy::LoopbackOnly => canonical(ip).is_loopback(),
+            AddressPolicy::PublicOrExactly(allowed) => ip == allowed || !is_non_public(ip),
         }
     }
 
     /// A plain-words refusal for `ip`, or `None` when it is allowed.
     pub fn check(self, ip: IpAddr) -> Result<(), String> {
         if self.allows(ip) {
-            Ok(())
-        } else {
-            Err(format!(
-                "refused to connect to {ip}: private, loopback and link-local addresses are \
-                 blocked (set fetch.allow_private_addresses = true to allow them)"
-            ))
+            return Ok(());
         }
+        let carried = match ip {
+            IpAddr::V6(v6) => match carried_v4(v6) {
+                Some(c) => {
+                    let v4: Vec<String> = c.v4.iter().map(Ipv4Addr::to_string).collect();
+                    format!(" ({} for {})", c.form, v4.join(" and "))
+                }
+                None => String::new(),
+            },
+            IpAddr::V4(_) => String::new(),
+        };
+        Err(format!(
+            "refused to connect to {ip}{carried}: private, loopback and link-local addresses \
+             are blocked (set fetch.allow_private_addresses = true to allow them)"
+        ))
     }
 }
 
@@ -57,11 +73,14 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// True for loopback, private, link-local, CGNAT, unspecified, multicast, documentation and
-/// other non-global ranges.
+/// other non-global ranges, and for IPv6 addresses that carry such an IPv4 address.
 pub fn is_non_public(ip: IpAddr) -> bool {
-    match canonical(ip) {
+    match ip {
         IpAddr::V4(v4) => is_non_public_v4(v4),
-        IpAddr::V6(v6) => is_non_public_v6(v6),
+        IpAddr::V6(v6) => match carried_v4(v6) {
+            Some(c) => c.v4.iter().any(|v4| is_non_public_v4(*v4)),
+            None => is_non_public_v6(v6),
+        },
     }
 }
 
@@ -82,15 +101,58 @@ fn is_non_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_non_public_v6(ip: Ipv6Addr) -> bool {
-    let seg0 = ip.segments()[0];
+    let [s0, s1, s2, s3, ..] = ip.segments();
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
-        || (seg0 & 0xfe00) == 0xfc00 // unique local fc00::/7
-        || (seg0 & 0xffc0) == 0xfe80 // link-local fe80::/10
-        || (seg0 & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || seg0 == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || (seg0 == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64 can reach private v4
+        || (s0 & 0xfe00) == 0xfc00 // unique local fc00::/7
+        || (s0 & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (s0 & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || (s0 == 0x2001 && s1 == 0x0db8) // documentation 2001:db8::/32
+        || (s0 & 0xfff0) == 0x3ff0 // documentation 3fff::/20
+        || (s0 == 0x2001 && s1 == 0x0002 && s2 == 0) // benchmarking 2001:2::/48
+        || (s0 == 0x0100 && s1 == 0 && s2 == 0 && s3 == 0) // discard-only 100::/64
+        || (s0 == 0x0064 && s1 == 0xff9b && s2 == 0x0001) // local-use NAT64 64:ff9b:1::/48
+        || s0 == 0x5f00 // SRv6 segment identifiers 5f00::/16
+}
+
+/// An IPv6 address whose traffic ends up at an IPv4 address: the form, and the addresses.
+#[derive(Debug, PartialEq, Eq)]
+struct Carried {
+    form: &'static str,
+    v4: Vec<Ipv4Addr>,
+}
+
+/// The IPv4 addresses an IPv6 address leads to, for the forms that carry one. A host (or a
+/// relay, a NAT64 gateway, a Teredo server on its network) may deliver such traffic to the
+/// IPv4 address, so these forms are judged by what they carry: `::ffff:10.0.0.1` is as
+/// private as 10.0.0.1.
+fn carried_v4(ip: Ipv6Addr) -> Option<Carried> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    let carried = |form, v4| Some(Carried { form, v4 });
+    if let Some(mapped) = ip.to_ipv4_mapped() {
+        return carried("IPv4-mapped", vec![mapped]);
+    }
+    match s {
+        // `::` and `::1` are IPv6's own unspecified and loopback addresses.
+        [0, 0, 0, 0, 0, 0, 0, 0 | 1] => None,
+        // IPv4-compatible `::a.b.c.d` (deprecated, RFC 4291 2.5.5.1).
+        [0, 0, 0, 0, 0, 0, hi, lo] => carried("IPv4-compatible", vec![v4(hi, lo)]),
+        // IPv4-translated `::ffff:0:a.b.c.d` (SIIT, RFC 2765).
+        [0, 0, 0, 0, 0xffff, 0, hi, lo] => carried("IPv4-translated", vec![v4(hi, lo)]),
+        // NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): translated to the IPv4 address.
+        [0x0064, 0xff9b, 0, 0, 0, 0, hi, lo] => carried("NAT64", vec![v4(hi, lo)]),
+        // 6to4 2002:AABB:CCDD::/48 (RFC 3056): tunnelled to AA.BB.CC.DD.
+        [0x2002, hi, lo, ..] => carried("6to4", vec![v4(hi, lo)]),
+        // Teredo 2001:0::/32 (RFC 4380): the server's IPv4 address, then the client's,
+        // stored with every bit inverted.
+        [0x2001, 0, server_hi, server_lo, _, _, client_hi, client_lo] => carried(
+            "Teredo",
+            vec![v4(server_hi, server_lo), v4(!client_hi, !client_lo)],
+        ),
+        _ => None,
+    }
 }
 
 /// How a host name becomes addresses. Production asks the system resolver; tests give one
@@ -201,6 +263,88 @@ mod tests {
         }
         for a in ["93.184.216.34", "2606:2800:220:1::1", "1.1.1.1"] {
             assert!(AddressPolicy::PublicOnly.allows(ip(a)), "{a} is public");
+        }
+    }
+
+    /// IPv6 forms that carry an IPv4 address are judged by what they carry: refused when it
+    /// is private, allowed when it is public.
+    #[test]
+    fn ipv6_forms_carrying_an_ipv4_address_are_judged_by_it() {
+        for (a, carries) in [
+            ("::127.0.0.1", "IPv4-compatible for 127.0.0.1"),
+            ("::10.0.0.1", "IPv4-compatible for 10.0.0.1"),
+            ("::169.254.169.254", "IPv4-compatible for 169.254.169.254"),
+            ("::ffff:0:7f00:1", "IPv4-translated for 127.0.0.1"),
+            ("2002:7f00:1::1", "6to4 for 127.0.0.1"),
+            ("2002:a00:1::", "6to4 for 10.0.0.1"),
+            ("2002:a9fe:a9fe::1", "6to4 for 169.254.169.254"),
+            ("2002:c0a8:101:1::1", "6to4 for 192.168.1.1"),
+            // Teredo: public server 65.54.227.120; the client (bits inverted) is private.
+            (
+                "2001:0:4136:e378:8000:63bf:80ff:fffe",
+                "Teredo for 65.54.227.120 and 127.0.0.1",
+            ),
+            (
+                "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+                "Teredo for 65.54.227.120 and 10.0.0.1",
+            ),
+            // Teredo with a public client (1.2.3.4) behind a private server (10.0.0.1).
+            (
+                "2001:0:a00:1:8000:63bf:fefd:fcfb",
+                "Teredo for 10.0.0.1 and 1.2.3.4",
+            ),
+            ("64:ff9b::a00:1", "NAT64 for 10.0.0.1"),
+            ("64:ff9b::7f00:1", "NAT64 for 127.0.0.1"),
+            ("64:ff9b::a9fe:a9fe", "NAT64 for 169.254.169.254"),
+        ] {
+            let msg = AddressPolicy::PublicOnly
+                .check(ip(a))
+                .expect_err(&format!("{a} must be refused"));
+            // Displayed as Rust spells it ("::127.0.0.1" is "::7f00:1").
+            assert!(msg.contains(&format!("{} ({carries})", ip(a))), "{msg}");
+        }
+        for a in [
+            "::1.1.1.1",
+            "2002:5db8:d822::1",                    // 6to4 for 93.184.216.34
+            "2001:0:4136:e378:8000:63bf:fefd:fcfb", // Teredo, both ends public
+            "64:ff9b::5db8:d822",                   // NAT64 (DNS64 networks) for 93.184.216.34
+        ] {
+            assert!(AddressPolicy::PublicOnly.allows(ip(a)), "{a} is public");
+        }
+        // IPv6's own loopback and unspecified addresses are not IPv4-compatible forms.
+        assert_eq!(carried_v4("::1".parse().expect("v6")), None);
+        assert_eq!(carried_v4("::".parse().expect("v6")), None);
+    }
+
+    #[test]
+    fn other_special_ipv6_ranges_are_refused() {
+        for a in [
+            "64:ff9b:1::a00:1",
+            "100::1",
+            "2001:2::1",
+            "3fff::1",
+            "5f00::1",
+        ] {
+            assert!(
+                !AddressPolicy::PublicOnly.allows(ip(a)),
+                "{a} must be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn public_or_exactly_allows_one_private_address_and_judges_the_rest() {
+        let policy = AddressPolicy::PublicOrExactly(ip("127.0.0.1"));
+        assert!(policy.allows(ip("127.0.0.1")));
+        assert!(policy.allows(ip("93.184.216.34")));
+        for a in [
+            "127.0.0.2",
+            "::1",
+            "::ffff:127.0.0.1",
+            "10.0.0.1",
+            "::127.0.0.1",
+        ] {
+            assert!(!policy.allows(ip(a)), "{a} must be refused");
         }
     }
 

@@ -133,6 +133,30 @@ impl Fetcher {
         policy: AddressPolicy,
         lookup: guard::Lookup,
     ) -> Result<Fetcher, FetchError> {
+        Fetcher::build(cfg, policy, lookup, None)
+    }
+
+    /// As [`Fetcher::with_lookup`], with every connection bound to the network device
+    /// `device` (`SO_BINDTODEVICE`). The guard tests bind to `lo` and let the guard judge
+    /// off-machine addresses (10.0.0.1, 169.254.169.254) for real: should it let one through,
+    /// the connection attempt stays on the loopback device and fails there, so no packet
+    /// leaves the machine.
+    #[cfg(target_os = "linux")]
+    pub fn on_device(
+        cfg: &FetchConfig,
+        policy: AddressPolicy,
+        lookup: guard::Lookup,
+        device: &str,
+    ) -> Result<Fetcher, FetchError> {
+        Fetcher::build(cfg, policy, lookup, Some(device))
+    }
+
+    fn build(
+        cfg: &FetchConfig,
+        policy: AddressPolicy,
+        lookup: guard::Lookup,
+        device: Option<&str>,
+    ) -> Result<Fetcher, FetchError> {
         // reqwest is built without a bundled crypto provider so that one backend (ring) serves
         // both HTTP and SMTP; it must be installed before the first client is built.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -147,7 +171,15 @@ impl Fetcher {
             .dns_resolver(Arc::new(guard::GuardedResolver::with_lookup(
                 policy, lookup,
             )))
-            .pool_max_idle_per_host(cfg.per_host_concurrency.max(1))
+            .pool_max_idle_per_host(cfg.per_host_concurrency.max(1));
+        #[cfg(target_os = "linux")]
+        let client = match device {
+            Some(device) => client.interface(device),
+            None => client,
+        };
+        #[cfg(not(target_os = "linux"))]
+        let _ = device;
+        let client = client
             .build()
             .map_err(|e| FetchError::Connect(format!("cannot build the HTTP client: {e}")))?;
         Ok(Fetcher {
@@ -386,6 +418,12 @@ mod tests {
             "http://017700000001/",        // 127.0.0.1 in octal
             "http://0251.0376.0251.0376/", // 169.254.169.254 in octal
             "https://[0:0:0:0:0:ffff:7f00:1]/",
+            "http://[::127.0.0.1]/",        // IPv4-compatible
+            "http://[::a9fe:a9fe]/",        // IPv4-compatible 169.254.169.254
+            "http://[2002:7f00:1::1]/",     // 6to4 for 127.0.0.1
+            "http://[2002:a00:1::1]:8080/", // 6to4 for 10.0.0.1
+            "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", // Teredo client 127.0.0.1
+            "http://[64:ff9b::a00:1]/",     // NAT64 for 10.0.0.1
         ];
         for u in refused {
             let url = Url::parse(u).unwrap();

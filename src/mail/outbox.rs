@@ -20,7 +20,9 @@ use super::message::digest_message;
 use super::settings::MailSettings;
 use super::transport::{FailureKind, Mailer};
 use crate::clock::Clock;
-use crate::store::{ClaimedDelivery, DigestRow, LeaseClaim, NewDigest, Store, StoreError};
+use crate::store::{
+    ClaimedDelivery, DigestRow, EditionStored, LeaseClaim, NewDigest, Store, StoreError,
+};
 use crate::week::IsoWeek;
 
 /// First retry delay; it doubles with each attempt.
@@ -46,7 +48,9 @@ pub struct DigestParts<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueOutcome {
     pub digest_id: i64,
-    /// False when the week's digest was already stored; the stored one is kept and resumed.
+    /// False when the week's digest was already stored: kept and resumed when it has
+    /// deliveries (`already` > 0), else (an archive edition nobody was mailed) brought up to
+    /// date and queued as a first send.
     pub created: bool,
     /// Deliveries created now.
     pub queued: u64,
@@ -80,9 +84,10 @@ pub enum OutboxError {
     Store(#[from] StoreError),
 }
 
-/// Store the week's digest (once) and queue it for every confirmed subscriber of its story.
-/// Calling it again for the same week creates no second set: it keeps the stored digest,
-/// adds only subscribers confirmed since, and leaves existing deliveries as they are.
+/// Store the week's digest and queue it for every confirmed subscriber of its story.
+/// Calling it again for the same week creates no second set: once a digest has deliveries it
+/// is kept, only subscribers confirmed since are added, and existing deliveries stay as they
+/// are. A stored edition nobody was mailed yet (the web archive's) is replaced by this one.
 pub async fn queue_digest(
     store: &Store,
     settings: &MailSettings,
@@ -93,8 +98,10 @@ pub async fn queue_digest(
         return Err(OutboxError::UnknownStory(parts.story_id.to_string()));
     }
     let week = parts.week.to_string();
-    let (digest, created) = store
-        .insert_digest_once(
+    // An edition kept for the web archive but mailed to nobody yet is brought up to date
+    // first; one that has deliveries is kept as it is.
+    let (digest, stored) = store
+        .store_edition(
             &NewDigest {
                 story_id: parts.story_id,
                 week: &week,
@@ -106,6 +113,7 @@ pub async fn queue_digest(
             now,
         )
         .await?;
+    let created = stored == EditionStored::Created;
     let e = store
         .enqueue_deliveries(digest.id, &settings.id_domain, now)
         .await?;
@@ -176,8 +184,11 @@ pub async fn drain_outbox(
             }
             Err((kind, reply)) => {
                 let now = clock.now();
+                // A server that refuses us (login, TLS) says nothing about this recipient:
+                // however long it lasts, it never uses up their attempts.
                 let give_up = kind == FailureKind::Permanent
-                    || d.attempts >= i64::from(settings.max_attempts);
+                    || (kind != FailureKind::Setup
+                        && d.attempts >= i64::from(settings.max_attempts));
                 let held = if give_up {
                     let why = if kind == FailureKind::Permanent {
                         reply.clone()

@@ -262,10 +262,32 @@ async fn connect(ep: &Endpoint) -> Result<AsyncSmtpConnection, SendFailure> {
 fn classify_connect(e: &lettre::transport::smtp::Error) -> SendFailure {
     let f = classify(e);
     let kind = match f.kind {
+        _ if is_tls_failure(e) => FailureKind::Setup,
         FailureKind::Transient | FailureKind::Connection => FailureKind::Connection,
         FailureKind::Permanent | FailureKind::Setup => FailureKind::Setup,
     };
     SendFailure { kind, ..f }
+}
+
+/// A TLS handshake that failed: a certificate we do not trust or that names another host, no
+/// protocol in common. lettre reports these as connection errors, but unlike a network
+/// problem they will not pass on the next try: the operator has to act.
+fn is_tls_failure(e: &lettre::transport::smtp::Error) -> bool {
+    if e.is_tls() {
+        return true;
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(err) = cause {
+        // An io::Error's `source` skips the error it wraps; look at that one too.
+        let wrapped = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+        if err.is::<rustls::Error>() || wrapped.is_some_and(|w| w.is::<rustls::Error>()) {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 fn reply_of(r: &Response) -> Reply {

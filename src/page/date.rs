@@ -1,45 +1,12 @@
-//! Dates as pages write them in meta tags and JSON-LD.
+//! Dates as pages write them in meta tags and JSON-LD: read by the same lenient reader as
+//! feed dates, so a page and a feed entry give one date the same instant.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-
-/// Parse the date forms seen in `article:published_time`, JSON-LD and `<time datetime>`:
-/// RFC 3339, ISO 8601 without a colon in the offset or without any offset (taken as UTC),
-/// a space instead of `T`, a bare date (midnight UTC), and RFC 2822.
-pub(crate) fn parse_date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if s.is_empty() || s.len() > 64 {
-        return None;
-    }
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    let t = s.replacen(' ', "T", 1);
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%z",
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-    ] {
-        if let Ok(d) = DateTime::parse_from_str(&t, fmt) {
-            return Some(d.with_timezone(&Utc));
-        }
-    }
-    let naive = t.trim_end_matches('Z');
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
-        if let Ok(d) = NaiveDateTime::parse_from_str(naive, fmt) {
-            return Some(d.and_utc());
-        }
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
-    }
-    DateTime::parse_from_rfc2822(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-}
+pub(crate) use crate::parse::parse_date;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

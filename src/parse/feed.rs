@@ -120,6 +120,9 @@ fn run_feed_rs(text: &str, base: Option<&Url>) -> Result<feed_rs::model::Feed, S
             // Identity is decided in `convert` (guid/id, else link, else a hash of title and
             // date); feed-rs would otherwise invent a random one.
             .id_generator(|_, _, _| String::new())
+            // Every date element goes through the one lenient reader, which reads what
+            // feed-rs's own does and the many forms it does not (feedparser's).
+            .timestamp_parser(super::date::parse_date)
             .build()
             .parse(text.as_bytes())
             .map_err(|e| e.to_string())

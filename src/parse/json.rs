@@ -9,6 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::convert::{entry_identity, title_text};
+use super::date::parse_date;
 use super::{resolve_link, Document, Entry, Format, ParseError};
 
 /// Read a JSON Feed document.
@@ -83,12 +84,9 @@ fn string(v: &Value, key: &str) -> Option<String> {
     }
 }
 
+/// JSON Feed asks for RFC 3339; feeds write whatever their CMS writes, so read it leniently.
 fn date(v: &Value, key: &str) -> Option<DateTime<Utc>> {
-    let s = string(v, key)?;
-    DateTime::parse_from_rfc3339(&s)
-        .or_else(|_| DateTime::parse_from_rfc2822(&s))
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+    parse_date(&string(v, key)?)
 }
 
 /// The first author's name: 1.1's `authors` array, else 1.0's `author` object.

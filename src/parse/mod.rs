@@ -13,11 +13,15 @@
 //!    goes through the repair pass: `soup` reads any text into a tree, `repair` maps every
 //!    dialect onto `canonical` Atom 1.0 (with `ns`, `construct`), which feed-rs reads.
 //! 5. `convert` turns feed-rs's model into [`Document`]: decoded titles, links, dates, ids.
+//!
+//! Every date, in a feed (feed-rs calls it for each date element), a JSON Feed or an article
+//! page, is read by one lenient reader, [`parse_date`] (`date`).
 
 mod canonical;
 mod charset;
 mod construct;
 mod convert;
+mod date;
 mod entity;
 mod feed;
 mod json;
@@ -34,6 +38,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
+pub use date::parse_date;
 pub use feed::parse_feed;
 
 /// The document formats Storyline reads.

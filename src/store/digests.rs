@@ -16,6 +16,20 @@ pub struct NewDigest<'a> {
     pub chart_png: Option<&'a [u8]>,
 }
 
+/// What [`Store::store_edition`] did with a week's edition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditionStored {
+    /// The week had no stored edition; this one is it now.
+    Created,
+    /// The stored edition was mailed to nobody yet and read differently: this one replaced it.
+    Replaced,
+    /// The stored edition reads the same; it is kept as it was (and so is its time).
+    Unchanged,
+    /// The stored edition has gone out by mail (it has deliveries): it is kept, so the archive
+    /// shows what subscribers got.
+    KeptMailed,
+}
+
 /// A stored digest.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DigestRow {
@@ -77,6 +91,67 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok((row, inserted))
+    }
+
+    /// Keep `d` as its week's edition, unless the stored one has been mailed: an edition with
+    /// deliveries is never replaced (some subscribers may have it, the rest must get the same
+    /// message), while one nobody was sent yet is brought up to date. One statement decides,
+    /// so a delivery queued at the same moment either sees the old row or the new one.
+    pub async fn store_edition(
+        &self,
+        d: &NewDigest<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(DigestRow, EditionStored)> {
+        let (row, created) = self.insert_digest_once(d, now).await?;
+        if created {
+            return Ok((row, EditionStored::Created));
+        }
+        let replaced = sqlx::query(
+            "UPDATE digests SET subject = ?3, text = ?4, html = ?5, chart_png = ?6, \
+                 composed_at = ?7 \
+             WHERE story_id = ?1 AND week = ?2 \
+               AND NOT EXISTS (SELECT 1 FROM deliveries WHERE digest_id = digests.id) \
+               AND (subject != ?3 OR text != ?4 OR html != ?5 OR chart_png IS NOT ?6)",
+        )
+        .bind(d.story_id)
+        .bind(d.week)
+        .bind(d.subject)
+        .bind(d.text)
+        .bind(d.html)
+        .bind(d.chart_png)
+        .bind(to_ts(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if replaced {
+            return Ok((self.digest(row.id).await?, EditionStored::Replaced));
+        }
+        let (mailed,): (bool,) =
+            sqlx::query_as("SELECT EXISTS (SELECT 1 FROM deliveries WHERE digest_id = ?1)")
+                .bind(row.id)
+                .fetch_one(&self.pool)
+                .await?;
+        let row = self.digest(row.id).await?;
+        Ok(if mailed {
+            (row, EditionStored::KeptMailed)
+        } else {
+            (row, EditionStored::Unchanged)
+        })
+    }
+
+    /// A story's newest stored editions, newest week first, at most `limit`.
+    pub async fn latest_digests(&self, story_id: &str, limit: u32) -> Result<Vec<DigestRow>> {
+        const Q: &str = concat!(
+            "SELECT ",
+            digest_columns!(),
+            " FROM digests WHERE story_id = ?1 ORDER BY week DESC LIMIT ?2"
+        );
+        Ok(sqlx::query_as(Q)
+            .bind(story_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// One stored digest.

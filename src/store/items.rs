@@ -33,7 +33,7 @@ pub struct NewItem {
 }
 
 /// A stored item.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct ItemRow {
     pub id: i64,
     pub source_id: String,

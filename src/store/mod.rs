@@ -6,6 +6,7 @@
 mod sources;
 mod batch;
 mod catalog;
+mod coverage;
 mod digests;
 mod items;
 mod outbox;
@@ -21,13 +22,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use batch::Batch;
-pub use digests::{DigestRow, NewDigest};
+pub use coverage::CoverageRow;
+pub use digests::{DigestRow, EditionStored, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
 pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, LeaseClaim, OutboxCounts, SendingHolder};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
 pub use story::{
-    DecisionRow, EventRow, FetchMarks, HeadlineMember, MemberRow, Pending, PendingItem, Refresh,
-    ReportMember, StoryBatch, UpdateRow,
+    Cut, DecisionRow, EventRow, FetchMarks, HeadlineMember, MemberRow, Pending, PendingItem,
+    Refresh, ReportMember, StoryBatch, UpdateRow,
 };
 pub use subscribers::{SubscribeRequest, SubscriberRow, SubscriptionRow, SubscriptionState};
 

@@ -39,6 +39,10 @@ pub struct FetchMarks {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
     pub item_id: i64,
+    /// How it joined its event (`Join::kind`).
+    pub joined: Option<String>,
+    pub source_id: String,
+    pub title: Option<String>,
     pub at: i64,
     pub terms: String,
     pub event_id: String,
@@ -60,12 +64,16 @@ pub struct DecisionRow {
     pub reason: String,
     pub summary: String,
     pub at: i64,
+    /// When readers are told of it (see migrations/0008_story_shown.sql).
+    pub shown_at: i64,
     pub seen_hash: String,
     pub terms: String,
     pub event_id: Option<String>,
     pub joined: Option<String>,
     pub peer_item: Option<i64>,
     pub similarity: Option<f64>,
+    /// The event words (or the page) it shares with its event, space-separated.
+    pub shared: Option<String>,
 }
 
 /// A stored event.
@@ -77,6 +85,14 @@ pub struct EventRow {
     pub first_at: i64,
     pub last_at: i64,
     pub headline: String,
+}
+
+/// A week whose digest was cut: `[week_start, week_end)` and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Cut {
+    pub week_start: i64,
+    pub week_end: i64,
+    pub cut_at: i64,
 }
 
 /// A story item whose content changed.
@@ -107,9 +123,6 @@ pub struct StoryBatch {
     pub refreshes: Vec<Refresh>,
     pub events: Vec<EventRow>,
     pub updates: Vec<UpdateRow>,
-    /// Items left undecided this round on purpose (a lone follow-up waiting for reports
-    /// like it): queued again, after the round's end, so the queue does not forget them.
-    pub requeue: Vec<i64>,
 }
 
 /// An event member with the item fields a report shows.
@@ -127,6 +140,7 @@ pub struct ReportMember {
 pub struct HeadlineMember {
     pub event_id: String,
     pub at: i64,
+    pub shown_at: i64,
     pub terms: String,
     pub item_id: i64,
     pub guid: String,
@@ -190,7 +204,7 @@ pub struct Pending {
 /// Event ids per `IN (...)` list.
 const EVENT_BATCH: usize = 500;
 
-/// Decision rows per multi-row INSERT (14 parameters each).
+/// Decision rows per multi-row INSERT (16 parameters each).
 const DECISION_BATCH: usize = 64;
 
 impl Store {
@@ -298,12 +312,86 @@ impl Store {
 
     /// Forget queue entries up to `upto`: every story has looked at them. Entries queued
     /// since (a new item, or one changed again) have a higher seq and stay.
-    pub async fn drain_story_queue(&self, upto: i64) -> Result<()> {
-        sqlx::query("DELETE FROM story_queue WHERE seq <= ?1")
-            .bind(upto)
-            .execute(&self.pool)
-            .await?;
+    ///
+    /// `keep` are items a story holds back for a later round (a report too young to place):
+    /// they stay queued, so they are looked at again and never counted as decided.
+    pub async fn drain_story_queue(&self, upto: i64, keep: &[i64]) -> Result<()> {
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM story_queue WHERE seq <= ");
+        q.push_bind(upto);
+        if !keep.is_empty() {
+            q.push(" AND item_id NOT IN (");
+            let mut ids = q.separated(", ");
+            for id in keep {
+                ids.push_bind(id);
+            }
+            q.push(")");
+        }
+        q.build().execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The weeks of a story whose digest has been cut, and when, oldest first.
+    pub async fn story_cuts(&self, story_id: &str) -> Result<Vec<Cut>> {
+        Ok(sqlx::query_as(
+            "SELECT week_start, week_end, cut_at FROM story_cuts WHERE story_id = ?1 \
+             ORDER BY week_start",
+        )
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Record that the digest of the week `[start, end)` is cut at `at`, unless it was cut
+    /// before: what reaches the store later shows in a later week.
+    pub async fn record_story_cut(
+        &self,
+        story_id: &str,
+        start: i64,
+        end: i64,
+        at: i64,
+    ) -> Result<Cut> {
+        sqlx::query(
+            "INSERT OR IGNORE INTO story_cuts (story_id, week_start, week_end, cut_at) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(story_id)
+        .bind(start)
+        .bind(end)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_as(
+            "SELECT week_start, week_end, cut_at FROM story_cuts \
+             WHERE story_id = ?1 AND week_start = ?2",
+        )
+        .bind(story_id)
+        .bind(start)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The latest members of `source_id` in the story's events, newest first (a release
+    /// series continues in the event of its previous release).
+    pub async fn story_source_members(
+        &self,
+        story_id: &str,
+        source_id: &str,
+        limit: i64,
+    ) -> Result<Vec<MemberRow>> {
+        Ok(sqlx::query_as(
+            "SELECT si.item_id, si.joined, i.source_id, i.title, si.at, si.terms, si.event_id, \
+                    e.first_at, e.last_at, i.url, i.canonical_url, i.discussion_url, i.guid \
+             FROM items i \
+             JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
+             JOIN story_events e ON e.story_id = si.story_id AND e.event_id = si.event_id \
+             WHERE i.source_id = ?2 ORDER BY si.at DESC, si.item_id DESC LIMIT ?3",
+        )
+        .bind(story_id)
+        .bind(source_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Clustering words of every relevant item of the story (for document frequencies).
@@ -321,8 +409,8 @@ impl Store {
     /// Members of the story's events that were still active at `since` or later.
     pub async fn story_members_since(&self, story_id: &str, since: i64) -> Result<Vec<MemberRow>> {
         Ok(sqlx::query_as(
-            "SELECT si.item_id, si.at, si.terms, si.event_id, e.first_at, e.last_at, \
-                    i.url, i.canonical_url, i.discussion_url, i.guid \
+            "SELECT si.item_id, si.joined, i.source_id, i.title, si.at, si.terms, si.event_id, \
+                    e.first_at, e.last_at, i.url, i.canonical_url, i.discussion_url, i.guid \
              FROM story_events e \
              JOIN story_items si ON si.story_id = e.story_id AND si.event_id = e.event_id \
              JOIN items i ON i.id = si.item_id \
@@ -341,8 +429,8 @@ impl Store {
         url: &str,
     ) -> Result<Option<MemberRow>> {
         Ok(sqlx::query_as(
-            "SELECT si.item_id, si.at, si.terms, si.event_id, e.first_at, e.last_at, \
-                    i.url, i.canonical_url, i.discussion_url, i.guid \
+            "SELECT si.item_id, si.joined, i.source_id, i.title, si.at, si.terms, si.event_id, \
+                    e.first_at, e.last_at, i.url, i.canonical_url, i.discussion_url, i.guid \
              FROM items i \
              JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
              JOIN story_events e ON e.story_id = si.story_id AND e.event_id = si.event_id \
@@ -374,8 +462,8 @@ impl Store {
         guid: &str,
     ) -> Result<Option<MemberRow>> {
         Ok(sqlx::query_as(
-            "SELECT si.item_id, si.at, si.terms, si.event_id, e.first_at, e.last_at, \
-                    i.url, i.canonical_url, i.discussion_url, i.guid \
+            "SELECT si.item_id, si.joined, i.source_id, i.title, si.at, si.terms, si.event_id, \
+                    e.first_at, e.last_at, i.url, i.canonical_url, i.discussion_url, i.guid \
              FROM items i \
              JOIN story_items si ON si.item_id = i.id AND si.story_id = ?1 \
              JOIN story_events e ON e.story_id = si.story_id AND e.event_id = si.event_id \
@@ -429,13 +517,14 @@ impl Store {
         // Per event, the ranking reads its first entries of the member index and stops; rows
         // and items are looked up only for the members it keeps, by the rowid the index
         // holds (the (story, item) key would cost a second B-tree search per member).
-        const Q: &str = "SELECT si.event_id, si.at, si.terms, si.item_id, i.guid, i.url, i.title, \
+        const Q: &str = "SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, \
+                    si.terms, si.item_id, i.guid, i.url, i.title, \
                     i.outlet_name, i.parent_guid, i.points, i.comments, i.discussion_url \
              FROM (SELECT DISTINCT event_id FROM story_items \
                    WHERE story_id = ?1 AND event_id IS NOT NULL) e \
              JOIN story_items si ON si.rowid IN \
                   (SELECT f.rowid FROM story_items f \
-                   WHERE f.story_id = ?1 AND f.event_id = e.event_id AND f.at < ?2 \
+                   WHERE f.story_id = ?1 AND f.event_id = e.event_id AND f.shown_at < ?2 \
                    ORDER BY f.at, f.item_id LIMIT ?3) \
              JOIN items i ON i.id = si.item_id \
              ORDER BY si.at, si.item_id";
@@ -459,8 +548,8 @@ impl Store {
             "SELECT si.event_id, si.at, si.terms, ",
             item_columns_i!(),
             " FROM story_items si JOIN items i ON i.id = si.item_id \
-             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND si.at < ?3 \
-               AND (si.at >= ?2 OR si.item_id IN (SELECT item_id FROM story_updates \
+             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND si.shown_at < ?3 \
+               AND (si.shown_at >= ?2 OR si.item_id IN (SELECT item_id FROM story_updates \
                     WHERE story_id = ?1 AND at >= ?2 AND at < ?3)) \
              ORDER BY si.at, i.id"
         );
@@ -512,8 +601,9 @@ impl Store {
     /// Every story's decision about one item.
     pub async fn story_decisions_of(&self, item_id: i64) -> Result<Vec<DecisionRow>> {
         Ok(sqlx::query_as(
-            "SELECT story_id, item_id, relevant, score, reason, summary, at, seen_hash, terms, \
-                    event_id, joined, peer_item, similarity \
+            "SELECT story_id, item_id, relevant, score, reason, summary, at, \
+                    COALESCE(shown_at, at) AS shown_at, seen_hash, terms, \
+                    event_id, joined, peer_item, similarity, shared \
              FROM story_items WHERE item_id = ?1 ORDER BY story_id",
         )
         .bind(item_id)
@@ -541,7 +631,8 @@ impl Store {
         for chunk in b.decisions.chunks(DECISION_BATCH) {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, \
-                     at, seen_hash, terms, event_id, joined, peer_item, similarity, decided_at) ",
+                     at, shown_at, seen_hash, terms, event_id, joined, peer_item, similarity, \
+                     shared, decided_at) ",
             );
             q.push_values(chunk, |mut row, d| {
                 row.push_bind(&d.story_id)
@@ -551,21 +642,25 @@ impl Store {
                     .push_bind(&d.reason)
                     .push_bind(&d.summary)
                     .push_bind(d.at)
+                    .push_bind(d.shown_at)
                     .push_bind(&d.seen_hash)
                     .push_bind(&d.terms)
                     .push_bind(&d.event_id)
                     .push_bind(&d.joined)
                     .push_bind(d.peer_item)
                     .push_bind(d.similarity)
+                    .push_bind(&d.shared)
                     .push_bind(to_ts(now));
             });
             q.push(
                 " ON CONFLICT (story_id, item_id) DO UPDATE SET relevant = excluded.relevant, \
                      score = excluded.score, reason = excluded.reason, \
                      summary = excluded.summary, at = excluded.at, \
+                     shown_at = excluded.shown_at, \
                      seen_hash = excluded.seen_hash, terms = excluded.terms, \
                      event_id = excluded.event_id, joined = excluded.joined, \
                      peer_item = excluded.peer_item, similarity = excluded.similarity, \
+                     shared = excluded.shared, \
                      decided_at = excluded.decided_at",
             );
             q.build().execute(&mut *tx).await?;
@@ -612,15 +707,6 @@ impl Store {
             .bind(u.updated_at)
             .bind(u.at)
             .bind(&u.note)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for id in &b.requeue {
-            // A new seq, past the round's end: the queue's drain leaves it for the next round.
-            sqlx::query(
-                "INSERT OR REPLACE INTO story_queue (item_id, quiet_under) VALUES (?1, NULL)",
-            )
-            .bind(id)
             .execute(&mut *tx)
             .await?;
         }

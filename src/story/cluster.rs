@@ -4,11 +4,12 @@
 //! into groups: items linking to the same page, or close in time (two days) and in words, were
 //! reported together. Then each group, oldest first, joins an existing event or founds one:
 //! - a group containing a page an event already has joins that event;
-//! - within three days of an event's first report, a similarity of `JOIN_NEAR` is enough for
-//!   a lone report, `JOIN_NEAR_GROUP` for a group;
+//! - a lone report joins an event when similar enough, with a bar that rises as the event
+//!   ages (`JOIN_LONE` + `JOIN_LONE_PER_DAY` × days);
+//! - within three days of an event's first report, a group of reports joins it at
+//!   `JOIN_NEAR_GROUP`;
 //! - later, a burst of several reports is a new development unless it is nearly the same news
-//!   (`JOIN_BURST`), while a lone report is a follow-up when it is similar enough, with a bar
-//!   that rises as the event ages (`JOIN_LONE` + `JOIN_LONE_PER_DAY` × days);
+//!   (`JOIN_BURST`);
 //! - a lone report that would only be a follow-up, and is younger than `SETTLE`, waits for the
 //!   next round: if it is in fact the first report of a new development, the reports that
 //!   follow make a burst with it.
@@ -29,15 +30,14 @@ const DAY: i64 = 86_400;
 /// Items of one batch at least this similar, within `GROUP_WINDOW`, were reported together.
 pub const GROUP: f32 = 0.20;
 const GROUP_WINDOW: i64 = 2 * DAY;
-/// Similarity for a lone report to join an event within `NEAR` of its first report,
-pub const JOIN_NEAR: f32 = 0.15;
-/// and for a group of reports: several reports together are a development of their own
-/// unless clearly about the same thing.
+/// Within `NEAR` of an event's first report, the similarity for a group of reports to join it:
+/// several reports together are a development of their own unless clearly about the same
+/// thing.
 pub const JOIN_NEAR_GROUP: f32 = 0.25;
 const NEAR: i64 = 3 * DAY;
 /// Similarity for a burst of reports to join an older event rather than found a new one.
 pub const JOIN_BURST: f32 = 0.40;
-/// Similarity for a lone report to join an older event as a follow-up, plus a rise per day of
+/// Similarity for a lone report to join an event, plus a rise per day of
 /// the event's age.
 pub const JOIN_LONE: f32 = 0.11;
 pub const JOIN_LONE_PER_DAY: f32 = 0.0035;
@@ -53,6 +53,21 @@ const OPEN_BEFORE_FIRST: i64 = 2 * DAY;
 /// with its centroid), and looks up at most this many recent items per word, so a
 /// pathological feed of near-identical items cannot make placing quadratic.
 const RECENT: usize = 64;
+
+/// How close (cosine with the event's centroid, without the words that name the story) an
+/// item that does not name the story must be to a recent event of it to be taken as a report
+/// of that event,
+pub const CONTEXT_JOIN: f32 = 0.24;
+/// or, when the item holds two or more of the story's context words (it is plainly in the
+/// story's field: "Google" and "reasoning model"), this close. Both bars sit in the gaps
+/// between reports and unrelated items measured on the public replays (docs/STORY.md).
+pub const CONTEXT_JOIN_IN_FIELD: f32 = 0.16;
+/// and how many of the event's distinctive words (not the story's own) it must share.
+const CONTEXT_SHARED: usize = 2;
+/// Such an item may come this long before the event's first report (time zones, dates),
+const CONTEXT_BEFORE_FIRST: i64 = DAY;
+/// and this long after it: later, only a report that names the story is news of it.
+const CONTEXT_AFTER_FIRST: i64 = 14 * DAY;
 
 /// An item as clustering sees it.
 #[derive(Debug, Clone)]
@@ -84,9 +99,21 @@ pub enum Join {
     CommentOn { item_id: i64 },
     /// Its words are close to those of `item_id`.
     Similar { item_id: i64, score: f32 },
+    /// It is the next release of the project `item_id` is a release of.
+    Release { item_id: i64 },
+    /// It does not name the story but shares these distinctive words with its event, whose
+    /// closest item is `item_id`.
+    Context {
+        item_id: i64,
+        score: f32,
+        shared: Vec<String>,
+    },
 }
 
 impl Join {
+    /// The stored label of [`Join::Context`].
+    pub const CONTEXT: &'static str = "context";
+
     /// Stored label.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -94,6 +121,8 @@ impl Join {
             Join::SamePage { .. } => "same_page",
             Join::CommentOn { .. } => "comment_on",
             Join::Similar { .. } => "similar",
+            Join::Release { .. } => "release",
+            Join::Context { .. } => "context",
         }
     }
 
@@ -103,15 +132,25 @@ impl Join {
             Join::Founded => None,
             Join::SamePage { item_id }
             | Join::CommentOn { item_id }
-            | Join::Similar { item_id, .. } => Some(*item_id),
+            | Join::Release { item_id }
+            | Join::Similar { item_id, .. }
+            | Join::Context { item_id, .. } => Some(*item_id),
         }
     }
 
     /// The similarity, when that is how it joined.
     pub fn score(&self) -> Option<f32> {
         match self {
-            Join::Similar { score, .. } => Some(*score),
+            Join::Similar { score, .. } | Join::Context { score, .. } => Some(*score),
             _ => None,
+        }
+    }
+
+    /// The event words it shares, when it joined for them.
+    pub fn shared(&self) -> &[String] {
+        match self {
+            Join::Context { shared, .. } => shared,
+            _ => &[],
         }
     }
 }
@@ -144,6 +183,8 @@ impl Event {
 /// Places items into events.
 pub struct Clusterer<'a> {
     weights: Weighting<'a>,
+    /// Items that joined an event without naming the story (see [`Clusterer::add_follower`]).
+    followers: HashMap<i64, usize>,
     events: Vec<Event>,
     event_index: HashMap<String, usize>,
     members: Vec<Member>,
@@ -171,6 +212,7 @@ impl<'a> Clusterer<'a> {
     pub fn new(idf: &'a Idf) -> Clusterer<'a> {
         Clusterer {
             weights: Weighting::new(idf),
+            followers: HashMap::new(),
             events: Vec::new(),
             event_index: HashMap::new(),
             members: Vec::new(),
@@ -187,6 +229,17 @@ impl<'a> Clusterer<'a> {
         self.index(doc, vector, idx);
     }
 
+    /// Add an item that joined for resembling its event without naming the story: it belongs
+    /// to the event, but its words are not the event's, so no later item joins through them
+    /// (one loose report must not pull in the next).
+    pub fn add_follower(&mut self, doc: &Doc, event: &EventSpan) {
+        let idx = self.event_slot(event);
+        for key in &doc.url_keys {
+            self.pages.entry(key.clone()).or_insert((idx, doc.item_id));
+        }
+        self.followers.insert(doc.item_id, idx);
+    }
+
     /// A known event's span as it stands.
     pub fn span(&self, id: &str) -> Option<EventSpan> {
         self.event_index
@@ -198,7 +251,9 @@ impl<'a> Clusterer<'a> {
     pub fn event_of(&self, item_id: i64) -> Option<EventSpan> {
         self.by_item
             .get(&item_id)
-            .map(|&m| self.events[self.members[m].event].span.clone())
+            .map(|&m| self.members[m].event)
+            .or_else(|| self.followers.get(&item_id).copied())
+            .map(|e| self.events[e].span.clone())
     }
 
     /// Does an item of a known event have one of these pages?
@@ -218,12 +273,135 @@ impl<'a> Clusterer<'a> {
     /// Put `doc` into a known event for a reason decided elsewhere (a comment on one of its
     /// items, or a link to one of its pages).
     pub fn place_with(&mut self, doc: &Doc, event: &EventSpan, join: Join) -> Placement {
-        self.add_member(doc, event);
+        if matches!(join, Join::Context { .. }) {
+            self.add_follower(doc, event);
+        } else {
+            self.add_member(doc, event);
+        }
         let idx = self.event_slot(event);
         Placement {
             event_id: self.events[idx].span.id.clone(),
             join,
         }
+    }
+
+    /// The recent event an item that does not name the story clearly reports, if any: the
+    /// closest event open around its time that it resembles by at least `CONTEXT_JOIN` and
+    /// with which it shares at least `CONTEXT_SHARED` distinctive words, none of them one of
+    /// `story_words` (the definition's own words say the story, not which development).
+    pub fn context_match(
+        &mut self,
+        doc: &Doc,
+        story_words: &HashSet<String>,
+        in_field: bool,
+    ) -> Option<(EventSpan, Join)> {
+        let bar = if in_field {
+            CONTEXT_JOIN_IN_FIELD
+        } else {
+            CONTEXT_JOIN
+        };
+        let v = self.weights.vector(&doc.terms);
+        let mut candidates: Vec<usize> = Vec::new();
+        for (t, _) in &v.0 {
+            if self.weights.is_common(*t) {
+                continue;
+            }
+            if let Some(list) = self.postings.get(t) {
+                candidates.extend(
+                    list[list.len().saturating_sub(RECENT)..]
+                        .iter()
+                        .map(|&m| self.members[m].event),
+                );
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        // The item and each event without the words that name the story.
+        let keep = |c: &Clusterer<'_>, t: u32| !story_words.contains(c.weights.term(t));
+        let item = self.without(v.0.iter().map(|&(t, w)| (t, w)), &keep);
+        let mut best: Option<(f32, usize, i64, Vec<String>)> = None;
+        for e in candidates {
+            let span = self.events[e].span.clone();
+            if doc.at < span.first_at - CONTEXT_BEFORE_FIRST
+                || doc.at > span.first_at + CONTEXT_AFTER_FIRST
+            {
+                continue;
+            }
+            let centroid: Vec<(u32, f32)> = self.events[e]
+                .centroid
+                .iter()
+                .map(|(&t, &w)| (t, w))
+                .collect();
+            let centroid = self.without(centroid.into_iter(), &keep);
+            let mut overlap: Vec<(f32, u32)> = item
+                .iter()
+                .filter(|(t, _)| !self.weights.is_common(**t))
+                .filter_map(|(t, w)| centroid.get(t).map(|c| (w * c, *t)))
+                .collect();
+            overlap.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            let shared: Vec<String> = overlap
+                .iter()
+                .map(|(_, t)| self.weights.term(*t).to_string())
+                .collect();
+            if shared.len() < CONTEXT_SHARED {
+                continue;
+            }
+            // The event as a whole, not its one closest report: an item sharing a stray
+            // phrase with one report is not news of the event.
+            let score = cosine(&item, &centroid);
+            let mut peer = (f32::MIN, 0);
+            let members: Vec<usize> = recent(&self.events[e].members).to_vec();
+            for m in members {
+                let mv: Vec<(u32, f32)> = self.members[m].vector.0.clone();
+                let s = cosine(&item, &self.without(mv.into_iter(), &keep));
+                if s > peer.0 {
+                    peer = (s, self.members[m].item_id);
+                }
+            }
+            let peer = peer.1;
+            tracing::trace!(item = doc.item_id, event = %span.id, score, in_field, ?shared, "context candidate");
+            if score >= bar && best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, e, peer, shared));
+            }
+        }
+        let (score, e, item_id, shared) = best?;
+        Some((
+            self.events[e].span.clone(),
+            Join::Context {
+                item_id,
+                score,
+                shared,
+            },
+        ))
+    }
+
+    /// A weighted vector without the terms `keep` refuses.
+    fn without(
+        &self,
+        terms: impl Iterator<Item = (u32, f32)>,
+        keep: &dyn Fn(&Clusterer<'_>, u32) -> bool,
+    ) -> HashMap<u32, f32> {
+        terms.filter(|&(t, _)| keep(self, t)).collect()
+    }
+
+    /// The words of `doc` that count most toward its event `event_id` (for explain): its
+    /// distinctive words in the event's centroid, heaviest first, at most `n`.
+    pub fn shared_words(&mut self, doc: &Doc, event_id: &str, n: usize) -> Vec<String> {
+        let v = self.weights.vector(&doc.terms);
+        let Some(&e) = self.event_index.get(event_id) else {
+            return Vec::new();
+        };
+        let centroid = &self.events[e].centroid;
+        let mut shared: Vec<(f32, u32)> =
+            v.0.iter()
+                .filter_map(|(t, w)| centroid.get(t).map(|c| (w * c, *t)))
+                .collect();
+        shared.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        shared
+            .into_iter()
+            .take(n)
+            .map(|(_, t)| self.weights.term(t).to_string())
+            .collect()
     }
 
     /// Similarity of two items under this clusterer's weights (for explain and tests).
@@ -401,18 +579,12 @@ impl<'a> Clusterer<'a> {
             let span = &self.events[e].span;
             let score = scores[k];
             let age = first - span.first_at;
-            let bar = if age <= NEAR {
-                if group.len() > 1 {
-                    JOIN_NEAR_GROUP
-                } else {
-                    JOIN_NEAR
-                }
-            } else if group.len() > 1 {
-                JOIN_BURST
-            } else {
-                JOIN_LONE + JOIN_LONE_PER_DAY * (age as f32 / DAY as f32)
-            };
+            let bar = join_bar(group.len(), age);
             let margin = score - bar;
+            tracing::trace!(
+                items = ?group.iter().map(|&i| docs[i].item_id).collect::<Vec<_>>(),
+                event = %span.id, score, bar, age_days = age / DAY, "event candidate"
+            );
             if margin >= 0.0 && best.is_none_or(|(b, _)| margin > b) {
                 best = Some((margin, e));
             }
@@ -477,6 +649,35 @@ impl<'a> Clusterer<'a> {
 struct Target {
     event: usize,
     url: Option<(usize, i64)>,
+}
+
+/// The similarity a group of `size` reports needs to join an event `age` seconds after its
+/// first report. A lone report's bar only rises with the event's age: a report a day after an
+/// event's first is no less likely to be about it than one four days after. A group is a
+/// development of its own unless close to a fresh event, or nearly the same news as an old one.
+pub fn join_bar(size: usize, age: i64) -> f32 {
+    if size <= 1 {
+        JOIN_LONE + JOIN_LONE_PER_DAY * (age.max(0) as f32 / DAY as f32)
+    } else if age <= NEAR {
+        JOIN_NEAR_GROUP
+    } else {
+        JOIN_BURST
+    }
+}
+
+/// Cosine of two sparse vectors.
+fn cosine(a: &HashMap<u32, f32>, b: &HashMap<u32, f32>) -> f32 {
+    let norm = |v: &HashMap<u32, f32>| v.values().map(|w| w * w).sum::<f32>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na <= 0.0 || nb <= 0.0 {
+        return 0.0;
+    }
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    small
+        .iter()
+        .map(|(t, w)| w * large.get(t).copied().unwrap_or(0.0))
+        .sum::<f32>()
+        / (na * nb)
 }
 
 fn recent(members: &[usize]) -> &[usize] {

@@ -278,3 +278,24 @@ fn a_burst_weeks_later_is_a_new_development_not_a_follow_up() {
     assert_ne!(hourly[a].0, hourly[b1].0);
     assert_eq!(hourly[b1].0, hourly[b2].0);
 }
+
+/// Time only makes joining harder: a lone report needs no more similarity a day after an
+/// event's first report than a week after (the bar used to drop after three days, so late
+/// pieces of one development founded events of their own).
+#[test]
+fn a_lone_report_s_bar_never_falls_as_the_event_ages() {
+    let mut last = 0.0;
+    for hours in 0..=60 * 24 {
+        let bar = join_bar(1, hours * H);
+        assert!(bar >= last, "bar falls at {hours}h: {last} -> {bar}");
+        last = bar;
+    }
+    assert!(
+        join_bar(1, D) < join_bar(3, D),
+        "a lone report joins a fresh event more easily"
+    );
+    assert!(
+        join_bar(3, D) < join_bar(3, 10 * D),
+        "a later burst is its own development"
+    );
+}

@@ -10,7 +10,7 @@ use crate::config::{AmbiguousTerm, Config, StoryConfig};
 pub const BUILTIN_LLAMA4: &str = include_str!("llama4.toml");
 
 /// Bumped when relevance or clustering rules change, so stored decisions are redone.
-const RULES_VERSION: u32 = 1;
+const RULES_VERSION: u32 = 2;
 
 /// What identifies a story and which sources feed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
+use super::decide;
 use super::definition::StoryDef;
 use super::relevance::{Evidence, Matcher, Verdict};
-use super::text::item_body;
 use super::StoryError;
 use crate::store::{from_ts, DecisionRow, EventRow, ItemRow, Store, StoreError};
 
@@ -22,6 +22,17 @@ pub struct Explanation {
     pub queued: bool,
 }
 
+impl Explanation {
+    /// What differs between the stored decision and the verdict judged now, if anything
+    /// (see [`decide::agreement`]); nothing while the item waits in the queue.
+    pub fn disagreement(&self) -> Option<String> {
+        if self.queued {
+            return None;
+        }
+        decide::agreement(&self.verdict, self.stored.as_ref())
+    }
+}
+
 /// Judge `item` for every story and gather the stored decisions and events.
 pub async fn explain(
     store: &Store,
@@ -35,8 +46,7 @@ pub async fn explain(
         if !story.takes_source(&item.source_id) {
             continue;
         }
-        let body = item_body(item.summary.as_deref(), item.content.as_deref());
-        let verdict = Matcher::new(story).judge(item.title.as_deref().unwrap_or_default(), &body);
+        let (verdict, _) = decide::judge(&Matcher::new(story), item);
         let stored = decisions.iter().find(|d| d.story_id == story.id).cloned();
         let event = match stored.as_ref().and_then(|d| d.event_id.as_deref()) {
             Some(id) => match store.story_event(&story.id, id).await {
@@ -101,10 +111,16 @@ pub fn render(item: &ItemRow, explanations: &[Explanation], tz: chrono_tz::Tz) -
             Some(d) => {
                 let stored = if d.relevant { "in" } else { "out" };
                 if d.relevant != e.verdict.relevant {
+                    let why = super::relevance::Reason::ALL
+                        .iter()
+                        .find(|r| r.as_str() == d.reason)
+                        .map_or(d.reason.as_str(), |r| r.describe());
+                    let _ = writeln!(s, "  stored decision: {stored}: {why}");
+                }
+                if let Some(diff) = e.disagreement() {
                     let _ = writeln!(
                         s,
-                        "  stored decision: {stored} ({}), from a link or comment to a story item",
-                        d.reason
+                        "  warning: the stored decision does not follow from the text: {diff}"
                     );
                 }
                 let _ = writeln!(
@@ -119,15 +135,36 @@ pub fn render(item: &ItemRow, explanations: &[Explanation], tz: chrono_tz::Tz) -
                         "    first report {}",
                         from_ts(ev.first_at).with_timezone(&tz).format("%Y-%m-%d")
                     );
+                    let shared = d.shared.as_deref().unwrap_or_default();
+                    let words = || {
+                        shared
+                            .split_whitespace()
+                            .map(|w| format!("\"{w}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
                     let how = match (d.joined.as_deref(), d.peer_item, d.similarity) {
                         (Some("founded"), _, _) => "it founded the event".to_string(),
+                        (Some("same_page"), Some(p), _) if !shared.is_empty() => {
+                            format!("it links to the same page as item {p}: {shared}")
+                        }
                         (Some("same_page"), Some(p), _) => {
                             format!("it links to the same page as item {p}")
                         }
                         (Some("comment_on"), Some(p), _) => format!("it comments on item {p}"),
-                        (Some("similar"), Some(p), Some(sim)) => {
-                            format!("its words are close to item {p}'s (similarity {sim:.2})")
+                        (Some("release"), Some(p), _) => {
+                            format!("it is the next release of the project item {p} released")
                         }
+                        (Some("similar"), Some(p), Some(sim)) => format!(
+                            "its words are close to item {p}'s (similarity {sim:.2}); \
+                             event words it shares: {}",
+                            words()
+                        ),
+                        (Some("context"), Some(p), Some(sim)) => format!(
+                            "it does not name the story, but shares the event's words {} \
+                             (closest item {p}, similarity {sim:.2})",
+                            words()
+                        ),
                         (j, _, _) => j.unwrap_or("unknown").to_string(),
                     };
                     let _ = writeln!(s, "    joined: {how}");

@@ -18,12 +18,14 @@
 //! - [`Screen`]: at ingest, which new items no story could take.
 
 pub mod cluster;
+pub mod decide;
 pub mod definition;
 pub mod explain;
 mod process;
 pub mod relevance;
 pub mod report;
 mod screen;
+pub mod shown;
 pub mod terms;
 pub mod text;
 mod timing;

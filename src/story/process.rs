@@ -5,12 +5,14 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
-use super::definition::StoryDef;
 use futures_util::StreamExt as _;
 
+use super::cluster::{event_id, Clusterer, Doc, EventSpan, Idf, Join, Placement, Terms};
+use super::decide;
+use super::definition::StoryDef;
 use super::relevance::{Matcher, Reason, Verdict};
 use super::report;
+use super::shown::Cuts;
 use super::terms::page_keys;
 use super::text::{self, Analyzer};
 use super::{timing, ProcessReport, StoryError};
@@ -18,6 +20,9 @@ use crate::store::{
     DecisionRow, EventRow, FetchMarks, MemberRow, Pending, PendingItem, Refresh, ReportMember,
     Store, StoryBatch, UpdateRow,
 };
+
+/// How many shared words a decision keeps for `storyline explain`.
+const SHOWN_WORDS: usize = 6;
 
 /// How far back events stay open to new items, from the newest item's time.
 const LOOKBACK: i64 = 40 * 86_400;
@@ -34,8 +39,13 @@ pub async fn process(
     let quiet_key = super::screen::key_of(stories);
     let mut total = ProcessReport::default();
     let analyzer = Analyzer::new();
+    // Reports held back for a later round stay queued, whichever story held them.
+    let mut held: Vec<i64> = Vec::new();
     for story in stories {
-        let r = process_story(store, story, &marks, &analyzer, queued, quiet_key, now).await?;
+        let r = process_story(
+            store, story, &marks, &analyzer, queued, quiet_key, now, &mut held,
+        )
+        .await?;
         total.decided += r.decided;
         total.relevant += r.relevant;
         total.new_events += r.new_events;
@@ -43,7 +53,9 @@ pub async fn process(
         total.updates += r.updates;
     }
     if let Some(upto) = queued {
-        store.drain_story_queue(upto).await?;
+        held.sort_unstable();
+        held.dedup();
+        store.drain_story_queue(upto, &held).await?;
     }
     Ok(total)
 }
@@ -52,11 +64,104 @@ pub async fn process(
 struct Judged {
     pending: PendingItem,
     verdict: Verdict,
+    /// The plain-text body the verdict read; emptied once the clustering words are taken.
+    body: String,
     at: i64,
     terms: Terms,
     url_keys: Vec<String>,
+    /// Holds two or more of the story's context words (see `Matcher::context_words_in`).
+    in_field: bool,
 }
 
+impl Judged {
+    /// Forget the item's text: a round of a broad story would otherwise hold all of it.
+    fn drop_text(&mut self) {
+        self.pending.item.summary = None;
+        self.pending.item.content = None;
+        self.body = String::new();
+    }
+}
+
+/// Is an item that its words leave out still possibly a report of a recent event? Not when
+/// the definition rules it out (an exclusion, another version, a passing mention), nor when
+/// it holds no word of the story's vocabulary at all.
+fn may_report_an_event(matcher: &Matcher, j: &Judged) -> bool {
+    let it = &j.pending.item;
+    // A release that does not name the story is routine, whatever it resembles.
+    if j.verdict.relevant || decide::is_release(&it.guid, it.title.as_deref()) {
+        return false;
+    }
+    match j.verdict.reason {
+        Reason::TooLittle => true,
+        Reason::Nothing => [&it.title, &it.summary, &it.content]
+            .into_iter()
+            .flatten()
+            .any(|t| matcher.may_relate(t)),
+        _ => false,
+    }
+}
+
+/// The stems of the phrases that name the story: they say an item is the story's, not which
+/// development it reports. (Aliases and ambiguous terms often name one development: "Deep
+/// Think", "Computer Use".)
+fn story_words(story: &StoryDef, analyzer: &Analyzer) -> HashSet<String> {
+    story
+        .phrases
+        .iter()
+        .flat_map(|w| text::tokenize(w))
+        .map(|t| analyzer.stem(&t))
+        .collect()
+}
+
+/// Place a release in its project's series: the event of the same source's previous release
+/// (this round's, else the store's), or, for a series' first, like any report.
+async fn place_release(
+    store: &Store,
+    story: &StoryDef,
+    clusterer: &mut Clusterer<'_>,
+    series: &mut HashMap<String, (String, i64)>,
+    j: &Judged,
+) -> Result<Placement, StoryError> {
+    let it = &j.pending.item;
+    let doc = doc_of(j);
+    let mut previous: Option<(EventSpan, i64)> = series
+        .get(&it.source_id)
+        .and_then(|(event, item)| clusterer.span(event).map(|s| (s, *item)));
+    if previous.is_none() {
+        for m in store
+            .story_source_members(&story.id, &it.source_id, 20)
+            .await?
+        {
+            if decide::is_release(&m.guid, m.title.as_deref()) {
+                let span = clusterer
+                    .span(&m.event_id)
+                    .unwrap_or_else(|| member_span(&m));
+                previous = Some((span, m.item_id));
+                break;
+            }
+        }
+    }
+    let placement = match previous {
+        Some((span, item_id)) => clusterer.place_with(&doc, &span, Join::Release { item_id }),
+        None => {
+            let founder = event_id(&story.id, &it.source_id, &it.guid);
+            clusterer
+                .place_batch(std::slice::from_ref(&doc), i64::MAX, &mut |_| {
+                    founder.clone()
+                })
+                .pop()
+                .flatten()
+                .unwrap_or(Placement {
+                    event_id: founder.clone(),
+                    join: Join::Founded,
+                })
+        }
+    };
+    series.insert(it.source_id.clone(), (placement.event_id.clone(), it.id));
+    Ok(placement)
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn process_story(
     store: &Store,
     story: &StoryDef,
@@ -65,6 +170,7 @@ async fn process_story(
     queued: Option<i64>,
     quiet_key: i64,
     now: DateTime<Utc>,
+    held: &mut Vec<i64>,
 ) -> Result<ProcessReport, StoryError> {
     let fingerprint = story.fingerprint();
     let changed =
@@ -85,6 +191,8 @@ async fn process_story(
     let mut batch = StoryBatch::default();
     let mut fresh: Vec<Judged> = Vec::new();
     let mut misses: Vec<Miss> = Vec::new();
+    // Items out by their words that may still report a recent event of the story.
+    let mut context: Vec<Judged> = Vec::new();
     let mut rows = store.pending_story_items_stream(&story.id, which);
     while let Some(p) = rows.next().await {
         let p = p?;
@@ -93,6 +201,17 @@ async fn process_story(
         }
         let mut j = judge(&matcher, analyzer, p, marks);
         report.decided += 1;
+        if j.pending.prev_relevant.is_none()
+            && j.pending.item.parent_guid.is_none()
+            && may_report_an_event(&matcher, &j)
+        {
+            j.terms = item_terms(analyzer, &j.pending.item, &j.body);
+            let title = decide::relevance_title(&j.pending.item);
+            j.in_field = matcher.context_words_in(title, &j.body).len() >= 2;
+            j.drop_text();
+            context.push(j);
+            continue;
+        }
         if j.verdict.is_nothing()
             && j.pending.prev_relevant.is_none()
             && j.pending.item.parent_guid.is_none()
@@ -111,9 +230,9 @@ async fn process_story(
         if j.verdict.relevant
             || (j.verdict.reason == Reason::Nothing && j.pending.prev_relevant.is_none())
         {
-            j.pending.item.summary = None;
-            j.pending.item.content = None;
+            j.drop_text();
         }
+        j.body = String::new();
         match (&j.pending.prev_relevant, &j.pending.prev_event) {
             // A story item that changed stays in its event; a watched page's change is news.
             (Some(true), Some(event)) => {
@@ -151,6 +270,7 @@ async fn process_story(
     let times = || {
         fresh
             .iter()
+            .chain(&context)
             .map(|j| j.at)
             .chain(misses.iter().map(|m| m.at))
     };
@@ -160,7 +280,11 @@ async fn process_story(
         .story_members_since(&story.id, oldest.min(newest - LOOKBACK))
         .await?
     {
-        clusterer.add_member(&member_doc(&m), &member_span(&m));
+        if m.joined.as_deref() == Some(Join::CONTEXT) {
+            clusterer.add_follower(&member_doc(&m), &member_span(&m));
+        } else {
+            clusterer.add_member(&member_doc(&m), &member_span(&m));
+        }
     }
 
     // Reports first, as one batch; then what discusses them: comments, and items that only
@@ -169,6 +293,12 @@ async fn process_story(
     let (reports, discussions): (Vec<usize>, Vec<usize>) = (0..fresh.len())
         .filter(|&i| fresh[i].verdict.relevant || !fresh[i].url_keys.is_empty())
         .partition(|&i| fresh[i].verdict.relevant && fresh[i].pending.item.parent_guid.is_none());
+    // A release continues its project's series: placed after the round's other reports, in
+    // the event of the series' previous release.
+    let (releases, reports): (Vec<usize>, Vec<usize>) = reports.into_iter().partition(|&i| {
+        let it = &fresh[i].pending.item;
+        decide::is_release(&it.guid, it.title.as_deref())
+    });
     let docs: Vec<Doc> = reports.iter().map(|&i| doc_of(&fresh[i])).collect();
     let mut name = |d: &Doc| {
         let j = reports
@@ -189,6 +319,11 @@ async fn process_story(
         }
         placements.insert(reports[k], p);
     }
+    let mut series: HashMap<String, (String, i64)> = HashMap::new();
+    for &i in &releases {
+        let p = place_release(store, story, &mut clusterer, &mut series, &fresh[i]).await?;
+        placements.insert(i, Some(p));
+    }
     // Misses are not in it: a comment's parent only counts once placed, and a miss that gets
     // placed is added when it is.
     let mut round: HashMap<(String, String), i64> = fresh
@@ -198,7 +333,7 @@ async fn process_story(
             ((it.source_id.clone(), it.guid.clone()), it.id)
         })
         .collect();
-    let member_pages = if discussions.is_empty() && misses.is_empty() {
+    let member_pages = if discussions.is_empty() && misses.is_empty() && context.is_empty() {
         HashSet::new()
     } else {
         store.story_member_pages(&story.id).await?
@@ -239,16 +374,43 @@ async fn process_story(
             .miss(m, &mut clusterer, &mut round, &mut promoted)
             .await?;
     }
-    // A report left to wait must come back: it stays queued (the queue forgets what it
-    // drains), however many stories looked at it.
-    batch.requeue = deferred.iter().map(|&i| fresh[i].pending.item.id).collect();
+    // Items that do not name the story, against the events as they stand after this round's
+    // reports: one that clearly reports a recent event joins it.
+    context.sort_by_key(|j| (j.at, j.pending.item.id));
+    let words = story_words(story, analyzer);
+    let mut context_placed: Vec<Option<Placement>> = Vec::with_capacity(context.len());
+    for j in &mut context {
+        // A link to a story item's page says more than resembling its event.
+        let linked = clusterer.knows_page(&j.url_keys)
+            || j.url_keys.iter().any(|k| member_pages.contains(k));
+        let mut placed = None;
+        if linked {
+            placed =
+                place_discussion(store, story, &mut clusterer, &round, &member_pages, j).await?;
+        }
+        if placed.is_none() {
+            let doc = doc_of(j);
+            if let Some((span, join)) = clusterer.context_match(&doc, &words, j.in_field) {
+                promote(&mut j.verdict, Reason::EventContext);
+                placed = Some(clusterer.place_with(&doc, &span, join));
+            }
+        }
+        context_placed.push(placed);
+    }
+    for &i in &deferred {
+        held.push(fresh[i].pending.item.id);
+    }
+    let cuts = Cuts::new(store.story_cuts(&story.id).await?);
     let mut founders: HashMap<String, i64> = HashMap::new();
     let decided = fresh
         .iter()
         .enumerate()
         .filter(|(i, _)| !deferred.contains(i))
         .map(|(i, j)| (j, placements.remove(&i).flatten()))
-        .chain(promoted.iter().map(|(j, p)| (j, Some(p.clone()))));
+        .chain(promoted.iter().map(|(j, p)| (j, Some(p.clone()))))
+        .chain(context.iter().zip(context_placed))
+        // An item with nothing of the story that reports no event keeps no row.
+        .filter(|(j, p)| p.is_some() || !j.verdict.is_nothing());
     for (j, placement) in decided {
         match &placement {
             Some(p) if p.join == Join::Founded => {
@@ -261,7 +423,27 @@ async fn process_story(
         if placement.is_some() {
             report.relevant += 1;
         }
-        batch.decisions.push(decision(story, j, placement.as_ref()));
+        // Late for a week already cut: placed now, after that week's digest was composed.
+        // A changed definition re-decides everything as if it had always been the definition.
+        let placed_at = if changed {
+            j.pending.item.first_seen_at
+        } else {
+            now.timestamp()
+        };
+        let shown_at = cuts.shown_at(j.at, placed_at);
+        let shared = match placement.as_ref().map(|p| &p.join) {
+            Some(Join::Context { shared, .. }) => Some(shared.join(" ")),
+            Some(Join::Similar { .. }) => placement.as_ref().map(|p| {
+                clusterer
+                    .shared_words(&doc_of(j), &p.event_id, SHOWN_WORDS)
+                    .join(" ")
+            }),
+            Some(Join::SamePage { .. }) => j.url_keys.first().cloned(),
+            _ => None,
+        };
+        let mut row = decision(story, j, placement.as_ref(), shown_at);
+        row.shared = shared;
+        batch.decisions.push(row);
     }
 
     // Events touched this round get their span and headline recomputed.
@@ -273,6 +455,7 @@ async fn process_story(
     let items: HashMap<i64, &crate::store::ItemRow> = fresh
         .iter()
         .chain(promoted.iter().map(|(j, _)| j))
+        .chain(&context)
         .map(|j| (j.pending.item.id, &j.pending.item))
         .collect();
     batch.events = touched_events(
@@ -354,19 +537,11 @@ fn judge(
     marks: &HashMap<String, FetchMarks>,
 ) -> Judged {
     let it = &pending.item;
-    let title = it.title.as_deref().unwrap_or_default();
-    let raw = [Some(title), it.summary.as_deref(), it.content.as_deref()];
-    let quick_miss = raw.iter().flatten().all(|t| !matcher.may_match(t))
-        && it.parent_guid.is_none()
-        && pending.prev_relevant.is_none();
-    // Most items of a busy install never name the story: decide those without preparing
-    // their text.
-    let (verdict, body) = if quick_miss {
-        (Verdict::nothing(), String::new())
-    } else {
-        let body = text::item_body(it.summary.as_deref(), it.content.as_deref());
-        (matcher.judge(title, &body), body)
-    };
+    let (verdict, mut body) = decide::judge(matcher, it);
+    // A comment or a decided item that changed needs its words whatever its verdict.
+    if body.is_empty() && (it.parent_guid.is_some() || pending.prev_relevant.is_some()) {
+        body = text::item_body(it.summary.as_deref(), it.content.as_deref());
+    }
     let at = pending
         .prev_at
         .unwrap_or_else(|| timing::item_time(it, marks.get(&it.source_id)));
@@ -387,9 +562,11 @@ fn judge(
     Judged {
         pending,
         verdict,
+        body,
         at,
         terms,
         url_keys,
+        in_field: false,
     }
 }
 
@@ -468,8 +645,10 @@ async fn place_discussion(
         if let Some(span) = span {
             if !j.verdict.relevant {
                 promote(&mut j.verdict, Reason::SamePage);
-                let body = text::item_body(item.summary.as_deref(), item.content.as_deref());
-                j.terms = item_terms(&Analyzer::new(), item, &body);
+                if j.terms == Terms::default() {
+                    let body = text::item_body(item.summary.as_deref(), item.content.as_deref());
+                    j.terms = item_terms(&Analyzer::new(), item, &body);
+                }
             }
             let doc = doc_of(j);
             return Ok(Some(clusterer.place_with(
@@ -496,7 +675,7 @@ fn promote(v: &mut Verdict, reason: Reason) {
     v.reason = reason;
 }
 
-fn decision(story: &StoryDef, j: &Judged, p: Option<&Placement>) -> DecisionRow {
+fn decision(story: &StoryDef, j: &Judged, p: Option<&Placement>, shown_at: i64) -> DecisionRow {
     DecisionRow {
         story_id: story.id.clone(),
         item_id: j.pending.item.id,
@@ -505,6 +684,7 @@ fn decision(story: &StoryDef, j: &Judged, p: Option<&Placement>) -> DecisionRow 
         reason: j.verdict.reason.as_str().to_string(),
         summary: j.verdict.summary(),
         at: j.at,
+        shown_at,
         seen_hash: j.pending.item.content_hash.clone(),
         terms: if p.is_some() {
             j.terms.encode()
@@ -515,6 +695,7 @@ fn decision(story: &StoryDef, j: &Judged, p: Option<&Placement>) -> DecisionRow 
         joined: p.map(|p| p.join.kind().to_string()),
         peer_item: p.and_then(|p| p.join.peer()),
         similarity: p.and_then(|p| p.join.score()).map(f64::from),
+        shared: None,
     }
 }
 

@@ -93,6 +93,9 @@ pub enum Reason {
     SamePage,
     /// A comment on a story item.
     CommentOn,
+    /// It does not name the story, but clearly reports a recent development of it: it shares
+    /// that event's distinctive words.
+    EventContext,
     /// Only another version of a named thing.
     OtherVersion,
     /// An exclusion phrase, and the story is not named.
@@ -106,6 +109,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason, for reading a stored label back.
+    pub const ALL: &'static [Reason] = &[
+        Reason::Named,
+        Reason::InContext,
+        Reason::TakesEverything,
+        Reason::SamePage,
+        Reason::CommentOn,
+        Reason::EventContext,
+        Reason::OtherVersion,
+        Reason::Excluded,
+        Reason::PassingMention,
+        Reason::TooLittle,
+        Reason::Nothing,
+    ];
+
     /// Short label, stored with the decision.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -114,6 +132,7 @@ impl Reason {
             Reason::TakesEverything => "takes_everything",
             Reason::SamePage => "same_page",
             Reason::CommentOn => "comment_on",
+            Reason::EventContext => "event_context",
             Reason::OtherVersion => "other_version",
             Reason::Excluded => "excluded",
             Reason::PassingMention => "passing_mention",
@@ -130,6 +149,7 @@ impl Reason {
             Reason::TakesEverything => "the story takes every item of its sources",
             Reason::SamePage => "it links to the same page as a story item",
             Reason::CommentOn => "it comments on a story item",
+            Reason::EventContext => "it reports a recent development of the story",
             Reason::OtherVersion => "it is about another version, not this story",
             Reason::Excluded => "an exclusion matched and the story is not named",
             Reason::PassingMention => "the story is named only in passing",
@@ -210,6 +230,9 @@ struct Pattern {
 struct WordSet {
     label: String,
     stems: Vec<String>,
+    /// Per word: written with a capital in the definition, a name ("Behemoth" the model, not
+    /// "a tech behemoth"), so it counts only capitalized in the text.
+    names: Vec<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -222,12 +245,18 @@ struct Ambiguous {
     against: Vec<WordSet>,
 }
 
-/// A named thing with a version ("llama" "4"), from phrases ending in a number.
+/// A named thing with a version, from any story term holding a version number: "llama" "4"
+/// (the name first, as in "Llama 4") or "2.5" "pro" (the version first, as in "2.5 Pro").
 #[derive(Debug, Clone)]
 struct Versioned {
     name: String,
     version: String,
+    name_first: bool,
 }
+
+/// How many capitalized words after another version's number belong to that version's name
+/// ("Gemini 2.0 Flash-Lite" is a 2.0 product, whatever a "Flash-Lite" alias says).
+const VERSION_NAME_WORDS: usize = 3;
 
 /// A story definition compiled for matching.
 #[derive(Debug)]
@@ -243,6 +272,9 @@ pub struct Matcher {
     /// decided "nothing" in one pass, without tokenizing: most items of a busy install are
     /// not the story. `None` when a word is not ASCII (the scan folds ASCII case only).
     triggers: Option<aho_corasick::AhoCorasick>,
+    /// The trigger words and the first word of every context word: text holding none of
+    /// them cannot be about the story even without naming it (see [`Matcher::may_relate`]).
+    vocabulary: Option<aho_corasick::AhoCorasick>,
     analyzer: Analyzer,
 }
 
@@ -266,6 +298,16 @@ impl Matcher {
         }
     }
 
+    /// False only when `raw` holds no word of the story's definition at all, context words
+    /// included: such an item can neither be judged the story's nor report one of its events
+    /// without naming it. A superset of [`Matcher::may_match`].
+    pub fn may_relate(&self, raw: &str) -> bool {
+        match &self.vocabulary {
+            Some(v) => self.takes_everything || raw.contains("&#") || v.is_match(raw),
+            None => true,
+        }
+    }
+
     /// Compile a definition.
     pub fn new(def: &StoryDef) -> Matcher {
         let analyzer = Analyzer::new();
@@ -281,9 +323,13 @@ impl Matcher {
             .chain(def.aliases.iter().map(|p| pattern(p, true)))
             .filter(|p| !p.tokens.is_empty())
             .collect();
-        let word_set = |s: &String| WordSet {
-            label: s.clone(),
-            stems: tokenize(s).iter().map(|t| analyzer.stem(t)).collect(),
+        let word_set = |s: &String| {
+            let (tokens, names): (Vec<String>, Vec<bool>) = tokenize_cased(s).into_iter().unzip();
+            WordSet {
+                label: s.clone(),
+                stems: tokens.iter().map(|t| analyzer.stem(t)).collect(),
+                names,
+            }
         };
         let ambiguous: Vec<Ambiguous> = def
             .ambiguous
@@ -313,17 +359,35 @@ impl Matcher {
             .map(|p| pattern(p, false))
             .filter(|p| !p.tokens.is_empty())
             .collect();
-        let versioned: Vec<Versioned> = named
+        let mut versioned: Vec<Versioned> = Vec::new();
+        for tokens in named
             .iter()
-            .filter(|p| p.tokens.len() >= 2)
-            .filter_map(|p| {
-                let last = p.tokens.last()?;
-                is_version(last).then(|| Versioned {
-                    name: p.tokens[p.tokens.len() - 2].clone(),
-                    version: last.clone(),
-                })
-            })
-            .collect();
+            .map(|p| &p.tokens)
+            .chain(ambiguous.iter().map(|a| &a.tokens))
+        {
+            for (i, t) in tokens.iter().enumerate() {
+                if !is_version(t) {
+                    continue;
+                }
+                let before = i.checked_sub(1).and_then(|j| tokens.get(j));
+                let (name, name_first) = match (before, tokens.get(i + 1)) {
+                    (Some(b), _) if !is_version(b) => (b, true),
+                    (_, Some(a)) if !is_version(a) => (a, false),
+                    _ => continue,
+                };
+                let v = Versioned {
+                    name: name.clone(),
+                    version: t.clone(),
+                    name_first,
+                };
+                if !versioned
+                    .iter()
+                    .any(|w| w.name == v.name && w.version == v.version)
+                {
+                    versioned.push(v);
+                }
+            }
+        }
         let first_words: Vec<&String> = named
             .iter()
             .chain(exclude.iter())
@@ -331,14 +395,29 @@ impl Matcher {
             .chain(ambiguous.iter().filter_map(|a| a.tokens.first()))
             .chain(versioned.iter().map(|v: &Versioned| &v.name))
             .collect();
-        let triggers = if first_words.iter().all(|w| w.is_ascii()) {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(first_words.iter().map(|w| w.as_str()))
-                .ok()
-        } else {
-            None
+        let context_words: Vec<String> = def
+            .ambiguous
+            .iter()
+            .flat_map(|a| a.context.iter())
+            .filter_map(|c| tokenize(c).into_iter().next())
+            .collect();
+        let scan = |words: &[&String]| {
+            if words.iter().all(|w| w.is_ascii()) {
+                aho_corasick::AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(words.iter().map(|w| w.as_str()))
+                    .ok()
+            } else {
+                None
+            }
         };
+        let triggers = scan(&first_words);
+        let all_words: Vec<&String> = first_words
+            .iter()
+            .copied()
+            .chain(context_words.iter())
+            .collect();
+        let vocabulary = scan(&all_words);
         let anchors = named
             .iter()
             .flat_map(|p| p.tokens.iter())
@@ -354,8 +433,34 @@ impl Matcher {
             versioned,
             anchors,
             triggers,
+            vocabulary,
             analyzer,
         }
+    }
+
+    /// The story's context words an item holds: each context entry whose words all occur in
+    /// the title, or all in the body. Two of them tell an item of the story's field ("Google",
+    /// "reasoning model") from one that shares a single word with it.
+    pub fn context_words_in(&self, title: &str, body: &str) -> Vec<String> {
+        let stems = |text: &str| -> HashSet<String> {
+            tokenize(text)
+                .iter()
+                .map(|t| self.analyzer.stem(t))
+                .collect()
+        };
+        let (t, b) = (stems(title), stems(body));
+        let mut found: Vec<String> = Vec::new();
+        for w in self.ambiguous.iter().flat_map(|a| &a.context) {
+            let label = w.label.to_lowercase();
+            if found.contains(&label) {
+                continue;
+            }
+            let all_in = |set: &HashSet<String>| w.stems.iter().all(|s| set.contains(s));
+            if all_in(&t) || all_in(&b) {
+                found.push(label);
+            }
+        }
+        found
     }
 
     /// Decide one item from its title and (plain-text) body.
@@ -378,10 +483,10 @@ impl Matcher {
         let mut body_f = self.field(Field::Body, body);
         self.mask_exclusions(&mut title_f, &mut evidence);
         self.mask_exclusions(&mut body_f, &mut evidence);
+        let title_old = self.find_other_versions(&mut title_f, &mut evidence);
+        let body_old = self.find_other_versions(&mut body_f, &mut evidence);
         let title_named = self.find_named(&title_f, &mut evidence);
         let body_named = self.find_named(&body_f, &mut evidence);
-        let title_old = self.find_other_versions(&title_f, &mut evidence);
-        let body_old = self.find_other_versions(&body_f, &mut evidence);
         let title_ctx = self.find_ambiguous(&title_f, &mut evidence);
         let body_ctx = self.find_ambiguous(&body_f, &mut evidence);
         let excluded = evidence
@@ -493,24 +598,52 @@ impl Matcher {
         n
     }
 
-    fn find_other_versions(&self, f: &FieldText, ev: &mut Vec<Evidence>) -> bool {
-        for v in &self.versioned {
-            for i in 0..f.tokens.len().saturating_sub(1) {
-                let next = &f.tokens[i + 1];
-                if f.tokens[i] == v.name
-                    && !f.masked[i]
-                    && is_version(next)
-                    && !same_version(next, &v.version)
-                {
-                    ev.push(Evidence::OtherVersion {
-                        found: format!("{} {next}", f.tokens[i]),
-                        field: f.field,
-                    });
-                    return true;
-                }
+    /// Find another version of a versioned story name ("Llama 3.1" for "Llama 4", "2.0 Flash"
+    /// for "2.5 Flash"), and mask it with the capitalized words that continue its name, so a
+    /// story alias inside another version's name ("Gemini 2.0 Flash-Lite") does not count.
+    fn find_other_versions(&self, f: &mut FieldText, ev: &mut Vec<Evidence>) -> bool {
+        let mut found = false;
+        for i in 0..f.tokens.len() {
+            let t = &f.tokens[i];
+            if !is_version(t) || f.masked[i] {
+                continue;
             }
+            let hit = self.versioned.iter().find(|v| {
+                if same_version(t, &v.version) {
+                    return false;
+                }
+                if v.name_first {
+                    i > 0 && f.tokens[i - 1] == v.name && !f.masked[i - 1]
+                } else {
+                    // "10 Pro tips" is not a version of "2.5 Pro": only a dotted number is.
+                    t.contains('.') && f.tokens.get(i + 1) == Some(&v.name)
+                }
+            });
+            let Some(v) = hit else { continue };
+            let (start, mut end) = if v.name_first {
+                (i - 1, i + 1)
+            } else {
+                (i, i + 2)
+            };
+            while end < f.tokens.len() && end - i <= VERSION_NAME_WORDS && f.capital[end] {
+                end += 1;
+            }
+            let words = f.tokens[start..(start + 2).min(f.tokens.len())].join(" ");
+            let seen = ev.iter().any(
+                |e| matches!(e, Evidence::OtherVersion { found, field } if *found == words && *field == f.field),
+            );
+            if !seen {
+                ev.push(Evidence::OtherVersion {
+                    found: words,
+                    field: f.field,
+                });
+            }
+            for m in &mut f.masked[start..end] {
+                *m = true;
+            }
+            found = true;
         }
-        false
+        found
     }
 
     /// Count distinct ambiguous terms that occur with context and without their other sense.
@@ -546,16 +679,22 @@ impl Matcher {
                         (end + BODY_WINDOW).min(f.tokens.len()),
                     ),
                 };
-                let window: Vec<&str> = (lo..hi)
+                let window: Vec<(&str, bool)> = (lo..hi)
                     .filter(|&i| (i < start || i >= end) && !f.masked[i])
-                    .map(|i| f.stems[i].as_str())
+                    .map(|i| (f.stems[i].as_str(), f.capital[i]))
                     .collect();
                 let near: Vec<&str> = (start.saturating_sub(AGAINST_WINDOW)
                     ..(end + AGAINST_WINDOW).min(f.tokens.len()))
                     .filter(|&i| i < start || i >= end)
                     .map(|i| f.stems[i].as_str())
                     .collect();
-                let has = |w: &WordSet| w.stems.iter().all(|s| window.contains(&s.as_str()));
+                let has = |w: &WordSet| {
+                    w.stems.iter().zip(&w.names).all(|(s, name)| {
+                        window
+                            .iter()
+                            .any(|(t, capital)| *t == s.as_str() && (*capital || !name))
+                    })
+                };
                 let near_has = |w: &WordSet| w.stems.iter().all(|s| near.contains(&s.as_str()));
                 if let Some(w) = a.against.iter().find(|w| near_has(w)) {
                     found = Some(Evidence::OtherSense {
@@ -565,12 +704,23 @@ impl Matcher {
                     });
                     break;
                 }
-                if let Some(w) = a.context.iter().find(|w| has(w)) {
-                    found = Some(Evidence::InContext {
-                        term: a.label.clone(),
-                        context: w.label.clone(),
-                        field: f.field,
-                    });
+                // In a Title Case headline every word has a capital, so a name-like term
+                // ("Tech Behemoth Meta Posts Record Revenue") may be the common word: it needs
+                // two different context words to count.
+                let needed = if a.name && f.field == Field::Title && title_case(f) {
+                    2
+                } else {
+                    1
+                };
+                let mut near_words = a.context.iter().filter(|w| has(w));
+                if let Some(w) = near_words.next() {
+                    if 1 + near_words.count() >= needed {
+                        found = Some(Evidence::InContext {
+                            term: a.label.clone(),
+                            context: w.label.clone(),
+                            field: f.field,
+                        });
+                    }
                 }
             }
             match found {
@@ -587,6 +737,18 @@ impl Matcher {
         }
         n
     }
+}
+
+/// Is the field written in Title Case (most of its longer words capitalized)?
+fn title_case(f: &FieldText) -> bool {
+    let words: Vec<bool> = f
+        .tokens
+        .iter()
+        .zip(&f.capital)
+        .filter(|(t, _)| t.chars().count() >= 4 && t.chars().all(char::is_alphabetic))
+        .map(|(_, c)| *c)
+        .collect();
+    words.len() >= 3 && words.iter().filter(|c| **c).count() * 5 >= words.len() * 4
 }
 
 /// Start positions of `pat` in `tokens`.

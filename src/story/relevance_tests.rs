@@ -32,11 +32,10 @@ fn naming_the_story_is_enough() {
 
 #[test]
 fn story_items_that_do_not_name_it_get_in() {
-    assert_in("Meta's largest model slips again", "");
     assert_in("Zuckerberg's new AI lab has no deadlines", "");
     assert_in("Meta quietly shelves its flagship AI model", "");
     assert_in("Behemoth training run stalls at Meta, sources say", "");
-    assert_in("Arena ranking used a tuned Maverick, critics say", "");
+    assert_in("Ranking used a tuned Maverick, critics say of Meta", "");
     assert_in(
         "Zuckerberg recruits a dozen researchers for superintelligence push",
         "",
@@ -45,6 +44,15 @@ fn story_items_that_do_not_name_it_get_in() {
         "Meta's open-weight plans, explained",
         "The company's long-awaited Llama 4 release was the week's headline.",
     );
+}
+
+/// Words alone are not enough when no context word is near: whether "Meta's largest model"
+/// reports the story is decided against the story's recent events (story processing), not
+/// here.
+#[test]
+fn a_story_word_without_context_is_too_little_on_its_own() {
+    let v = assert_out("Meta's largest model slips again", "");
+    assert_eq!(v.reason, Reason::TooLittle);
 }
 
 #[test]
@@ -184,4 +192,55 @@ fn matching_is_generic_over_definitions() {
     assert!(m.judge("Perseverance rover finds organics", "").relevant);
     assert!(m.judge("NASA maps Jezero delta", "").relevant);
     assert!(!m.judge("Jezero is a town in Bosnia", "").relevant);
+}
+
+fn acme() -> Matcher {
+    let def = StoryDef {
+        id: "acme".into(),
+        title: "Acme 2.5".into(),
+        short_title: None,
+        phrases: vec!["Acme 2.5".into()],
+        aliases: vec!["Turbo-Lite".into()],
+        ambiguous: vec![AmbiguousTerm {
+            term: "2.5 Turbo".into(),
+            context: vec!["Acme".into(), "model".into()],
+            against: vec![],
+        }],
+        exclude: vec![],
+        sources: vec![],
+    };
+    Matcher::new(&def)
+}
+
+/// Another version of any versioned story name keeps an item out, whether the name comes
+/// before the number ("Acme 2.0") or after it ("2.0 Turbo"), and an alias inside another
+/// version's name ("Acme 2.0 Turbo-Lite") is that version's.
+#[test]
+fn other_versions_are_found_on_either_side_of_the_number() {
+    let m = acme();
+    let v = m.judge("Acme 2.0 Turbo-Lite reaches general availability", "");
+    assert!(!v.relevant, "{v:#?}");
+    assert_eq!(v.reason, Reason::OtherVersion);
+    let v = m.judge("Acme's research tool moves to 2.0 Turbo for free users", "");
+    assert!(!v.relevant, "{v:#?}");
+    assert!(v
+        .evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::OtherVersion { found, .. } if found == "2.0 turbo")));
+    assert!(m.judge("Turbo-Lite joins the Acme 2.5 family", "").relevant);
+    // "10 Turbo tips" has a number, not a version of "2.5 Turbo".
+    let v = m.judge("10 Turbo tips for the new Acme model", "");
+    assert!(!v
+        .evidence
+        .iter()
+        .any(|e| matches!(e, Evidence::OtherVersion { .. })));
+}
+
+/// In a Title Case headline capitals say nothing, so a name-like term needs two context
+/// words; a context word written as a name counts only capitalized in running text.
+#[test]
+fn capitals_count_only_where_they_mean_a_name() {
+    assert_out("Tech Behemoth Meta Posts Record Ad Revenue", "");
+    assert_in("Meta Delays Behemoth, Its Biggest Llama Model", "");
+    assert_out("A tech behemoth and Meta talk about data centres", "");
 }

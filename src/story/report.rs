@@ -125,11 +125,17 @@ pub async fn period_report(
     for m in &shown {
         shown_by_event.entry(&m.event_id).or_default().push(m);
     }
-    let mut ordered: Vec<(i64, &str, &Vec<&HeadlineMember>)> = events
+    // An event is news in the week its first member is shown (see `story::shown`), which is
+    // the week of its first report unless that report reached the store after the cut.
+    let mut ordered: Vec<(i64, i64, &str, &Vec<&HeadlineMember>)> = events
         .iter()
-        .filter_map(|(id, ms)| ms.iter().map(|m| m.at).min().map(|first| (first, *id, ms)))
+        .filter_map(|(id, ms)| {
+            let first = ms.iter().map(|m| m.at).min()?;
+            let shown = ms.iter().map(|m| m.shown_at).min()?;
+            Some((first, shown, *id, ms))
+        })
         .collect();
-    ordered.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    ordered.sort_by(|a, b| (a.0, a.2).cmp(&(b.0, b.2)));
 
     let mut report = WeekReport {
         story: story.id.clone(),
@@ -138,7 +144,7 @@ pub async fn period_report(
         updates: Vec::new(),
         timeline: Vec::new(),
     };
-    for (first, id, ms) in ordered {
+    for (first, shown, id, ms) in ordered {
         let headline = choose_headline(ms);
         let first_seen = from_ts(first).to_rfc3339_opts(SecondsFormat::Secs, true);
         report.timeline.push(TimelineEntry {
@@ -149,13 +155,13 @@ pub async fn period_report(
                 .format("%Y-%m-%d")
                 .to_string(),
         });
-        // An event first reported in the period has all its members in it, so `shown` holds
+        // An event first shown in the period has all its members in it, so `shown` holds
         // every item a development lists; an older event's shown members are its updates.
         let items = shown_by_event
             .get(id)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        if first >= start {
+        if shown >= start {
             report.developments.push(EventReport {
                 id: id.to_string(),
                 headline,

@@ -46,7 +46,7 @@ impl Screen {
                 fields
                     .iter()
                     .filter_map(|f| f.as_deref())
-                    .all(|t| !m.may_match(t))
+                    .all(|t| !m.may_relate(t))
             })
     }
 }

@@ -201,6 +201,7 @@ impl Spread {
 pub struct Weighting<'a> {
     idf: &'a Idf,
     vocab: HashMap<String, u32>,
+    names: Vec<String>,
     common: HashSet<u32>,
 }
 
@@ -209,6 +210,7 @@ impl<'a> Weighting<'a> {
         Weighting {
             idf,
             vocab: HashMap::new(),
+            names: Vec::new(),
             common: HashSet::new(),
         }
     }
@@ -244,9 +246,19 @@ impl<'a> Weighting<'a> {
         Vector(v)
     }
 
+    /// The document frequencies the weights come from.
+    pub fn idf(&self) -> &'a Idf {
+        self.idf
+    }
+
     /// Is this term too common to look candidates up by?
     pub fn is_common(&self, id: u32) -> bool {
         self.common.contains(&id)
+    }
+
+    /// The word a term id stands for.
+    pub fn term(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
     }
 
     fn term_id(&mut self, term: &str) -> u32 {
@@ -255,6 +267,7 @@ impl<'a> Weighting<'a> {
         }
         let id = self.vocab.len() as u32;
         self.vocab.insert(term.to_string(), id);
+        self.names.push(term.to_string());
         if self.idf.common(term) {
             self.common.insert(id);
         }

@@ -1,6 +1,9 @@
-//! The daemon's web site: health, metrics, subscriptions, and (later) the story pages. Only
-//! this module knows about axum.
+//! The daemon's web site: health, metrics, subscriptions, the story pages and their Atom
+//! feeds. Only this module knows about axum.
 
+mod atom;
+mod coverage;
+mod feeds;
 mod limit;
 mod page;
 mod story;
@@ -10,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -39,8 +42,43 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(story::routes())
+        .merge(feeds::routes())
         .merge(subscribe::routes())
+        .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::map_response(secure))
+}
+
+/// What every response carries unless its handler chose otherwise, errors included (axum's
+/// own 405s too): a policy that allows nothing, no framing, no sniffing, no referrer and no
+/// caching. Pages set their own policy; the chart chooses to be cached.
+async fn secure(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    let defaults = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in defaults {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+async fn not_found() -> Response {
+    page::notice(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
 }
 
 /// 200 when the database answers and the scheduler is alive; 503 with the reason otherwise.

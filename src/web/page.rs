@@ -51,10 +51,21 @@ pub(crate) fn fill(template: &str, vars: &[(&str, Value<'_>)]) -> String {
 
 /// A whole page: `content` (HTML) inside the layout.
 pub(crate) fn page(status: StatusCode, title: &str, content: &str) -> Response {
+    page_with_head(status, title, "", content)
+}
+
+/// As [`page`], with `head` (HTML built by this crate: feed links) inside `<head>`.
+pub(crate) fn page_with_head(
+    status: StatusCode,
+    title: &str,
+    head: &str,
+    content: &str,
+) -> Response {
     let html = fill(
         LAYOUT,
         &[
             ("title", Value::Text(title)),
+            ("head", Value::Html(head)),
             ("content", Value::Html(content)),
         ],
     );

@@ -8,9 +8,11 @@ pub mod crash;
 pub mod crash_checks;
 pub mod feed_server;
 pub mod mime;
+pub mod python;
 pub mod raw_server;
 pub mod replay;
 mod sandbox;
+pub mod score;
 pub mod smtp_sink;
 
 #[allow(unused_imports)] // each test binary uses a different part

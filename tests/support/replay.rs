@@ -114,6 +114,17 @@ pub fn run(config: &Path, now: &str, args: &[&str]) -> String {
         .env_remove("STORYLINE_NOW")
         .output()
         .expect("run storyline");
+    // STORYLINE_REPLAY_TRACE=FILE keeps what the binary logged (set STORYLINE_LOG too).
+    if let Some(trace) = std::env::var_os("STORYLINE_REPLAY_TRACE") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(trace)
+        {
+            let _ = f.write_all(&out.stderr);
+        }
+    }
     assert!(
         out.status.success(),
         "storyline {args:?} failed: {}{}",

@@ -1,5 +1,5 @@
-//! A real SMTP server on 127.0.0.1 for tests: EHLO/HELO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA
-//! (with dot-unstuffing), RSET, NOOP, QUIT. It keeps every accepted message (envelope and raw
+//! A real SMTP server on 127.0.0.1 for tests: EHLO/HELO, STARTTLS (when given a certificate),
+//! AUTH PLAIN/LOGIN, MAIL, RCPT, DATA (with dot-unstuffing), RSET, NOOP, QUIT. It keeps every accepted message (envelope and raw
 //! bytes) and can misbehave on purpose: answer RCPT or DATA with a chosen reply, drop the
 //! connection mid-DATA, take a message and then never answer (outcome unknown), or answer it
 //! only after a delay.
@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{
+    AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::rustls::ServerConfig;
 
 /// Longest command line or message accepted.
 const MAX_LINE: usize = 8192;
@@ -27,6 +29,8 @@ pub struct Received {
     pub data: Vec<u8>,
     /// The user that authenticated on this connection, if any.
     pub user: Option<String>,
+    /// Whether it came over TLS (after STARTTLS).
+    pub tls: bool,
 }
 
 impl Received {
@@ -106,6 +110,12 @@ struct State {
     credentials: Option<(String, String)>,
     stalled: usize,
     connections: usize,
+    /// Offered as STARTTLS when set.
+    tls: Option<Arc<ServerConfig>>,
+    tls_sessions: usize,
+    tls_failures: usize,
+    /// AUTH commands seen (over TLS or not).
+    auth_attempts: usize,
 }
 
 /// The running server; stops accepting when dropped.
@@ -148,6 +158,22 @@ impl SmtpSink {
     /// Require AUTH with these credentials before MAIL.
     pub fn require_auth(&self, user: &str, password: &str) {
         self.state.lock().expect("sink state").credentials = Some((user.into(), password.into()));
+    }
+
+    /// Offer STARTTLS with this certificate from now on.
+    pub fn offer_starttls(&self, config: Arc<ServerConfig>) {
+        self.state.lock().expect("sink state").tls = Some(config);
+    }
+
+    /// How many times a client tried to log in.
+    pub fn auth_attempts(&self) -> usize {
+        self.state.lock().expect("sink state").auth_attempts
+    }
+
+    /// (TLS handshakes completed, TLS handshakes that failed).
+    pub fn tls_handshakes(&self) -> (usize, usize) {
+        let st = self.state.lock().expect("sink state");
+        (st.tls_sessions, st.tls_failures)
     }
 
     pub fn add_fault(&self, fault: Fault) {
@@ -213,11 +239,11 @@ fn take_fault(state: &Mutex<State>, stage: &str, rcpts: &[String]) -> Option<Fau
 }
 
 /// One write per reply: two small writes would wait on the peer's delayed ACK (Nagle).
-async fn reply(w: &mut OwnedWriteHalf, text: &str) -> std::io::Result<()> {
+async fn reply(w: &mut (impl AsyncWrite + Unpin), text: &str) -> std::io::Result<()> {
     w.write_all(format!("{text}\r\n").as_bytes()).await
 }
 
-async fn read_line(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<Vec<u8>> {
+async fn read_line(r: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>> {
     let mut line = Vec::new();
     let n = r
         .take(MAX_LINE as u64)
@@ -233,20 +259,43 @@ fn path_arg(line: &str) -> String {
     line[start..end].to_string()
 }
 
-async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
+async fn session(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     let _ = stream.set_nodelay(true);
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
     if let Some(Fault::Greeting { reply: text, .. }) = take_fault(&state, "greeting", &[]) {
-        let _ = reply(&mut w, &text).await;
+        let _ = reply(&mut stream, &text).await;
         return;
     }
-    if reply(&mut w, "220 sink.test ESMTP storyline test sink")
+    if reply(&mut stream, "220 sink.test ESMTP storyline test sink")
         .await
         .is_err()
     {
         return;
     }
+    let tls = state.lock().expect("sink state").tls.clone();
+    let Some(plain) = commands(stream, &state, tls.is_some(), false).await else {
+        return;
+    };
+    // STARTTLS: the conversation starts again, encrypted, with EHLO.
+    let Some(config) = tls else { return };
+    match tokio_rustls::TlsAcceptor::from(config).accept(plain).await {
+        Ok(encrypted) => {
+            state.lock().expect("sink state").tls_sessions += 1;
+            let _ = commands(encrypted, &state, false, true).await;
+        }
+        Err(_) => state.lock().expect("sink state").tls_failures += 1,
+    }
+}
+
+/// Serve commands until QUIT or the client goes away; returns the stream when the client
+/// asked for STARTTLS (offered when `offer_tls`) and was told to go ahead.
+async fn commands<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    state: &Arc<Mutex<State>>,
+    offer_tls: bool,
+    tls: bool,
+) -> Option<S> {
+    let (r, mut w) = tokio::io::split(stream);
+    let mut r = BufReader::new(r);
     let needs_auth = state.lock().expect("sink state").credentials.clone();
     let mut user: Option<String> = None;
     let mut from: Option<String> = None;
@@ -260,10 +309,17 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
             } else {
                 ""
             };
-            format!("250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{auth}250 SIZE {MAX_MESSAGE}")
+            let starttls = if offer_tls { "250-STARTTLS\r\n" } else { "" };
+            format!(
+                "250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n{starttls}{auth}250 SIZE {MAX_MESSAGE}"
+            )
+        } else if upper == "STARTTLS" && offer_tls {
+            reply(&mut w, "220 2.0.0 Ready to start TLS").await.ok()?;
+            return Some(r.into_inner().unsplit(w));
         } else if upper.starts_with("HELO") {
             "250 sink.test".into()
         } else if upper.starts_with("AUTH") {
+            state.lock().expect("sink state").auth_attempts += 1;
             match authenticate(&line, &mut r, &mut w, needs_auth.as_ref()).await {
                 Some(u) => {
                     user = Some(u);
@@ -284,7 +340,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
             if from.is_none() {
                 "503 5.5.1 MAIL first".into()
             } else if let Some(Fault::Rcpt { reply: text, .. }) =
-                take_fault(&state, "rcpt", std::slice::from_ref(&to))
+                take_fault(state, "rcpt", std::slice::from_ref(&to))
             {
                 text
             } else {
@@ -299,27 +355,26 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                     .await
                     .is_err()
                 {
-                    return;
+                    return None;
                 }
-                if take_fault(&state, "drop", &rcpts).is_some() {
+                if take_fault(state, "drop", &rcpts).is_some() {
                     let mut some = [0u8; 64];
                     let _ = r.read(&mut some).await;
-                    return;
+                    return None;
                 }
-                let Some(data) = read_data(&mut r).await else {
-                    return;
-                };
+                let data = read_data(&mut r).await?;
                 let got = Received {
                     mail_from: from.take().unwrap_or_default(),
                     rcpt_to: std::mem::take(&mut rcpts),
                     data,
                     user: user.clone(),
+                    tls,
                 };
                 if let Some(Fault::Data { reply: text, .. }) =
-                    take_fault(&state, "data", &got.rcpt_to)
+                    take_fault(state, "data", &got.rcpt_to)
                 {
                     text
-                } else if take_fault(&state, "stall", &got.rcpt_to).is_some() {
+                } else if take_fault(state, "stall", &got.rcpt_to).is_some() {
                     {
                         let mut st = state.lock().expect("sink state");
                         st.received.push(got);
@@ -328,9 +383,9 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                     // Never answer; hold the connection until the client goes away.
                     let mut sink = Vec::new();
                     let _ = r.read_to_end(&mut sink).await;
-                    return;
+                    return None;
                 } else {
-                    let delay = match take_fault(&state, "delay", &got.rcpt_to) {
+                    let delay = match take_fault(state, "delay", &got.rcpt_to) {
                         Some(Fault::DelayAck { delay, .. }) => Some(delay),
                         _ => None,
                     };
@@ -353,18 +408,19 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
             "250 2.0.0 Ok".into()
         } else if upper == "QUIT" {
             let _ = reply(&mut w, "221 2.0.0 Bye").await;
-            return;
+            return None;
         } else {
             "500 5.5.2 Command not recognized".into()
         };
         if reply(&mut w, &out).await.is_err() {
-            return;
+            return None;
         }
     }
+    None
 }
 
 /// Read DATA lines up to the lone ".", undoing dot-stuffing.
-async fn read_data(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<Vec<u8>> {
+async fn read_data(r: &mut (impl AsyncBufRead + Unpin)) -> Option<Vec<u8>> {
     let mut data = Vec::new();
     loop {
         let line = read_line(r).await?;
@@ -386,8 +442,8 @@ async fn read_data(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> Option<
 /// AUTH PLAIN (inline or on the next line) and AUTH LOGIN; returns the user on success.
 async fn authenticate(
     line: &str,
-    r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>,
-    w: &mut OwnedWriteHalf,
+    r: &mut (impl AsyncBufRead + Unpin),
+    w: &mut (impl AsyncWrite + Unpin),
     want: Option<&(String, String)>,
 ) -> Option<String> {
     let mut words = line.split_whitespace().skip(1);
