@@ -72,6 +72,9 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     #[serde(default)]
     pub mail: MailConfig,
+    /// `[[alert]]`: pushes when a story moves (see `alert::settings`).
+    #[serde(default, rename = "alert")]
+    pub alerts: Vec<crate::alert::AlertConfig>,
     #[serde(skip, default = "default_origin")]
     pub origin: Origin,
 }
@@ -521,7 +524,21 @@ impl Config {
                 }
             }
         }
-        self.validate_mail()
+        self.validate_mail()?;
+        crate::alert::validate(
+            &self.alerts,
+            &self.story_ids()?,
+            self.fetch.allow_private_addresses,
+        )
+    }
+
+    /// The ids of the configured stories, or of the built-in one when there are none.
+    pub fn story_ids(&self) -> Result<Vec<String>, String> {
+        if self.stories.is_empty() {
+            let builtin = crate::story::StoryDef::builtin().map_err(|e| e.to_string())?;
+            return Ok(vec![builtin.id]);
+        }
+        Ok(self.stories.iter().map(|s| s.id.clone()).collect())
     }
 
     /// A configured template directory is read and parsed now, so a wrong path or a broken

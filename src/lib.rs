@@ -11,11 +11,13 @@
 //! - [`digest`]: compose, render and package the weekly digest.
 //! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
+//! - [`alert`]: pushes (webhook, ntfy, Matrix) when a story moves; an outbox like mail's.
 //! - [`archive`]: weekly editions kept for the web archive and feeds, without mailing.
 //! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
 //! - [`cli`]: the `storyline` command line.
 
+pub mod alert;
 pub mod app;
 pub mod archive;
 pub mod canon;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 
 use crate::refresh::{CycleReport, SourceResult};
-use crate::store::{OutboxCounts, SourceRow};
+use crate::store::{AlertCount, OutboxCounts, SourceRow};
 
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -22,6 +22,9 @@ pub struct Metrics {
     items_new: AtomicU64,
     items_updated: AtomicU64,
     digests_sent: AtomicU64,
+    alerts_sent: AtomicU64,
+    alerts_retried: AtomicU64,
+    alerts_failed: AtomicU64,
     heartbeat: AtomicI64,
 }
 
@@ -50,6 +53,15 @@ impl Metrics {
         self.digests_sent.fetch_add(sent, Ordering::Relaxed);
     }
 
+    /// Count alert attempts by outcome.
+    pub fn record_alerts(&self, report: &crate::alert::DrainReport) {
+        self.alerts_sent.fetch_add(report.sent, Ordering::Relaxed);
+        self.alerts_retried
+            .fetch_add(report.retried, Ordering::Relaxed);
+        self.alerts_failed
+            .fetch_add(report.failed, Ordering::Relaxed);
+    }
+
     /// The scheduler calls this every turn; `/healthz` checks it is recent.
     pub fn beat(&self, now: DateTime<Utc>) {
         self.heartbeat.store(now.timestamp(), Ordering::Relaxed);
@@ -62,8 +74,13 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of the counters and per-source state.
-    pub fn render(&self, sources: &[SourceRow], outbox: &OutboxCounts) -> String {
+    /// The Prometheus text exposition of the counters, per-source state and the outboxes.
+    pub fn render(
+        &self,
+        sources: &[SourceRow],
+        outbox: &OutboxCounts,
+        alerts: &[AlertCount],
+    ) -> String {
         let mut out = String::new();
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         counter(
@@ -111,6 +128,30 @@ impl Metrics {
             ("failed", outbox.failed),
         ] {
             let _ = writeln!(out, "storyline_deliveries{{state=\"{state}\"}} {n}");
+        }
+        counter(
+            &mut out,
+            "storyline_alert_attempts_total",
+            "Alert sends by outcome: sent, retry (failed for now), failed (given up).",
+            &[
+                ("outcome=\"sent\"", get(&self.alerts_sent)),
+                ("outcome=\"retry\"", get(&self.alerts_retried)),
+                ("outcome=\"failed\"", get(&self.alerts_failed)),
+            ],
+        );
+        let _ = writeln!(
+            out,
+            "# HELP storyline_alert_deliveries Alert deliveries by alert and state."
+        );
+        let _ = writeln!(out, "# TYPE storyline_alert_deliveries gauge");
+        for a in alerts {
+            let _ = writeln!(
+                out,
+                "storyline_alert_deliveries{{alert=\"{}\",state=\"{}\"}} {}",
+                escape(&a.alert_id),
+                escape(&a.state),
+                a.count
+            );
         }
         let _ = writeln!(
             out,

@@ -1,8 +1,8 @@
 //! Schema upgrades: a database left by every earlier state (migrations 0001 … 0006 applied in
-//! turn, and main's 0008 without 0007, as the binary of that time applied them, and filled
-//! with data: sources, items, decisions, events, subscribers, digests, deliveries) opens with
-//! today's binary, migrates, and keeps every row it had; then work on it that polls nothing
-//! (explaining an item, draining the outbox) does what it should with the old rows.
+//! turn, and main's 0008 and 0009 without 0007, as the binaries of that time applied them,
+//! and filled with data: sources, items, decisions, events, subscribers, digests, deliveries)
+//! opens with today's binary, migrates, and keeps every row it had; then work on it that polls
+//! nothing (explaining an item, draining the outbox) does what it should with the old rows.
 
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
@@ -22,8 +22,8 @@ use support::smtp_sink::SmtpSink;
 
 const SECRET: &str = "upgrade-test-secret-upgrade-test-secret-01";
 /// Every earlier state: the migrations applied. 0001 … 0006 in turn, and main before 0007
-/// joined it (0008 applied, 0007 not: 0007 is then applied after it).
-const EARLIER: [&[i64]; 7] = [
+/// joined it (0008 and then 0009 applied, 0007 not: 0007 is then applied after them).
+const EARLIER: [&[i64]; 8] = [
     &[1],
     &[1, 2],
     &[1, 2, 3],
@@ -31,6 +31,7 @@ const EARLIER: [&[i64]; 7] = [
     &[1, 2, 3, 4, 5],
     &[1, 2, 3, 4, 5, 6],
     &[1, 2, 3, 4, 5, 6, 8],
+    &[1, 2, 3, 4, 5, 6, 8, 9],
 ];
 
 fn migrations_dir() -> PathBuf {
@@ -259,7 +260,7 @@ async fn run(config: &Path, args: &[&str]) -> Output {
 /// One earlier state: build it, upgrade it with the binary, check every row and that the old
 /// rows still work.
 async fn upgrade_from(state: &[i64]) {
-    // The data of the newest state its tables allow (0008 adds no table of its own data).
+    // The data of the newest state its tables allow (0008 and 0009 get none of their own).
     let level = state.iter().copied().filter(|v| *v <= 6).max().unwrap();
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -438,6 +439,10 @@ fn migrations_in_use_are_unchanged() {
         (
             "0008_story_shown.sql",
             "25cc4f3be070f4db79a0ab952c716234be8b39cd1671adcf86811d73962f75fb331a4f260539b1fc5dfede3c7b553a5d",
+        ),
+        (
+            "0009_alerts.sql",
+            "43c39b2d037b5b39be279517273514bce1a38762e90a625319763b252cae745e381259dfb9f9bd9b7b26c6316a1c2862",
         ),
     ];
     for (file, want) in in_use {

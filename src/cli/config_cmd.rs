@@ -139,6 +139,9 @@ fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> Exit
             config.digest.output_dir.display()
         ),
     }
+    for a in &config.alerts {
+        println!("alert:    {}", describe_alert(a, &config));
+    }
     let polled = config
         .sources
         .iter()
@@ -177,6 +180,42 @@ fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> Exit
         println!("warning: {w}");
     }
     ExitCode::SUCCESS
+}
+
+/// One line per alert: where it goes (the path hidden: it often works as a password), for
+/// which story, and what holds it back. Secrets are named, never shown.
+fn describe_alert(a: &crate::alert::AlertConfig, config: &Config) -> String {
+    let mut parts = vec![format!(
+        "{}: {} {} for story {}",
+        a.id,
+        a.kind.as_str(),
+        crate::alert::shown_url(&a.url),
+        a.story
+    )];
+    if let Some(room) = &a.room {
+        parts.push(format!("room {room}"));
+    }
+    if let Some(var) = &a.secret_env {
+        parts.push(format!("signed with ${var} (not shown)"));
+    }
+    if let Some(var) = &a.token_env {
+        parts.push(format!("token from ${var} (not shown)"));
+    }
+    parts.push(match a.min_outlets {
+        1 => "every new development".to_string(),
+        n => format!("developments reported by {n}+ outlets"),
+    });
+    parts.push(format!(
+        "up to {} old",
+        humantime::format_duration(a.max_age)
+    ));
+    if let Some(q) = &a.quiet_hours {
+        parts.push(format!("quiet {q} ({})", config.timezone));
+    }
+    if a.updates {
+        parts.push("page updates too".into());
+    }
+    parts.join(", ")
 }
 
 fn every(s: &SourceConfig, config: &Config) -> String {

@@ -1,5 +1,6 @@
 //! The `storyline` command line. Only this module (and `main.rs`) knows about clap.
 
+mod alerts;
 mod backfill;
 mod config_cmd;
 mod digest;
@@ -74,6 +75,11 @@ pub enum Command {
     Mail {
         #[command(subcommand)]
         action: mail::Action,
+    },
+    /// Alerts when the story moves: send a test, list deliveries, send what is due.
+    Alerts {
+        #[command(subcommand)]
+        action: alerts::Action,
     },
     /// Parse one document exactly as the poller would and show what Storyline sees.
     Inspect {
@@ -190,19 +196,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             poll::run(config, now, &selection).await
         }
         Command::Subscribers { action } => subscribers::run(config, action, now).await,
-        Command::Mail { action } => {
-            let clock = match cli.now {
-                Some(start) => crate::clock::Clock::tokio_from(start),
-                None => crate::clock::Clock::System,
-            };
-            mail::run(config, action, clock).await
-        }
+        Command::Mail { action } => mail::run(config, action, clock_from(cli.now)).await,
+        Command::Alerts { action } => alerts::run(config, action, clock_from(cli.now)).await,
         Command::Digest(args) => digest::run(config, args, now).await,
         Command::Explain { target } => story::explain(&config, &target, now).await,
         Command::Events { week, story, json } => {
             story::events(&config, week, story.as_deref(), json, now).await
         }
         Command::Sources { .. } | Command::Config { .. } => unreachable!("handled above"),
+    }
+}
+
+/// The clock of a one-off command: the system's, or one starting at `--now`.
+fn clock_from(now: Option<DateTime<Utc>>) -> crate::clock::Clock {
+    match now {
+        Some(start) => crate::clock::Clock::tokio_from(start),
+        None => crate::clock::Clock::System,
     }
 }
 

@@ -14,7 +14,18 @@ pub(crate) async fn run(
     now: DateTime<Utc>,
     selection: &Selection,
 ) -> anyhow::Result<ExitCode> {
+    // Secrets first: a missing one stops the run before anything is fetched.
+    let alerts = match crate::alert::Alerts::from_config(&config, &crate::mail::process_env) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let ctx = crate::app::open(config, now).await?;
+    crate::alert::begin(&ctx.store, &alerts, now)
+        .await
+        .context("cannot record when the alerts began")?;
     let bar = Bar::new();
     let report = match refresh::run_cycle(&ctx, now, selection, &bar).await {
         Ok(r) => r,
@@ -27,8 +38,34 @@ pub(crate) async fn run(
     };
     bar.finish();
     print_report(&report);
+    if !alerts.is_empty() {
+        send_alerts(&ctx, &alerts, now).await?;
+    }
     ctx.store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Decide what the round announces and send what is due, as the daemon does after a round.
+async fn send_alerts(
+    ctx: &crate::refresh::Context,
+    alerts: &crate::alert::Alerts,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use crate::alert;
+    let decided = alert::decide(&ctx.store, alerts, now)
+        .await
+        .context("cannot decide alerts")?;
+    let sender =
+        alert::Sender::new(&ctx.config.fetch, ctx.fetcher.policy()).map_err(anyhow::Error::msg)?;
+    let clock = crate::clock::Clock::tokio_from(now);
+    let sent = alert::drain(&sender, &ctx.store, alerts, &clock, &ctx.shutdown)
+        .await
+        .context("cannot send alerts")?;
+    println!(
+        "alerts: {} new, {} sent, {} to retry, {} failed",
+        decided.queued, sent.sent, sent.retried, sent.failed
+    );
+    Ok(())
 }
 
 fn print_report(report: &CycleReport) {

@@ -4,6 +4,7 @@
 //! `shutdown`). On shutdown: stop taking new work, give in-flight work `shutdown_grace` to
 //! finish, then return.
 
+mod alerts;
 mod digests;
 mod outbox;
 mod poller;
@@ -35,6 +36,12 @@ pub async fn run(
 
     // One Mail for the whole daemon, so confirmations and digests share one pace.
     let mail = crate::mail::Mail::from_config(&ctx.config, &crate::mail::process_env)?;
+    // A secret an alert names must be there at start, not at the first development.
+    let alerts = Arc::new(crate::alert::Alerts::from_config(
+        &ctx.config,
+        &crate::mail::process_env,
+    )?);
+    crate::alert::begin(&ctx.store, &alerts, clock.now()).await?;
     // Bad templates stop the start, not the first digest a week later.
     let templates = Arc::new(crate::digest::Templates::load(
         ctx.config.digest.templates.as_deref(),
@@ -63,7 +70,29 @@ pub async fn run(
             tracing::error!(error = %e, "web server stopped");
         }
     });
-    tracker.spawn(poller::run(ctx.clone(), clock.clone(), metrics.clone()));
+    let wake_alerts = Arc::new(tokio::sync::Notify::new());
+    let hook = (!alerts.is_empty()).then(|| poller::AlertHook {
+        alerts: alerts.clone(),
+        wake: wake_alerts.clone(),
+    });
+    tracker.spawn(poller::run(
+        ctx.clone(),
+        clock.clone(),
+        metrics.clone(),
+        hook,
+    ));
+    if !alerts.is_empty() {
+        let sender = crate::alert::Sender::new(&ctx.config.fetch, ctx.fetcher.policy())
+            .map_err(anyhow::Error::msg)?;
+        tracker.spawn(alerts::run(
+            ctx.clone(),
+            clock.clone(),
+            alerts,
+            sender,
+            metrics.clone(),
+            wake_alerts,
+        ));
+    }
     let wake_outbox = Arc::new(tokio::sync::Notify::new());
     tracker.spawn(digests::run(
         ctx.clone(),

@@ -8,7 +8,18 @@ use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::refresh::{self, Context, Quiet, Selection};
 
-pub(super) async fn run(ctx: Context, clock: Clock, metrics: Arc<Metrics>) {
+/// What the poller needs to decide alerts after a round and wake the alert loop.
+pub(super) struct AlertHook {
+    pub alerts: Arc<crate::alert::Alerts>,
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+pub(super) async fn run(
+    ctx: Context,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    alerts: Option<AlertHook>,
+) {
     let tick = ctx.config.daemon.tick;
     loop {
         let now = clock.now();
@@ -24,6 +35,14 @@ pub(super) async fn run(ctx: Context, clock: Clock, metrics: Arc<Metrics>) {
                     );
                 }
                 metrics.record_cycle(&report);
+                if let Some(hook) = &alerts {
+                    // A failure here loses nothing: the next round decides the same alerts.
+                    match crate::alert::decide(&ctx.store, &hook.alerts, now).await {
+                        Ok(d) if d.queued > 0 => hook.wake.notify_one(),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "deciding alerts failed"),
+                    }
+                }
             }
             // A failing round (e.g. the disk is full) is logged and retried next tick; it
             // never takes the daemon down.

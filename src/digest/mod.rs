@@ -27,7 +27,7 @@ pub use model::{
     Chart, ChartBar, Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn,
     FailingSource, ItemIn, Outlet, SourceNote, TimelineEntry, TimelineIn, Update, UpdateIn,
 };
-pub use outlets::coverage;
+pub use outlets::{coverage, outlet_name_of, safe_link};
 pub use render::{render, render_html, Rendered, Templates, CHART_CONTENT_ID};
 
 use std::path::PathBuf;

@@ -39,25 +39,30 @@ pub(super) fn outlets(items: &[&ItemIn]) -> Vec<Outlet> {
 
 /// The feed's outlet name, else the link's host without "www.", else the source id.
 fn outlet_name(item: &ItemIn) -> String {
-    if let Some(name) = item.outlet.as_deref().map(collapse_whitespace) {
+    outlet_name_of(item.outlet.as_deref(), item.url.as_deref(), &item.source)
+}
+
+/// Who reported an item, as the digest names outlets: the feed's outlet name, else the link's
+/// host without "www.", else the source id. Alerts count outlets by this too. Compare names
+/// case-insensitively: the digest lists "TechWire" and "techwire" once.
+pub fn outlet_name_of(outlet: Option<&str>, url: Option<&str>, source: &str) -> String {
+    if let Some(name) = outlet.map(collapse_whitespace) {
         if !name.is_empty() {
             return name;
         }
     }
-    item.url
-        .as_deref()
-        .and_then(|u| url::Url::parse(u).ok())
+    url.and_then(|u| url::Url::parse(u).ok())
         .and_then(|u| {
             u.host_str()
                 .map(|h| h.trim_start_matches("www.").to_string())
         })
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| item.source.clone())
+        .unwrap_or_else(|| source.to_string())
 }
 
 /// Only absolute http(s) URLs become links: anything else (javascript:, data:, relative)
 /// could run code or point nowhere from inside a mail.
-pub(super) fn safe_link(url: Option<&str>) -> Option<String> {
+pub fn safe_link(url: Option<&str>) -> Option<String> {
     let parsed = url::Url::parse(url?.trim()).ok()?;
     let linkable = matches!(parsed.scheme(), "http" | "https")
         && parsed.host_str().is_some_and(|h| !h.is_empty());

@@ -190,6 +190,11 @@ impl Fetcher {
         })
     }
 
+    /// Which addresses this fetcher may reach (alerts go out under the same guard).
+    pub fn policy(&self) -> AddressPolicy {
+        self.policy
+    }
+
     /// GET `url` with conditional headers; follow at most 5 redirects, each hop guarded.
     pub async fn fetch(
         &self,

@@ -4,6 +4,7 @@
 // `sources` first: its column macro is used by the modules after it.
 #[macro_use]
 mod sources;
+mod alerts;
 mod batch;
 mod catalog;
 mod coverage;
@@ -21,6 +22,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use alerts::{
+    AlertCount, AlertDeliveryRow, AlertEvent, AlertMember, AlertOutcome, AlertUpdate, ClaimedAlert,
+    NewAlertDelivery,
+};
 pub use batch::Batch;
 pub use coverage::CoverageRow;
 pub use digests::{DigestRow, EditionStored, NewDigest};

@@ -258,7 +258,7 @@ async fn process_story(
         return Ok(report);
     }
     // Document frequencies over the story's items, old and new.
-    let mut idf = Idf::default();
+    let mut idf = Idf::naming(story_words(story, analyzer));
     for t in store.story_terms(&story.id).await? {
         idf.add(&Terms::decode(&t));
     }

@@ -96,9 +96,30 @@ impl Terms {
 pub struct Idf {
     docs: u32,
     df: HashMap<String, u32>,
+    /// The words that name the story, and how many items the story is assumed to have beyond
+    /// those counted (see [`Idf::naming`]).
+    named: HashSet<String>,
+    prior: u32,
 }
 
+/// The items a story is assumed to have before it has them: enough that a word met once is
+/// rare and the story's own name is common from its first round, as they will be.
+const PRIOR_ITEMS: u32 = 20;
+
 impl Idf {
+    /// Frequencies that know from the start what a grown story teaches: the stems that name
+    /// it (`named`) are in every item and say nothing about which development an item
+    /// reports, and the story has many items. Without this, a young story's first few items
+    /// share its name and little else, and a new development two days later looks like the
+    /// first one.
+    pub fn naming(named: HashSet<String>) -> Idf {
+        Idf {
+            named,
+            prior: PRIOR_ITEMS,
+            ..Idf::default()
+        }
+    }
+
     /// Count one item's terms.
     pub fn add(&mut self, terms: &Terms) {
         self.docs += 1;
@@ -109,14 +130,25 @@ impl Idf {
 
     /// Smoothed inverse document frequency; unseen terms weigh most.
     pub fn weight(&self, term: &str) -> f32 {
-        let df = self.df.get(term).copied().unwrap_or(0) as f32;
-        ((1.0 + self.docs as f32) / (1.0 + df)).ln() + 1.0
+        let (docs, df) = self.counts(term);
+        ((1.0 + docs) / (1.0 + df)).ln() + 1.0
     }
 
     /// In so many of the story's items that it cannot tell events apart.
     pub fn common(&self, term: &str) -> bool {
-        self.docs >= 20
-            && self.df.get(term).copied().unwrap_or(0) as f32 > COMMON_SHARE * self.docs as f32
+        let (docs, df) = self.counts(term);
+        docs >= 20.0 && df > COMMON_SHARE * docs
+    }
+
+    /// Documents, and documents holding `term`, with the prior counted in.
+    fn counts(&self, term: &str) -> (f32, f32) {
+        let df = self.df.get(term).copied().unwrap_or(0);
+        let named = if self.named.contains(term) {
+            self.prior
+        } else {
+            0
+        };
+        ((self.docs + self.prior) as f32, (df + named) as f32)
     }
 }
 

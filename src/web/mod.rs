@@ -119,6 +119,7 @@ async fn metrics(State(st): State<AppState>) -> Response {
         st.metrics.render(
             &sources,
             &st.store.outbox_counts(None).await.unwrap_or_default(),
+            &st.store.alert_counts().await.unwrap_or_default(),
         ),
     )
         .into_response()

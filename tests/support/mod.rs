@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // test support fails loudly by design
 
+pub mod alert_sink;
 pub mod changing_feeds;
 pub mod crash;
 pub mod crash_checks;

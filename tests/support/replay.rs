@@ -104,6 +104,11 @@ impl Replay {
 
 /// Run the real binary at `now`; panics with its output unless it succeeds.
 pub fn run(config: &Path, now: &str, args: &[&str]) -> String {
+    run_with_env(config, now, args, &[])
+}
+
+/// As [`run`], with these environment variables set.
+pub fn run_with_env(config: &Path, now: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_storyline"))
         .arg("--config")
         .arg(config)
@@ -112,6 +117,7 @@ pub fn run(config: &Path, now: &str, args: &[&str]) -> String {
         .args(args)
         .env_remove("STORYLINE_CONFIG")
         .env_remove("STORYLINE_NOW")
+        .envs(env.iter().copied())
         .output()
         .expect("run storyline");
     // STORYLINE_REPLAY_TRACE=FILE keeps what the binary logged (set STORYLINE_LOG too).
