@@ -495,7 +495,17 @@ async fn an_interrupted_send_is_resent_byte_for_byte() {
         .execute(env.store.pool())
         .await
         .unwrap();
-    let claimed = env.store.claim_delivery(now).await.unwrap().unwrap();
+    let claim = storyline::store::LeaseClaim {
+        owner: "a run that died",
+        process: None,
+        until: now + chrono::Duration::minutes(5),
+    };
+    let claimed = env
+        .store
+        .claim_delivery(&claim, now)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claimed.attempts, 2);
 
     let r = drain(&env, now + chrono::Duration::hours(5)).await;

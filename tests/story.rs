@@ -740,3 +740,92 @@ async fn releases_continue_their_series_and_routine_ones_stay_out() {
     );
     assert_eq!(event_of(&store, "forum", &guid("v0.3.2")).await, None);
 }
+
+/// A round read a few items at a time, holding few events in memory, decides every item and
+/// groups them as one big page would: paging bounds memory without changing what is stored.
+#[tokio::test]
+async fn a_round_in_small_pages_stores_what_one_page_stores() {
+    // Six developments a week apart, each reported by five outlets over two days, plus
+    // items of nothing; stored in time order, as a poll stores them.
+    let topics = [
+        (
+            "Behemoth delay",
+            "Meta delays Llama 4 Behemoth as engineers struggle with gains",
+        ),
+        (
+            "Scout on AWS",
+            "Llama 4 Scout and Maverick arrive as managed models on AWS Bedrock",
+        ),
+        (
+            "LMArena rules",
+            "LMArena tightens its rules after the Llama 4 Maverick episode",
+        ),
+        (
+            "Scale AI stake",
+            "Meta takes a stake in Scale AI as Llama 4 team regroups",
+        ),
+        (
+            "Closed model",
+            "Llama 4 Behemoth may be shelved for a closed model, reports say",
+        ),
+        (
+            "Flat lab",
+            "Zuckerberg says Llama 4 missed the mark and the lab is now flat",
+        ),
+    ];
+    let mut items = Vec::new();
+    for (k, (slug, title)) in topics.iter().enumerate() {
+        for o in 0..5 {
+            let day = 1 + 7 * k;
+            items.push(item(
+                &format!("{k}-{o}"),
+                &format!("{title} ({o})"),
+                &format!(
+                    "https://outlet{o}.example/2030/{}/{}",
+                    k + 1,
+                    slug.replace(' ', "-")
+                ),
+                &(at("2030-01-01T00:00:00Z")
+                    + chrono::Duration::days(day as i64 + o as i64 / 3)
+                    + chrono::Duration::hours(8 + o as i64))
+                .to_rfc3339(),
+            ));
+        }
+        items.push(item(
+            &format!("{k}-noise"),
+            "Council approves a new bridge budget",
+            &format!("https://city.example/2030/{k}/bridge"),
+            &(at("2030-01-03T20:00:00Z") + chrono::Duration::days(7 * k as i64)).to_rfc3339(),
+        ));
+    }
+    let now = at("2030-02-20T09:00:00Z");
+    let mut partitions = Vec::new();
+    for limits in [
+        story::Limits::default(),
+        story::Limits {
+            page_items: 4,
+            max_members: 8,
+        },
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, config) = store_with(dir.path(), "").await;
+        let stories = StoryDef::all_from(&config).unwrap();
+        store.store_items("news", &items, now, 1000).await.unwrap();
+        let r = story::process_with(&store, &stories, now, limits)
+            .await
+            .unwrap();
+        assert_eq!(r.decided, items.len(), "{limits:?}");
+        assert_eq!(r.relevant, 30, "{limits:?}");
+        let mut by_event: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for it in &items {
+            if let Some(ev) = event_of(&store, "news", &it.guid).await {
+                by_event.entry(ev).or_default().push(it.guid.clone());
+            }
+        }
+        let mut groups: Vec<Vec<String>> = by_event.into_values().collect();
+        groups.sort();
+        partitions.push(groups);
+    }
+    assert_eq!(partitions[0].len(), 6, "{:?}", partitions[0]);
+    assert_eq!(partitions[0], partitions[1]);
+}

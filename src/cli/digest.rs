@@ -383,6 +383,12 @@ async fn send(
         "sent {}, to retry {}, failed {}",
         report.sent, report.retried, report.failed
     );
+    if report.held_elsewhere > 0 {
+        println!(
+            "{} being sent by another run (serve, or a drain); left to it",
+            report.held_elsewhere
+        );
+    }
     if let Some(why) = report.stopped {
         eprintln!("stopped early: {why}");
         return Ok(ExitCode::FAILURE);

@@ -95,6 +95,12 @@ async fn drain(config: &Config, mail: &Mail, clock: Clock) -> anyhow::Result<Exi
         "sent {}, retry later {}, failed {}{recovered}",
         report.sent, report.retried, report.failed
     );
+    if report.held_elsewhere > 0 {
+        println!(
+            "{} being sent by another run (serve, or another drain); left to it",
+            report.held_elsewhere
+        );
+    }
     match counts.next_due {
         Some(at) if counts.pending > 0 => println!(
             "outbox: {} pending (next attempt {}), {} sent, {} failed",

@@ -7,8 +7,10 @@
 //! - [`message`]: the digest copy, the confirmation and the test message, byte-stable.
 //! - [`transport`]: lettre over SMTP, the sending pace, and what a failure means.
 //! - [`outbox`]: `queue_digest` and `drain_outbox`.
+//! - [`lease`]: which run is sending a delivery, and when another may take it back.
 
 pub mod address;
+pub mod lease;
 pub mod message;
 pub mod outbox;
 pub mod settings;

@@ -1,9 +1,12 @@
 //! The outbox: queue a digest once for every confirmed subscriber, then drain it.
 //!
-//! Draining claims one delivery at a time (`sending`, committed before the message leaves),
-//! sends it, and records the outcome. A crash between claim and record leaves `sending`; the
-//! next drain resends those with the same Message-ID and the same bytes, so a subscriber may
-//! see the message twice only as one message that mail systems fold, never two different ones.
+//! Draining claims one delivery at a time (`sending` under this run's lease, committed before
+//! the message leaves), sends it while renewing the lease, and records the outcome. A crash
+//! between claim and record leaves `sending`; a later drain takes it back once the holder is
+//! provably gone or its lease has run out (see [`super::lease`]) and resends it with the same
+//! Message-ID and the same bytes, so a subscriber may see the message twice only as one
+//! message that mail systems fold, never two different ones. A drain never takes a delivery
+//! from a run that may still be sending it, so two runs at once send each message once.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::time::Duration;
@@ -12,11 +15,14 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use super::address::SubscriberEmail;
+use super::lease::{self, Holder};
 use super::message::digest_message;
 use super::settings::MailSettings;
 use super::transport::{FailureKind, Mailer};
 use crate::clock::Clock;
-use crate::store::{ClaimedDelivery, DigestRow, EditionStored, NewDigest, Store, StoreError};
+use crate::store::{
+    ClaimedDelivery, DigestRow, EditionStored, LeaseClaim, NewDigest, Store, StoreError,
+};
 use crate::week::IsoWeek;
 
 /// First retry delay; it doubles with each attempt.
@@ -55,8 +61,11 @@ pub struct QueueOutcome {
 /// What one drain did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DrainReport {
-    /// Deliveries found `sending` (a run died mid-send) and put back to be resent.
+    /// Deliveries found `sending` by a run that is gone (or whose lease ran out), put back
+    /// and resent.
     pub recovered: u64,
+    /// Deliveries in `sending` under another run's live lease, left to that run.
+    pub held_elsewhere: u64,
     pub sent: u64,
     /// Failed for now; due again later.
     pub retried: u64,
@@ -129,30 +138,47 @@ pub async fn drain_outbox(
     clock: &Clock,
     cancel: &CancellationToken,
 ) -> Result<DrainReport, OutboxError> {
-    let mut report = DrainReport {
-        recovered: store.requeue_interrupted(clock.now()).await?,
-        ..DrainReport::default()
-    };
-    if report.recovered > 0 {
-        tracing::warn!(
-            count = report.recovered,
-            "resending deliveries interrupted mid-send (same Message-ID)"
-        );
-    }
+    let holder = Holder::this_process();
+    let lease = chrono::Duration::from_std(lease::lease_length(mailer.timeout()))
+        .unwrap_or(chrono::Duration::hours(1));
+    let renew_every = lease::renew_every(mailer.timeout());
+    let mut report = DrainReport::default();
+    take_back_interrupted(store, clock.now(), &mut report).await?;
     let mut digests: HashMap<i64, DigestRow> = HashMap::new();
     let mut connection_failures = 0;
     while !cancel.is_cancelled() {
-        let Some(d) = store.claim_delivery(clock.now()).await? else {
+        let now = clock.now();
+        let claim = LeaseClaim {
+            owner: holder.owner(),
+            process: holder.process(),
+            until: now.checked_add_signed(lease).unwrap_or(now),
+        };
+        let Some(d) = store.claim_delivery(&claim, now).await? else {
             break;
         };
         let digest = match digests.entry(d.digest_id) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => v.insert(store.digest(d.digest_id).await?),
         };
-        match send_one(mailer, settings, digest, &d).await {
+        let sent = Held {
+            store,
+            holder: &holder,
+            delivery: d.id,
+            clock,
+            lease,
+            every: renew_every,
+        }
+        .during(send_one(mailer, settings, digest, &d))
+        .await;
+        match sent {
             Ok(reply) => {
                 connection_failures = 0;
-                store.record_sent(d.id, &reply, clock.now()).await?;
+                if !store
+                    .record_sent(d.id, holder.owner(), &reply, clock.now())
+                    .await?
+                {
+                    tracing::warn!(delivery = d.id, "sent after another run took the delivery back: it may get a second copy (same Message-ID)");
+                }
                 report.sent += 1;
                 tracing::debug!(delivery = d.id, to = %d.email, %reply, "sent");
             }
@@ -163,25 +189,30 @@ pub async fn drain_outbox(
                 let give_up = kind == FailureKind::Permanent
                     || (kind != FailureKind::Setup
                         && d.attempts >= i64::from(settings.max_attempts));
-                if give_up {
+                let held = if give_up {
                     let why = if kind == FailureKind::Permanent {
                         reply.clone()
                     } else {
                         format!("gave up after {} attempts: {reply}", d.attempts)
                     };
-                    store.record_failed(d.id, &why, now).await?;
                     report.failed += 1;
                     tracing::warn!(delivery = d.id, to = %d.email, reply = %why, "delivery failed");
+                    store.record_failed(d.id, holder.owner(), &why, now).await?
                 } else {
                     let retry_at = now
                         .checked_add_signed(retry_delay(d.attempts))
                         .unwrap_or(now);
-                    store.record_retry(d.id, &reply, retry_at, now).await?;
                     report.retried += 1;
                     tracing::info!(
                         delivery = d.id, to = %d.email, %reply, retry_at = %retry_at,
                         "delivery will be retried"
                     );
+                    store
+                        .record_retry(d.id, holder.owner(), &reply, retry_at, now)
+                        .await?
+                };
+                if !held {
+                    tracing::warn!(delivery = d.id, "another run took the delivery back meanwhile; its outcome is that run's to record");
                 }
                 connection_failures = match kind {
                     FailureKind::Connection => connection_failures + 1,
@@ -212,6 +243,87 @@ pub async fn drain_outbox(
         );
     }
     Ok(report)
+}
+
+/// Put back what a gone run left in `sending` (its holder provably gone, or its lease run
+/// out), and count what live runs hold, which is theirs to finish.
+async fn take_back_interrupted(
+    store: &Store,
+    now: DateTime<Utc>,
+    report: &mut DrainReport,
+) -> Result<(), OutboxError> {
+    report.recovered = store.requeue_expired(now).await?;
+    for h in store.sending_holders().await? {
+        match (&h.owner, &h.process) {
+            (Some(owner), Some(process)) if lease::is_gone(process) => {
+                report.recovered += store.requeue_held_by(owner, now).await?;
+            }
+            _ => {
+                report.held_elsewhere += u64::try_from(h.deliveries).unwrap_or(0);
+                tracing::info!(
+                    holder = h.owner.as_deref().unwrap_or("unknown"),
+                    deliveries = h.deliveries,
+                    until = ?h.until,
+                    "deliveries being sent by another run; left to it"
+                );
+            }
+        }
+    }
+    if report.recovered > 0 {
+        tracing::warn!(
+            count = report.recovered,
+            "resending deliveries interrupted mid-send (same Message-ID)"
+        );
+    }
+    Ok(())
+}
+
+/// This run's claim on one delivery, kept alive while a send is under way.
+struct Held<'a> {
+    store: &'a Store,
+    holder: &'a Holder,
+    delivery: i64,
+    clock: &'a Clock,
+    lease: chrono::Duration,
+    every: Duration,
+}
+
+impl Held<'_> {
+    /// Run `work`, renewing the lease every `every` until it finishes. Renewing runs beside
+    /// the send (never pausing it); once the claim is found lost there is nothing to renew.
+    async fn during<T>(self, work: impl std::future::Future<Output = T>) -> T {
+        tokio::pin!(work);
+        let renew = async {
+            loop {
+                tokio::time::sleep(self.every).await;
+                let now = self.clock.now();
+                let until = now.checked_add_signed(self.lease).unwrap_or(now);
+                match self
+                    .store
+                    .renew_lease(self.delivery, self.holder.owner(), until)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(
+                            delivery = self.delivery,
+                            "lease lost while sending: another run took the delivery back"
+                        );
+                        return;
+                    }
+                    // The lease covers the whole send without renewal; try again later.
+                    Err(e) => {
+                        tracing::warn!(delivery = self.delivery, error = %e, "could not renew the lease");
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            r = &mut work => return r,
+            () = renew => {}
+        }
+        work.await
+    }
 }
 
 /// Build and send one copy; the error carries what to record.

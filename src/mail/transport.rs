@@ -176,6 +176,11 @@ impl Mailer {
         })
     }
 
+    /// The configured bound on each step of a send (`[smtp] timeout`).
+    pub fn timeout(&self) -> Duration {
+        self.inner.endpoint.timeout
+    }
+
     /// `host:port`, for messages.
     pub fn server(&self) -> String {
         format!("{}:{}", self.inner.endpoint.host, self.inner.endpoint.port)

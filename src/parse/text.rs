@@ -47,6 +47,19 @@ const NON_TEXT_ELEMENTS: &[&str] = &["script", "style", "applet"];
 /// Remove markup from an HTML fragment, keeping its text (references left undecoded); the
 /// content of `<script>`, `<style>` and `<applet>` goes too.
 pub(crate) fn strip_tags(s: &str) -> Cow<'_, str> {
+    strip_markup(s, "")
+}
+
+/// The words of an HTML fragment, fast: tags become spaces (so "<p>a</p><p>b</p>" reads as
+/// two words), references are decoded, whitespace is squashed. A scan, not a parse: what
+/// story matching reads of a body needs words, not a document.
+pub fn html_words(s: &str, max_bytes: usize) -> String {
+    let s = cut(s, max_bytes);
+    let stripped = strip_markup(s, " ");
+    squash_whitespace(&decode_references(&stripped))
+}
+
+fn strip_markup<'s>(s: &'s str, tag_as: &str) -> Cow<'s, str> {
     if !s.contains('<') {
         return Cow::Borrowed(s);
     }
@@ -57,6 +70,7 @@ pub(crate) fn strip_tags(s: &str) -> Cow<'_, str> {
         let after = &rest[pos + 1..];
         match tag_end(after).filter(|_| opens_markup(after)) {
             Some(end) => {
+                out.push_str(tag_as);
                 rest = &after[end..];
                 if let Some(name) = NON_TEXT_ELEMENTS
                     .iter()

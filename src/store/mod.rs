@@ -31,7 +31,7 @@ pub use batch::Batch;
 pub use coverage::CoverageRow;
 pub use digests::{DigestRow, EditionStored, NewDigest};
 pub use items::{ItemRow, NewItem, StoreOutcome};
-pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, OutboxCounts};
+pub use outbox::{ClaimedDelivery, DeliveryRow, Enqueued, LeaseClaim, OutboxCounts, SendingHolder};
 pub use sources::{FetchRecord, SourceRow, SourceStatus};
 pub use story::{
     Cut, DecisionRow, EventRow, FetchMarks, HeadlineMember, MemberRow, Pending, PendingItem,

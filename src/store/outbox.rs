@@ -1,6 +1,6 @@
 //! The `deliveries` table: the outbox. One row per (digest, subscriber), claimed one at a time
-//! (pending -> sending, committed before the message leaves) and then recorded as sent, due
-//! again later, or failed.
+//! (pending -> sending, under a lease, committed before the message leaves) and then recorded
+//! as sent, due again later, or failed. `mail::lease` decides whose lease may be taken back.
 
 use chrono::{DateTime, Utc};
 
@@ -16,6 +16,26 @@ pub struct ClaimedDelivery {
     pub message_id: String,
     /// Including this attempt.
     pub attempts: i64,
+}
+
+/// A claim on a delivery: the run taking it, and until when the claim holds unrenewed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseClaim<'a> {
+    pub owner: &'a str,
+    /// The holder's liveness mark (`mail::lease::is_gone` reads it), if it has one.
+    pub process: Option<&'a str>,
+    pub until: DateTime<Utc>,
+}
+
+/// A run with deliveries in `sending`, as the table knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendingHolder {
+    /// `None` for rows claimed before leases existed.
+    pub owner: Option<String>,
+    pub process: Option<String>,
+    /// The latest lease end among its deliveries.
+    pub until: Option<DateTime<Utc>>,
+    pub deliveries: i64,
 }
 
 /// What queueing a digest's deliveries did.
@@ -62,6 +82,33 @@ macro_rules! delivery_select {
              JOIN digests g ON g.id = d.digest_id "
     };
 }
+
+/// Back to pending, due now (?1), with why; the lease fields name who held it last.
+macro_rules! requeue_set {
+    () => {
+        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1, updated_at = ?1, \
+             lease_process = NULL, lease_until = NULL, \
+             last_reply = 'interrupted while sending; outcome unknown, resending' "
+    };
+}
+
+/// Delivery ?1, still `sending` under owner ?4.
+macro_rules! held_by {
+    () => {
+        "WHERE id = ?1 AND state = 'sending' AND lease_owner = ?4"
+    };
+}
+
+/// Recorded as sent: ?2 the reply, ?3 now.
+macro_rules! set_sent {
+    () => {
+        "UPDATE deliveries SET state = 'sent', last_reply = ?2, sent_at = ?3, updated_at = ?3, \
+             lease_process = NULL, lease_until = NULL "
+    };
+}
+
+/// Owner, process, latest lease end, deliveries.
+type RawHolder = (Option<String>, Option<String>, Option<i64>, i64);
 
 type RawDelivery = (
     i64,
@@ -131,30 +178,73 @@ impl Store {
         })
     }
 
-    /// Deliveries left in `sending` by a run that died: their outcome is unknown, so they go
-    /// back to pending, due now, to be resent with the same Message-ID.
-    pub async fn requeue_interrupted(&self, now: DateTime<Utc>) -> Result<u64> {
-        Ok(sqlx::query(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1, updated_at = ?1, \
-                 last_reply = 'interrupted while sending; outcome unknown, resending' \
-             WHERE state = 'sending'",
+    /// Who holds the deliveries in `sending`, one row per holder.
+    pub async fn sending_holders(&self) -> Result<Vec<SendingHolder>> {
+        let rows: Vec<RawHolder> = sqlx::query_as(
+            "SELECT lease_owner, lease_process, MAX(lease_until), COUNT(*) FROM deliveries \
+             WHERE state = 'sending' GROUP BY lease_owner, lease_process \
+             ORDER BY lease_owner",
         )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(owner, process, until, deliveries)| SendingHolder {
+                owner,
+                process,
+                until: until.map(from_ts),
+                deliveries,
+            })
+            .collect())
+    }
+
+    /// Deliveries in `sending` whose lease has run out (or that never had one): their run is
+    /// gone or stuck and their outcome unknown, so they go back to pending, due now, to be
+    /// resent with the same Message-ID.
+    pub async fn requeue_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(concat!(
+            requeue_set!(),
+            "WHERE state = 'sending' AND (lease_until IS NULL OR lease_until <= ?1)"
+        ))
         .bind(to_ts(now))
         .execute(&self.pool)
         .await?
         .rows_affected())
     }
 
-    /// Take the next due delivery: mark it `sending` and count the attempt, committed before
-    /// anything is sent, so a crash from here on leaves a visible `sending` row.
-    pub async fn claim_delivery(&self, now: DateTime<Utc>) -> Result<Option<ClaimedDelivery>> {
+    /// As [`Store::requeue_expired`], for every delivery `owner` holds, whatever its lease:
+    /// for a holder known to be gone.
+    pub async fn requeue_held_by(&self, owner: &str, now: DateTime<Utc>) -> Result<u64> {
+        Ok(sqlx::query(concat!(
+            requeue_set!(),
+            "WHERE state = 'sending' AND lease_owner = ?2"
+        ))
+        .bind(to_ts(now))
+        .bind(owner)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Take the next due delivery: mark it `sending` under `claim` and count the attempt,
+    /// committed before anything is sent, so a crash from here on leaves a visible `sending`
+    /// row that names its holder.
+    pub async fn claim_delivery(
+        &self,
+        claim: &LeaseClaim<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClaimedDelivery>> {
         let claimed: Option<(i64, i64, i64, String, i64)> = sqlx::query_as(
-            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?1 \
+            "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ?1, \
+                 lease_owner = ?2, lease_process = ?3, lease_until = ?4 \
              WHERE id = (SELECT id FROM deliveries WHERE state = 'pending' \
                  AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT 1) \
              RETURNING id, digest_id, subscriber_id, message_id, attempts",
         )
         .bind(to_ts(now))
+        .bind(claim.owner)
+        .bind(claim.process)
+        .bind(to_ts(claim.until))
         .fetch_optional(&self.pool)
         .await?;
         let Some((id, digest_id, subscriber_id, message_id, attempts)) = claimed else {
@@ -174,53 +264,99 @@ impl Store {
         }))
     }
 
-    /// The server took the message.
-    pub async fn record_sent(&self, id: i64, reply: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET state = 'sent', last_reply = ?2, sent_at = ?3, \
-                 updated_at = ?3 WHERE id = ?1",
+    /// Extend `owner`'s claim on a delivery it is still sending; false when the claim was
+    /// lost (its lease ran out and another run took the delivery back).
+    pub async fn renew_lease(&self, id: i64, owner: &str, until: DateTime<Utc>) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE deliveries SET lease_until = ?3 \
+             WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2",
         )
         .bind(id)
-        .bind(reply)
-        .bind(to_ts(now))
+        .bind(owner)
+        .bind(to_ts(until))
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1)
     }
 
-    /// Try again at `retry_at`.
+    /// The server took the message. Recorded even when `owner`'s claim was lost meanwhile:
+    /// what the server took is a fact, and a run that took the delivery back records no
+    /// retry over it. Returns whether the claim still held.
+    pub async fn record_sent(
+        &self,
+        id: i64,
+        owner: &str,
+        reply: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let held = sqlx::query(concat!(set_sent!(), held_by!()))
+            .bind(id)
+            .bind(reply)
+            .bind(to_ts(now))
+            .bind(owner)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1;
+        if !held {
+            sqlx::query(concat!(set_sent!(), "WHERE id = ?1"))
+                .bind(id)
+                .bind(reply)
+                .bind(to_ts(now))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(held)
+    }
+
+    /// Try again at `retry_at`, if `owner` still holds the delivery; returns whether it did.
     pub async fn record_retry(
         &self,
         id: i64,
+        owner: &str,
         reply: &str,
         retry_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET state = 'pending', last_reply = ?2, next_attempt_at = ?3, \
-                 updated_at = ?4 WHERE id = ?1",
-        )
+    ) -> Result<bool> {
+        Ok(sqlx::query(concat!(
+            "UPDATE deliveries SET state = 'pending', last_reply = ?2, updated_at = ?3, \
+                 next_attempt_at = ?5, lease_process = NULL, lease_until = NULL ",
+            held_by!()
+        ))
         .bind(id)
         .bind(reply)
-        .bind(to_ts(retry_at))
         .bind(to_ts(now))
+        .bind(owner)
+        .bind(to_ts(retry_at))
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1)
     }
 
-    /// Given up: the reply says why.
-    pub async fn record_failed(&self, id: i64, reply: &str, now: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET state = 'failed', last_reply = ?2, updated_at = ?3 \
-             WHERE id = ?1",
-        )
+    /// Given up (the reply says why), if `owner` still holds the delivery; returns whether
+    /// it did.
+    pub async fn record_failed(
+        &self,
+        id: i64,
+        owner: &str,
+        reply: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        Ok(sqlx::query(concat!(
+            "UPDATE deliveries SET state = 'failed', last_reply = ?2, updated_at = ?3, \
+                 lease_process = NULL, lease_until = NULL ",
+            held_by!()
+        ))
         .bind(id)
         .bind(reply)
         .bind(to_ts(now))
+        .bind(owner)
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// Outbox counts, for one digest or for all.

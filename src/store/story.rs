@@ -395,29 +395,45 @@ impl Store {
     }
 
     /// Clustering words of every relevant item of the story (for document frequencies).
-    pub async fn story_terms(&self, story_id: &str) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
+    ///
+    /// One row at a time: a broad story has as many members as items, and only their counts
+    /// are kept.
+    pub fn story_terms<'a>(
+        &'a self,
+        story_id: &'a str,
+    ) -> futures_util::stream::BoxStream<'a, Result<String>> {
+        use futures_util::StreamExt as _;
+        sqlx::query_as::<_, (String,)>(
             "SELECT terms FROM story_items WHERE story_id = ?1 AND relevant = 1 \
              AND event_id IS NOT NULL",
         )
         .bind(story_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        .fetch(&self.pool)
+        .map(|r| r.map(|(t,)| t).map_err(super::StoreError::from))
+        .boxed()
     }
 
-    /// Members of the story's events that were still active at `since` or later.
-    pub async fn story_members_since(&self, story_id: &str, since: i64) -> Result<Vec<MemberRow>> {
+    /// Members of the story's events that were still active at `since` or later: of the
+    /// `events` most recently active at most.
+    pub async fn story_members_since(
+        &self,
+        story_id: &str,
+        since: i64,
+        events: i64,
+    ) -> Result<Vec<MemberRow>> {
         Ok(sqlx::query_as(
             "SELECT si.item_id, si.joined, i.source_id, i.title, si.at, si.terms, si.event_id, \
                     e.first_at, e.last_at, i.url, i.canonical_url, i.discussion_url, i.guid \
              FROM story_events e \
              JOIN story_items si ON si.story_id = e.story_id AND si.event_id = e.event_id \
              JOIN items i ON i.id = si.item_id \
-             WHERE e.story_id = ?1 AND e.last_at >= ?2 ORDER BY si.at, si.item_id",
+             WHERE e.story_id = ?1 AND e.event_id IN (SELECT event_id FROM story_events \
+                   WHERE story_id = ?1 AND last_at >= ?2 ORDER BY last_at DESC LIMIT ?3) \
+             ORDER BY si.at, si.item_id",
         )
         .bind(story_id)
         .bind(since)
+        .bind(events)
         .fetch_all(&self.pool)
         .await?)
     }
@@ -442,16 +458,29 @@ impl Store {
         .await?)
     }
 
-    /// The canonical URLs of the story's event members: the pages a discussion can link to.
-    pub async fn story_member_pages(&self, story_id: &str) -> Result<HashSet<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT DISTINCT i.canonical_url FROM story_items si JOIN items i ON i.id = si.item_id \
-             WHERE si.story_id = ?1 AND si.event_id IS NOT NULL AND i.canonical_url IS NOT NULL",
-        )
-        .bind(story_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|(u,)| u).collect())
+    /// Which of these page keys (canonical URLs) are pages of the story's event members.
+    pub async fn story_member_pages_among(
+        &self,
+        story_id: &str,
+        keys: &[&str],
+    ) -> Result<HashSet<String>> {
+        let mut out = HashSet::new();
+        for chunk in keys.chunks(EVENT_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT DISTINCT i.canonical_url FROM items i \
+                 JOIN story_items si ON si.item_id = i.id AND si.story_id = ",
+            );
+            q.push_bind(story_id)
+                .push(" WHERE si.event_id IS NOT NULL AND i.canonical_url IN (");
+            let mut list = q.separated(", ");
+            for k in chunk {
+                list.push_bind(*k);
+            }
+            q.push(")");
+            let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(rows.into_iter().map(|(u,)| u));
+        }
+        Ok(out)
     }
 
     /// A story item (in an event) of `source_id` with this guid (a comment's parent).
@@ -502,6 +531,69 @@ impl Store {
                     .fetch_all(&self.pool)
                     .await?,
             );
+        }
+        Ok(out)
+    }
+
+    /// The first `per_event` members (by time, then item) of each of these events, narrow:
+    /// what choosing a headline reads.
+    pub async fn story_event_heads(
+        &self,
+        story_id: &str,
+        event_ids: &[String],
+        per_event: usize,
+    ) -> Result<Vec<HeadlineMember>> {
+        let mut out = Vec::new();
+        for chunk in event_ids.chunks(EVENT_BATCH) {
+            // Per event, the first entries of its member index and no more (a subquery
+            // correlated with each member would read an event's members once per member).
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH e(event_id) AS (VALUES ");
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push("(")
+                    .push_bind_unseparated(id)
+                    .push_unseparated(")");
+            }
+            q.push(
+                ") SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, \
+                        si.terms, si.item_id, i.guid, i.url, i.title, i.outlet_name, \
+                        i.parent_guid, i.points, i.comments, i.discussion_url \
+                 FROM e JOIN story_items si ON si.rowid IN (SELECT f.rowid FROM story_items f \
+                     WHERE f.story_id = ",
+            );
+            q.push_bind(story_id)
+                .push(" AND f.event_id = e.event_id ORDER BY f.at, f.item_id LIMIT ")
+                .push_bind(i64::try_from(per_event).unwrap_or(i64::MAX))
+                .push(") JOIN items i ON i.id = si.item_id");
+            q.push(" ORDER BY si.event_id, si.at, si.item_id");
+            out.extend(
+                q.build_query_as::<HeadlineMember>()
+                    .fetch_all(&self.pool)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The founding item of each of these events that the store has.
+    pub async fn story_event_founders(
+        &self,
+        story_id: &str,
+        event_ids: &[String],
+    ) -> Result<HashMap<String, i64>> {
+        let mut out = HashMap::new();
+        for chunk in event_ids.chunks(EVENT_BATCH) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT event_id, founder_item FROM story_events WHERE story_id = ",
+            );
+            q.push_bind(story_id).push(" AND event_id IN (");
+            let mut ids = q.separated(", ");
+            for id in chunk {
+                ids.push_bind(id);
+            }
+            q.push(")");
+            let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+            out.extend(rows);
         }
         Ok(out)
     }

@@ -53,6 +53,8 @@ const OPEN_BEFORE_FIRST: i64 = 2 * DAY;
 /// with its centroid), and looks up at most this many recent items per word, so a
 /// pathological feed of near-identical items cannot make placing quadratic.
 const RECENT: usize = 64;
+/// An item or group is compared with at most this many candidates: those sharing most words.
+const MAX_CANDIDATES: usize = 64;
 
 /// How close (cosine with the event's centroid, without the words that name the story) an
 /// item that does not name the story must be to a recent event of it to be taken as a report
@@ -181,8 +183,8 @@ impl Event {
 }
 
 /// Places items into events.
-pub struct Clusterer<'a> {
-    weights: Weighting<'a>,
+pub struct Clusterer {
+    weights: Weighting,
     /// Items that joined an event without naming the story (see [`Clusterer::add_follower`]).
     followers: HashMap<i64, usize>,
     events: Vec<Event>,
@@ -207,9 +209,9 @@ pub fn event_id(story: &str, source: &str, guid: &str) -> String {
     format!("ev-{hex}")
 }
 
-impl<'a> Clusterer<'a> {
+impl Clusterer {
     /// An empty clusterer weighting terms by `idf`.
-    pub fn new(idf: &'a Idf) -> Clusterer<'a> {
+    pub fn new(idf: Idf) -> Clusterer {
         Clusterer {
             weights: Weighting::new(idf),
             followers: HashMap::new(),
@@ -219,6 +221,82 @@ impl<'a> Clusterer<'a> {
             postings: HashMap::new(),
             pages: HashMap::new(),
             by_item: HashMap::new(),
+        }
+    }
+
+    /// Count a page's relevant items into the document frequencies before placing them.
+    pub fn count(&mut self, terms: &[&Terms]) {
+        self.weights.count(terms);
+    }
+
+    /// Items held with their words (members of the events in memory).
+    pub fn members(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Keep memory bounded by the open events, not the round: past `max_members` held
+    /// members, forget the events whose latest item is oldest until half remain. An event
+    /// forgotten here can still be joined through its pages and its comments' parents (the
+    /// store has them); only resemblance to it is no longer looked for, which matters little
+    /// for the oldest events of a huge round.
+    pub fn shed(&mut self, max_members: usize) {
+        if self.members.len() <= max_members {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.events.len()).collect();
+        order.sort_by_key(|&e| std::cmp::Reverse((self.events[e].span.last_at, e)));
+        let mut keep = vec![false; self.events.len()];
+        let mut held = 0;
+        for e in order {
+            let n = self.events[e].members.len();
+            if held > 0 && held + n > max_members / 2 {
+                break;
+            }
+            keep[e] = true;
+            held += n;
+        }
+        let old_events = std::mem::take(&mut self.events);
+        let old_members = std::mem::take(&mut self.members);
+        let mut moved: Vec<Option<usize>> = vec![None; old_events.len()];
+        self.event_index.clear();
+        for (e, ev) in old_events.into_iter().enumerate() {
+            if keep[e] {
+                moved[e] = Some(self.events.len());
+                self.event_index
+                    .insert(ev.span.id.clone(), self.events.len());
+                self.events.push(Event {
+                    members: Vec::new(),
+                    ..ev
+                });
+            }
+        }
+        self.postings.clear();
+        self.by_item.clear();
+        for m in old_members {
+            let Some(e) = moved[m.event] else { continue };
+            if m.vector.0.is_empty() {
+                // A member past its event's latest: the store still has it.
+                continue;
+            }
+            let slot = self.members.len();
+            for (t, _) in &m.vector.0 {
+                self.postings.entry(*t).or_default().push(slot);
+            }
+            self.by_item.insert(m.item_id, slot);
+            self.events[e].members.push(slot);
+            self.members.push(Member { event: e, ..m });
+        }
+        self.followers.retain(|_, e| moved[*e].is_some());
+        for e in self.followers.values_mut() {
+            *e = moved[*e].unwrap_or(*e);
+        }
+        // The pages of members no longer held are found through the store.
+        let held =
+            |item: &i64| self.by_item.contains_key(item) || self.followers.contains_key(item);
+        self.pages
+            .retain(|_, (e, item)| moved[*e].is_some() && held(item));
+        for (e, _) in self.pages.values_mut() {
+            *e = moved[*e].unwrap_or(*e);
         }
     }
 
@@ -317,7 +395,7 @@ impl<'a> Clusterer<'a> {
         candidates.sort_unstable();
         candidates.dedup();
         // The item and each event without the words that name the story.
-        let keep = |c: &Clusterer<'_>, t: u32| !story_words.contains(c.weights.term(t));
+        let keep = |c: &Clusterer, t: u32| !story_words.contains(c.weights.term(t));
         let item = self.without(v.0.iter().map(|&(t, w)| (t, w)), &keep);
         let mut best: Option<(f32, usize, i64, Vec<String>)> = None;
         for e in candidates {
@@ -379,7 +457,7 @@ impl<'a> Clusterer<'a> {
     fn without(
         &self,
         terms: impl Iterator<Item = (u32, f32)>,
-        keep: &dyn Fn(&Clusterer<'_>, u32) -> bool,
+        keep: &dyn Fn(&Clusterer, u32) -> bool,
     ) -> HashMap<u32, f32> {
         terms.filter(|&(t, _)| keep(self, t)).collect()
     }
@@ -422,9 +500,10 @@ impl<'a> Clusterer<'a> {
         let vectors: Vec<Vector> = docs.iter().map(|d| self.weights.vector(&d.terms)).collect();
         let mut out: Vec<Option<Placement>> = vec![None; docs.len()];
         let mut spread = Spread::default();
+        let mut tally = Tally::default();
         for group in self.groups(docs, &vectors, &mut spread) {
             let first = docs[group[0]].at;
-            let target = self.matching_event(docs, &vectors, &group, &mut spread);
+            let target = self.matching_event(docs, &vectors, &group, &mut spread, &mut tally);
             let lone_follow_up = matches!(&target, Some(Target { url: None, .. }))
                 && group.len() == 1
                 && target
@@ -469,6 +548,7 @@ impl<'a> Clusterer<'a> {
     /// Split a batch into groups reported together, each sorted by time, groups by their
     /// first item.
     fn groups(&self, docs: &[Doc], vectors: &[Vector], spread: &mut Spread) -> Vec<Vec<usize>> {
+        let mut tally = Tally::default();
         let mut order: Vec<usize> = (0..docs.len()).collect();
         order.sort_by_key(|&i| (docs[i].at, docs[i].item_id));
         let mut parent: Vec<usize> = (0..docs.len()).collect();
@@ -483,8 +563,7 @@ impl<'a> Clusterer<'a> {
                     }
                 }
             }
-            candidates.sort_unstable();
-            candidates.dedup();
+            let candidates = most_shared(&candidates, MAX_CANDIDATES, &mut tally);
             spread.load(&vectors[i]);
             for j in candidates {
                 if (docs[i].at - docs[j].at).abs() <= GROUP_WINDOW
@@ -521,6 +600,7 @@ impl<'a> Clusterer<'a> {
         vectors: &[Vector],
         group: &[usize],
         spread: &mut Spread,
+        tally: &mut Tally,
     ) -> Option<Target> {
         for &i in group {
             for k in &docs[i].url_keys {
@@ -533,21 +613,26 @@ impl<'a> Clusterer<'a> {
             }
         }
         let first = docs[group[0]].at;
-        let mut candidates: HashSet<usize> = HashSet::new();
+        let mut found: Vec<usize> = Vec::new();
         for &i in group {
             for (t, _) in &vectors[i].0 {
                 if self.weights.is_common(*t) {
                     continue;
                 }
                 if let Some(list) = self.postings.get(t) {
-                    for &m in &list[list.len().saturating_sub(RECENT)..] {
-                        candidates.insert(self.members[m].event);
-                    }
+                    let mut events: Vec<usize> = list[list.len().saturating_sub(RECENT)..]
+                        .iter()
+                        .map(|&m| self.members[m].event)
+                        .collect();
+                    // One vote per event and term: an event counts by the words it shares.
+                    events.sort_unstable();
+                    events.dedup();
+                    found.extend(events);
                 }
             }
         }
         let mut best: Option<(f32, usize)> = None;
-        let mut candidates: Vec<usize> = candidates
+        let mut candidates: Vec<usize> = most_shared(&found, MAX_CANDIDATES, tally)
             .into_iter()
             .filter(|&e| {
                 let span = &self.events[e].span;
@@ -624,7 +709,12 @@ impl<'a> Clusterer<'a> {
     fn index(&mut self, doc: &Doc, vector: Vector, event: usize) {
         let m = self.members.len();
         for (t, w) in &vector.0 {
-            self.postings.entry(*t).or_default().push(m);
+            let list = self.postings.entry(*t).or_default();
+            list.push(m);
+            // Only a term's latest members are ever looked up: keep no more.
+            if list.len() > 2 * RECENT {
+                list.drain(..list.len() - RECENT);
+            }
             *self.events[event].centroid.entry(*t).or_default() += w;
         }
         for key in &doc.url_keys {
@@ -642,6 +732,15 @@ impl<'a> Clusterer<'a> {
             event,
             vector,
         });
+        // Only an event's latest members are compared with (its centroid keeps the rest):
+        // a huge event holds no more words than a small one.
+        let ev = &mut self.events[event];
+        if ev.members.len() > 2 * RECENT {
+            let old: Vec<usize> = ev.members.drain(..ev.members.len() - RECENT).collect();
+            for o in old {
+                self.members[o].vector = Vector::default();
+            }
+        }
     }
 }
 
@@ -678,6 +777,41 @@ fn cosine(a: &HashMap<u32, f32>, b: &HashMap<u32, f32>) -> f32 {
         .map(|(t, w)| w * large.get(t).copied().unwrap_or(0.0))
         .sum::<f32>()
         / (na * nb)
+}
+
+/// The `cap` values that occur most often in `found` (the candidates sharing most words),
+/// ties to the lower; in ascending order. Comparing an item with every candidate that shares
+/// any word would make a broad story's round quadratic. Counted in `tally`, reused across
+/// calls, so a call costs the candidates it sees, not a sort of them.
+fn most_shared(found: &[usize], cap: usize, tally: &mut Tally) -> Vec<usize> {
+    for &v in found {
+        if v >= tally.counts.len() {
+            tally.counts.resize(v + 1, 0);
+        }
+        if tally.counts[v] == 0 {
+            tally.seen.push(v);
+        }
+        tally.counts[v] += 1;
+    }
+    let mut counted: Vec<(usize, u32)> = tally
+        .seen
+        .drain(..)
+        .map(|v| (v, std::mem::take(&mut tally.counts[v])))
+        .collect();
+    if counted.len() > cap {
+        counted.select_nth_unstable_by(cap - 1, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        counted.truncate(cap);
+    }
+    let mut out: Vec<usize> = counted.into_iter().map(|(v, _)| v).collect();
+    out.sort_unstable();
+    out
+}
+
+/// Counts by index for [`most_shared`], zero between calls.
+#[derive(Debug, Default)]
+struct Tally {
+    counts: Vec<u32>,
+    seen: Vec<usize>,
 }
 
 fn recent(members: &[usize]) -> &[usize] {

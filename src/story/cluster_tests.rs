@@ -47,7 +47,7 @@ impl Case {
         for d in &self.docs {
             idf.add(&d.terms);
         }
-        let mut c = Clusterer::new(&idf);
+        let mut c = Clusterer::new(idf);
         let mut out = vec![(String::new(), Join::Founded); self.docs.len()];
         let mut waiting: Vec<usize> = Vec::new();
         for round in rounds {
@@ -298,4 +298,35 @@ fn a_lone_report_s_bar_never_falls_as_the_event_ages() {
         join_bar(3, D) < join_bar(3, 10 * D),
         "a later burst is its own development"
     );
+}
+
+/// Past its limit the clusterer forgets the events whose latest item is oldest and keeps
+/// the recent ones whole: memory follows the open events, not the round.
+#[test]
+fn shedding_keeps_the_recent_events_and_bounds_what_is_held() {
+    let mut c = Case::new();
+    let mut ids = Vec::new();
+    for k in 0..40 {
+        let t = (10 + k * 3) * D;
+        for o in 0..3 {
+            ids.push(c.item(
+                t + o * H,
+                &format!("Orbital Labs mission {k} reaches milestone number {k} today"),
+                &format!("Mission {k} story from outlet {o}"),
+                &format!("https://outlet{o}.example/mission-{k}-milestone-news"),
+            ));
+        }
+    }
+    let mut idf = Idf::default();
+    for d in &c.docs {
+        idf.add(&d.terms);
+    }
+    let mut cl = Clusterer::new(idf);
+    cl.place_batch(&c.docs, i64::MAX, &mut |d| format!("ev-{}", d.item_id));
+    assert_eq!(cl.members(), 120);
+    cl.shed(30);
+    assert!(cl.members() <= 15, "{}", cl.members());
+    let last = *ids.last().unwrap() as i64 + 1;
+    assert!(cl.event_of(last).is_some(), "the newest event is kept");
+    assert!(cl.event_of(1).is_none(), "the oldest is forgotten");
 }

@@ -24,6 +24,8 @@ pub mod decide;
 pub mod definition;
 pub mod explain;
 pub mod headline;
+mod page;
+mod placing;
 mod process;
 pub mod relevance;
 pub mod report;
@@ -32,10 +34,11 @@ pub mod shown;
 pub mod terms;
 pub mod text;
 mod timing;
+mod touched;
 pub mod week_json;
 
 pub use definition::StoryDef;
-pub use process::process;
+pub use process::{process, process_with, Limits};
 pub use report::{period_report, week_report, WeekReport};
 pub use screen::Screen;
 

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::text::{is_stopword, slug_words, strip_outlet_suffix, tokenize, Analyzer};
+use super::text::{first_tokens, is_stopword, slug_words, strip_outlet_suffix, Analyzer};
 
 /// Body words read for similarity: the lead.
 const LEAD_WORDS: usize = 40;
@@ -39,7 +39,8 @@ impl Terms {
             .map(|w| analyzer.stem(w))
             .filter(|s| !title.contains(s))
             .collect();
-        let mut lead: Vec<String> = tokenize(body)
+        let content = |t: &[String]| t.iter().filter(|t| !is_stopword(t)).count() >= LEAD_WORDS;
+        let mut lead: Vec<String> = first_tokens(body, content)
             .iter()
             .filter(|t| !is_stopword(t))
             .take(LEAD_WORDS)
@@ -228,23 +229,42 @@ impl Spread {
     }
 }
 
-/// Term ids and weights for one round of clustering.
+/// Term ids and weights for a round of clustering. It owns the story's document frequencies,
+/// so a round processed in pages can count each page's items before placing them.
 #[derive(Debug)]
-pub struct Weighting<'a> {
-    idf: &'a Idf,
+pub struct Weighting {
+    idf: Idf,
     vocab: HashMap<String, u32>,
     names: Vec<String>,
+    /// Which term ids are too common to look candidates up by, as of the last count.
     common: HashSet<u32>,
 }
 
-impl<'a> Weighting<'a> {
-    pub fn new(idf: &'a Idf) -> Weighting<'a> {
+impl Weighting {
+    pub fn new(idf: Idf) -> Weighting {
         Weighting {
             idf,
             vocab: HashMap::new(),
             names: Vec::new(),
             common: HashSet::new(),
         }
+    }
+
+    /// Count more of the story's items (a page's relevant items, before they are placed).
+    pub fn count(&mut self, terms: &[&Terms]) {
+        if terms.is_empty() {
+            return;
+        }
+        for t in terms {
+            self.idf.add(t);
+        }
+        self.common = self
+            .names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| self.idf.common(name))
+            .map(|(i, _)| i as u32)
+            .collect();
     }
 
     /// Title words count twice, slug words once, lead words half per use (at most once).
@@ -276,11 +296,6 @@ impl<'a> Weighting<'a> {
             }
         }
         Vector(v)
-    }
-
-    /// The document frequencies the weights come from.
-    pub fn idf(&self) -> &'a Idf {
-        self.idf
     }
 
     /// Is this term too common to look candidates up by?

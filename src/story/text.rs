@@ -71,22 +71,11 @@ pub fn is_stopword(token: &str) -> bool {
     STOPWORDS.contains(&token)
 }
 
-/// The readable text of an HTML fragment (entities decoded, tags dropped, whitespace
-/// collapsed). Plain text passes through unchanged apart from whitespace.
+/// The readable text of an HTML fragment (entities decoded, tags read as spaces, whitespace
+/// collapsed), from its first `BODY_CHARS * 2` bytes. Plain text passes through unchanged
+/// apart from whitespace.
 pub fn html_to_text(html: &str) -> String {
-    let html = truncate_chars(html, BODY_CHARS * 2);
-    let text = if html.contains('<') || html.contains('&') {
-        let frag = scraper::Html::parse_fragment(html);
-        let mut out = String::with_capacity(html.len());
-        for t in frag.root_element().text() {
-            out.push_str(t);
-            out.push(' ');
-        }
-        out
-    } else {
-        html.to_string()
-    };
-    collapse_whitespace(&text)
+    crate::parse::html_words(html, BODY_CHARS * 2)
 }
 
 /// Remove what aggregators wrap around the news: hnrss' URL and score lines, Reddit's
@@ -164,6 +153,24 @@ pub fn strip_outlet_suffix<'a>(title: &'a str, outlet: Option<&str>) -> &'a str 
         head
     } else {
         title
+    }
+}
+
+/// The tokens of the start of `text`, read in growing prefixes until `enough` says so or the
+/// text ends: matching needs a body's first words, not all of them. Every token returned is
+/// as [`tokenize`] gives it (the last, possibly cut, token of a prefix is not returned).
+pub fn first_tokens(text: &str, enough: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let mut len = 512;
+    loop {
+        if len >= text.len() {
+            return tokenize(text);
+        }
+        let mut tokens = tokenize(truncate_chars(text, len));
+        tokens.pop();
+        if enough(&tokens) {
+            return tokens;
+        }
+        len *= 2;
     }
 }
 
@@ -276,22 +283,22 @@ pub fn truncate_chars(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The readable body of an item: summary, then content when it adds to the summary;
 /// boilerplate removed, bounded in length.
 pub fn item_body(summary: Option<&str>, content: Option<&str>) -> String {
     let s = summary.map(html_to_text).unwrap_or_default();
     let c = content.map(html_to_text).unwrap_or_default();
     // Feeds often repeat the summary at the start of the content, with other quotes or
-    // entities; compare words, not bytes.
-    let (ts, tc) = (tokenize(&s), tokenize(&c));
-    let joined = if tc.starts_with(&ts) {
-        c
-    } else if ts.starts_with(&tc) {
-        s
+    // entities; compare words, not bytes, and only as many as the shorter has.
+    let (short, long) = if s.len() <= c.len() {
+        (&s, &c)
+    } else {
+        (&c, &s)
+    };
+    let ts = tokenize(short);
+    let tl = first_tokens(long, |t| t.len() > ts.len());
+    let joined = if tl.starts_with(&ts) {
+        long.clone()
     } else {
         format!("{s} {c}")
     };

@@ -77,6 +77,9 @@ pub struct Hit {
 struct State {
     routes: Arc<Mutex<HashMap<String, Route>>>,
     hits: Arc<Mutex<Vec<Hit>>>,
+    /// Least time between two answers, and when the next may go (crash trials spread a
+    /// round's answers out to kill it in the middle).
+    spacing: Arc<Mutex<(std::time::Duration, Option<tokio::time::Instant>)>>,
 }
 
 pub struct FeedServer {
@@ -95,7 +98,18 @@ impl FeedServer {
         let st = state.clone();
         let app = axum::Router::new().fallback(move |req: Request<Body>| {
             let st = st.clone();
-            async move { respond(&st, req) }
+            async move {
+                let release = {
+                    let mut sp = st.spacing.lock().expect("spacing lock");
+                    let (gap, next) = *sp;
+                    let now = tokio::time::Instant::now();
+                    let at = next.map_or(now, |n| n.max(now));
+                    sp.1 = (!gap.is_zero()).then_some(at + gap);
+                    at
+                };
+                tokio::time::sleep_until(release).await;
+                respond(&st, req)
+            }
         });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -105,6 +119,12 @@ impl FeedServer {
             state,
             _task: task,
         }
+    }
+
+    /// Space answers at least `gap` apart, however many requests wait at once (zero: answer
+    /// each at once).
+    pub fn space_answers(&self, gap: std::time::Duration) {
+        *self.state.spacing.lock().expect("spacing lock") = (gap, None);
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,6 +4,9 @@
 #![allow(clippy::unwrap_used)] // test support fails loudly by design
 
 pub mod alert_sink;
+pub mod changing_feeds;
+pub mod crash;
+pub mod crash_checks;
 pub mod feed_server;
 pub mod mime;
 pub mod python;
