@@ -13,7 +13,10 @@
 //! The week: 35 items a feed, each feed its own outlet (host); 10 % of the items in one big
 //! event, 20 % in events of ~200, 30 % in events of ~9, 38 % alone, 2 % new reports of the
 //! previous week's events (its 3.5 items a feed in events of 5), and one item in 997 an HN
-//! thread. About 150,000 developments at 10,000 feeds, 7,000 earlier events.
+//! thread. About 150,000 developments at 10,000 feeds, 7,000 earlier events. Older items fill
+//! the database up to 1,000,000 items (`STORYLINE_BENCH_TOTAL=N` changes it): the 26 weeks
+//! before, every item in the story, in events of 5 (the timeline before the week), so a
+//! digest's cost is shown against a database of a few months of a take-everything story.
 
 #![allow(clippy::unwrap_used)] // a benchmark fails loudly by design
 
@@ -66,8 +69,15 @@ fn main() -> std::process::ExitCode {
         .unwrap();
     println!("binary: {}", bin.display());
     println!("load average before: {}", measure::load_average());
-    println!("| feeds | items in the week | format | wall s | CPU s | peak RSS MB | output KB |");
-    println!("|---:|---:|---|---:|---:|---:|---:|");
+    let total: i64 = std::env::var("STORYLINE_BENCH_TOTAL")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(1_000_000);
+    println!(
+        "| feeds | items in the database | items in the week | format | wall s | CPU s | \
+         peak RSS MB | output KB |"
+    );
+    println!("|---:|---:|---:|---|---:|---:|---:|---:|");
     for feeds in sizes {
         let temp = tempfile::tempdir().unwrap();
         let dir = match std::env::var_os("STORYLINE_BENCH_DIR") {
@@ -78,13 +88,13 @@ fn main() -> std::process::ExitCode {
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("bench.toml");
         std::fs::write(&config, config_text(&dir, feeds)).unwrap();
-        let items = rt.block_on(fill(&config, feeds));
+        let (items, in_db) = rt.block_on(fill(&config, feeds, total));
         for format in ["html", "text", "eml", "json"] {
             let out = dir.join(format!("digest.{format}"));
             let cost = run(&bin, &config, &dir, format, &out);
             let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
             println!(
-                "| {feeds} | {items} | {format} | {:.2} | {:.2} | {:.1} | {} |",
+                "| {feeds} | {in_db} | {items} | {format} | {:.2} | {:.2} | {:.1} | {} |",
                 cost.wall_s,
                 cost.cpu_s,
                 cost.peak_rss_mb,
@@ -133,8 +143,8 @@ fn config_text(dir: &Path, feeds: i64) -> String {
     s
 }
 
-/// Build the database; the number of items in the week.
-async fn fill(config_path: &Path, feeds: i64) -> i64 {
+/// Build the database of about `total` items; the number of items in the week, and in all.
+async fn fill(config_path: &Path, feeds: i64, total: i64) -> (i64, i64) {
     let config = Config::load(Some(config_path)).unwrap();
     let store = Store::open(&config.database).await.unwrap();
     store
@@ -152,9 +162,25 @@ async fn fill(config_path: &Path, feeds: i64) -> i64 {
     let n = feeds * ITEMS_PER_FEED;
     let prev = n / 10;
     let old_events = (prev / 5).max(1);
+    let background = (total - n - prev).max(0);
     let pool = store.pool();
-    // The previous week's items (guid p<i>), then the week's (guid g<i>), spread evenly.
-    for (prefix, count, from) in [("p", prev, start - 7 * 86_400), ("g", n, start)] {
+    // Older items (guid a<i>, over 26 weeks, a short summary), the previous week's (guid
+    // p<i>), then the week's (guid g<i>), each spread evenly over its span.
+    let week_s = 7 * 86_400;
+    for (prefix, count, from, span, summary) in [
+        (
+            "a",
+            background,
+            start - 27 * week_s,
+            26 * week_s,
+            "Earlier.",
+        ),
+        ("p", prev, start - week_s, week_s, LOREM),
+        ("g", n, start, week_s, LOREM),
+    ] {
+        if count == 0 {
+            continue;
+        }
         sqlx::query(
             "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ?1) \
              INSERT INTO items (source_id, guid, url, canonical_url, title, summary, \
@@ -164,7 +190,7 @@ async fn fill(config_path: &Path, feeds: i64) -> i64 {
                  'https://f' || (i % ?2) || '.example/' || ?3 || i, \
                  'Feed ' || (i % ?2) || ' story ' || ?3 || i, \
                  '<p>Report ' || i || '. ' || ?4 || '</p>', \
-                 ?5 + i * 604799 / ?1, ?5 + i * 604799 / ?1, 'h' || ?3 || i, \
+                 ?5 + i * (?6 - 1) / ?1, ?5 + i * (?6 - 1) / ?1, 'h' || ?3 || i, \
                  CASE WHEN i % 997 = 0 THEN i % 500 END, CASE WHEN i % 997 = 0 THEN i % 300 END, \
                  CASE WHEN i % 997 = 0 THEN 'https://news.ycombinator.com/item?id=' || i END \
              FROM k",
@@ -172,8 +198,9 @@ async fn fill(config_path: &Path, feeds: i64) -> i64 {
         .bind(count)
         .bind(feeds)
         .bind(prefix)
-        .bind(LOREM)
+        .bind(summary)
         .bind(from)
+        .bind(span)
         .execute(pool)
         .await
         .unwrap();
@@ -182,7 +209,9 @@ async fn fill(config_path: &Path, feeds: i64) -> i64 {
         "INSERT INTO story_items (story_id, item_id, relevant, score, reason, summary, at, \
              shown_at, seen_hash, terms, event_id, decided_at) \
          SELECT 'bench', id, 1, 1, 'bench', '', published_at, published_at, content_hash, \
-             '', CASE WHEN substr(guid, 1, 1) = 'p' \
+             '', CASE WHEN substr(guid, 1, 1) = 'a' \
+                      THEN 'a-' || (CAST(substr(guid, 2) AS INTEGER) / 5) \
+                      WHEN substr(guid, 1, 1) = 'p' \
                       THEN 'o-' || (CAST(substr(guid, 2) AS INTEGER) % ?1) \
                  ELSE (WITH x(i) AS (SELECT CAST(substr(guid, 2) AS INTEGER)) SELECT \
                       CASE WHEN i % 50 = 7 THEN 'o-' || ((i / 50) % ?1) \
@@ -197,5 +226,5 @@ async fn fill(config_path: &Path, feeds: i64) -> i64 {
     .await
     .unwrap();
     store.close().await;
-    n
+    (n, background + prev + n)
 }
