@@ -3,7 +3,8 @@
 //! earlier timeline lines, one excerpt text per development); composition keeps the same from
 //! a whole week. So the digest must come out the same as from the straightforward path (the
 //! complete week report, every item with its text, turned into a digest input as it used to
-//! be), and the JSON report written as it is read must be the bytes of the whole report.
+//! be), and the JSON and text reports written as they are read must be the bytes of the whole
+//! report's.
 
 // Test helpers panic on broken fixtures, like the tests themselves.
 #![allow(clippy::unwrap_used)]
@@ -568,6 +569,72 @@ async fn the_json_report_streams_the_whole_report() {
         assert_eq!(
             String::from_utf8(streamed).unwrap(),
             String::from_utf8(whole).unwrap()
+        );
+    }
+}
+
+/// The week as `storyline events` printed it from the whole report.
+fn whole_text(f: &Fixture, r: &WeekReport, start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    use std::fmt::Write as _;
+    let tz = f.config.timezone;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} ({}), week {} ({} to {})",
+        f.story.title,
+        f.story.id,
+        r.week,
+        start.with_timezone(&tz).format("%Y-%m-%d"),
+        (end - Duration::seconds(1))
+            .with_timezone(&tz)
+            .format("%Y-%m-%d")
+    );
+    for (label, events) in [("Developments", &r.developments), ("Updates", &r.updates)] {
+        let _ = writeln!(s, "\n{label} ({})", events.len());
+        for e in events {
+            let _ = writeln!(s, "  {}  {}  {}", e.id, &e.first_seen[..10], e.headline);
+            for i in &e.items {
+                let title = i.title.as_deref().unwrap_or("(untitled)");
+                let _ = writeln!(s, "      {:<18} {}", i.source, title);
+            }
+        }
+    }
+    let _ = writeln!(s, "\nTimeline ({})", r.timeline.len());
+    for t in &r.timeline {
+        let _ = writeln!(s, "  {}  {}  {}", t.date, t.id, t.headline);
+    }
+    s
+}
+
+/// The text report (`storyline events`), written as it is read with its counts taken in SQL,
+/// is the text of the whole report.
+#[tokio::test]
+async fn the_text_report_streams_the_whole_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture(dir.path()).await;
+    for (start, end) in [
+        (f.start, f.end),
+        (f.start + Duration::days(2), f.start + Duration::days(5)),
+        (f.end, f.end + Duration::days(7)),
+    ] {
+        let report =
+            story::period_report(&f.store, &f.story, f.week, start, end, f.config.timezone)
+                .await
+                .unwrap();
+        let mut streamed = Vec::new();
+        story::week_text::write_period(
+            &f.store,
+            &f.story,
+            f.week,
+            (start, end),
+            f.config.timezone,
+            &mut streamed,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            whole_text(&f, &report, start, end)
         );
     }
 }

@@ -4,11 +4,11 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::store::{ItemRow, Store, StoreError};
-use crate::story::{self, StoryDef, WeekReport};
+use crate::story::{self, StoryDef};
 use crate::week::IsoWeek;
 
 /// Open the database and bring every story up to date (cheap when nothing is new), so the
@@ -96,46 +96,13 @@ pub(crate) async fn events(
         out.write_all(b"\n")?;
         out.flush()?;
     } else {
-        let report = story::week_report(&store, story, week, config.timezone).await?;
-        print!("{}", render_week(story, &report, config.timezone));
+        // Every item of the week too, written as it is read.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let range = week.range(config.timezone);
+        story::week_text::write_period(&store, story, week, range, config.timezone, &mut out)
+            .await?;
+        out.flush()?;
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-fn render_week(story: &StoryDef, r: &WeekReport, tz: chrono_tz::Tz) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let (start, end) = r.week.range(tz);
-    let _ = writeln!(
-        s,
-        "{} ({}), week {} ({} to {})",
-        story.title,
-        story.id,
-        r.week,
-        start.with_timezone(&tz).format("%Y-%m-%d"),
-        (end - Duration::seconds(1))
-            .with_timezone(&tz)
-            .format("%Y-%m-%d")
-    );
-    for (label, events) in [("Developments", &r.developments), ("Updates", &r.updates)] {
-        let _ = writeln!(s, "\n{label} ({})", events.len());
-        for e in events {
-            let day = e.first_seen.get(..10).unwrap_or(&e.first_seen);
-            let _ = writeln!(s, "  {}  {}  {}", e.id, day, e.headline);
-            for i in &e.items {
-                let _ = writeln!(
-                    s,
-                    "      {:<18} {}",
-                    i.source,
-                    i.title.as_deref().unwrap_or("(untitled)")
-                );
-            }
-        }
-    }
-    let _ = writeln!(s, "\nTimeline ({})", r.timeline.len());
-    for t in &r.timeline {
-        let _ = writeln!(s, "  {}  {}  {}", t.date, t.id, t.headline);
-    }
-    s
 }

@@ -36,6 +36,8 @@ pub mod text;
 mod timing;
 mod touched;
 pub mod week_json;
+pub mod week_text;
+mod week_walk;
 
 pub use definition::StoryDef;
 pub use process::{process, process_with, Limits};

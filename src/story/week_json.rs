@@ -1,8 +1,7 @@
 //! A story's week as JSON (`storyline digest --format json`, `storyline events --json`),
 //! written as it is read: the same bytes as `serde_json::to_vec_pretty` of the
 //! [`WeekReport`](super::WeekReport), but one event and one item at a time, so a week of any
-//! size is written in bounded memory. Each event's first members are read for its headline,
-//! then its members in the week, straight to the writer.
+//! size is written in bounded memory ([`super::week_walk`]).
 
 use std::io::Write;
 
@@ -10,8 +9,8 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 
 use super::definition::StoryDef;
-use super::headline::{choose_headline, HEADLINE_POOL};
-use crate::store::{from_ts, HeadlineMember, Section, SectionRow, Store, StoreError};
+use super::week_walk::{walk, Piece};
+use crate::store::{from_ts, Section, SectionRow, Store, StoreError};
 use crate::week::IsoWeek;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,30 +64,57 @@ pub async fn write_period(
     ] {
         write!(out, "  {}: ", json(key)?)?;
         let mut events = Array::open(out, 2)?;
-        let mut open = Open::default();
-        store
-            .each_section_row(&story.id, section, period, HEADLINE_POOL, |row| {
-                if open.key.as_ref() != Some(&(row.event_first, row.event_id.clone())) {
-                    open.close(out, &mut events, section, tz)?;
-                    open.key = Some((row.event_first, row.event_id.clone()));
+        let mut items: Option<Array> = None;
+        walk(store, &story.id, section, period, |piece| {
+            match piece {
+                Piece::Event {
+                    id,
+                    headline,
+                    first,
+                } => {
+                    events.next(out)?;
+                    write!(
+                        out,
+                        "    {{\n      \"id\": {},\n      \"headline\": {},\n      \
+                         \"first_seen\": {},\n      \"items\": ",
+                        json(id)?,
+                        json(headline)?,
+                        json(&from_ts(first).to_rfc3339_opts(SecondsFormat::Secs, true))?
+                    )?;
+                    items = Some(Array::open(out, 6)?);
                 }
-                if row.part == 0 {
-                    open.pool.push(row.headline_member());
-                } else if section == Section::Developments && open.items.is_none() {
-                    // A development's first items are its first members: its headline is
-                    // written once they are in (or it ends).
-                    open.pool.push(row.headline_member());
-                    open.waiting.push(row);
-                    if open.waiting.len() == HEADLINE_POOL {
-                        open.flush(out, &mut events)?;
+                Piece::Item(row) => {
+                    if let Some(items) = &mut items {
+                        items.next(out)?;
+                        indented(out, 8, &pretty(&item_json(row))?)?;
                     }
-                } else {
-                    open.item(out, &mut events, &row)?;
                 }
-                Ok::<_, WriteError>(())
-            })
-            .await?;
-        open.close(out, &mut events, section, tz)?;
+                Piece::End => {
+                    if let Some(items) = items.take() {
+                        items.close(out)?;
+                    }
+                    out.write_all(b"\n    }")?;
+                }
+                Piece::Line {
+                    id,
+                    headline,
+                    first,
+                } => {
+                    let line = LineJson {
+                        id,
+                        headline,
+                        date: from_ts(first)
+                            .with_timezone(&tz)
+                            .format("%Y-%m-%d")
+                            .to_string(),
+                    };
+                    events.next(out)?;
+                    indented(out, 4, &pretty(&line)?)?;
+                }
+            }
+            Ok::<_, WriteError>(())
+        })
+        .await?;
         events.close(out)?;
         out.write_all(if section == Section::Timeline {
             b"\n}"
@@ -109,98 +135,6 @@ fn item_json(row: &SectionRow) -> ItemJson<'_> {
             .published_at
             .map(|t| from_ts(t).to_rfc3339_opts(SecondsFormat::Secs, true)),
         outlet: row.outlet_name.as_deref(),
-    }
-}
-
-/// The event being written: its key (first report, id), its first members, the items
-/// waiting for its headline, and its items array once started.
-#[derive(Default)]
-struct Open {
-    key: Option<(i64, String)>,
-    pool: Vec<HeadlineMember>,
-    waiting: Vec<SectionRow>,
-    items: Option<Array>,
-}
-
-impl Open {
-    fn headline(&self) -> String {
-        let refs: Vec<&HeadlineMember> = self.pool.iter().collect();
-        choose_headline(&refs)
-    }
-
-    /// Start the event's object and its items array, on its first item.
-    fn start(
-        &mut self,
-        out: &mut impl Write,
-        events: &mut Array,
-    ) -> Result<&mut Array, WriteError> {
-        let items = match self.items.take() {
-            Some(items) => items,
-            None => {
-                let (first, id) = self.key.clone().unwrap_or_default();
-                events.next(out)?;
-                write!(
-                    out,
-                    "    {{\n      \"id\": {},\n      \"headline\": {},\n      \
-                     \"first_seen\": {},\n      \"items\": ",
-                    json(&id)?,
-                    json(&self.headline())?,
-                    json(&from_ts(first).to_rfc3339_opts(SecondsFormat::Secs, true))?
-                )?;
-                Array::open(out, 6)?
-            }
-        };
-        Ok(self.items.insert(items))
-    }
-
-    fn item(
-        &mut self,
-        out: &mut impl Write,
-        events: &mut Array,
-        row: &SectionRow,
-    ) -> Result<(), WriteError> {
-        let items = self.start(out, events)?;
-        items.next(out)?;
-        indented(out, 8, &pretty(&item_json(row))?)
-    }
-
-    /// Write the items that waited for the headline.
-    fn flush(&mut self, out: &mut impl Write, events: &mut Array) -> Result<(), WriteError> {
-        for row in std::mem::take(&mut self.waiting) {
-            self.item(out, events, &row)?;
-        }
-        Ok(())
-    }
-
-    /// Finish the event: close its object, or write its timeline line; forget it.
-    fn close(
-        &mut self,
-        out: &mut impl Write,
-        events: &mut Array,
-        section: Section,
-        tz: chrono_tz::Tz,
-    ) -> Result<(), WriteError> {
-        self.flush(out, events)?;
-        let done = std::mem::take(self);
-        let Some((first, id)) = done.key.clone() else {
-            return Ok(());
-        };
-        if section == Section::Timeline {
-            let line = LineJson {
-                id: &id,
-                headline: &done.headline(),
-                date: from_ts(first)
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d")
-                    .to_string(),
-            };
-            events.next(out)?;
-            indented(out, 4, &pretty(&line)?)?;
-        } else if let Some(items) = done.items {
-            items.close(out)?;
-            out.write_all(b"\n    }")?;
-        }
-        Ok(())
     }
 }
 

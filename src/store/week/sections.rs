@@ -158,7 +158,40 @@ const TIMELINE: &str = concat!(
     "WHERE ev.first_at IS NOT NULL ORDER BY 2, 3, 4, 5"
 );
 
+const DEVELOPMENT_COUNT: &str = concat!(period_events!("NOT "), "SELECT COUNT(*) FROM ev");
+const UPDATE_COUNT: &str = concat!(period_events!(""), "SELECT COUNT(*) FROM ev");
+const TIMELINE_COUNT: &str = concat!(
+    "WITH ",
+    with_first_at!(
+        "(SELECT DISTINCT event_id FROM story_items \
+          WHERE story_id = ?1 AND event_id IS NOT NULL) e"
+    ),
+    "SELECT COUNT(*) FROM ev WHERE ev.first_at IS NOT NULL"
+);
+
 impl Store {
+    /// How many events one section of the story's period `[from, until)` lists, counted in
+    /// SQL: what a listing that prints its size first needs before it streams the rows.
+    pub async fn section_event_count(
+        &self,
+        story_id: &str,
+        section: Section,
+        (from, until): (i64, i64),
+    ) -> Result<u64> {
+        let q = match section {
+            Section::Developments => DEVELOPMENT_COUNT,
+            Section::Updates => UPDATE_COUNT,
+            Section::Timeline => TIMELINE_COUNT,
+        };
+        let (n,): (i64,) = sqlx::query_as(q)
+            .bind(story_id)
+            .bind(from)
+            .bind(until)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// The rows of one section of the story's period `[from, until)`, in the report's order:
     /// events by first report then id; for each, its first `per_event` members (part 0; for
     /// developments, its part 1 begins with them), then its members in the period (part 1),
