@@ -3,7 +3,9 @@
 //! composed by the release `storyline digest` as a child process, in each output format.
 //! Reports wall time, CPU time and peak RSS of that process.
 //!
-//! Run: `cargo bench --bench digest -- [N ...]` (default 1000 10000). The database is built with
+//! Run: `cargo bench --bench digest -- [N[xK] ...]` (default 1000 10000): N feeds, K items a
+//! feed in the week (default 35), so `1000x350` is the week of 10,000 feeds from 1,000 (the
+//! same items, a tenth of the sources and outlets). The database is built with
 //! SQL in a temp dir, the story's decisions written directly as story processing would leave
 //! them (its fingerprint recorded, nothing queued), so the digest command does no story work:
 //! what it costs is the digest's. `STORYLINE_BIN=PATH` measures another build of storyline
@@ -33,6 +35,7 @@ use storyline::store::Store;
 use storyline::story::StoryDef;
 use storyline::week::IsoWeek;
 
+/// Items a feed in the week, unless a size says otherwise.
 const ITEMS_PER_FEED: i64 = 35;
 const WEEK: &str = "2025-W15";
 const LOREM: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod \
@@ -50,12 +53,9 @@ fn main() -> std::process::ExitCode {
     if argv.get(1).is_some_and(|a| a == measure::LAUNCHER_ARG) {
         return measure::launcher_main(&argv[2..]);
     }
-    let sizes: Vec<i64> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let sizes: Vec<(i64, i64)> = std::env::args().skip(1).filter_map(size).collect();
     let sizes = if sizes.is_empty() {
-        vec![1000, 10_000]
+        vec![(1000, ITEMS_PER_FEED), (10_000, ITEMS_PER_FEED)]
     } else {
         sizes
     };
@@ -78,17 +78,17 @@ fn main() -> std::process::ExitCode {
          peak RSS MB | output KB |"
     );
     println!("|---:|---:|---:|---|---:|---:|---:|---:|");
-    for feeds in sizes {
+    for (feeds, per_feed) in sizes {
         let temp = tempfile::tempdir().unwrap();
         let dir = match std::env::var_os("STORYLINE_BENCH_DIR") {
-            Some(d) => PathBuf::from(d).join(feeds.to_string()),
+            Some(d) => PathBuf::from(d).join(format!("{feeds}x{per_feed}")),
             None => temp.path().to_path_buf(),
         };
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = dir.join("bench.toml");
         std::fs::write(&config, config_text(&dir, feeds)).unwrap();
-        let (items, in_db) = rt.block_on(fill(&config, feeds, total));
+        let (items, in_db) = rt.block_on(fill(&config, feeds, per_feed, total));
         for format in ["html", "text", "eml", "json"] {
             let out = dir.join(format!("digest.{format}"));
             let cost = run(&bin, &config, &dir, format, &out);
@@ -103,6 +103,14 @@ fn main() -> std::process::ExitCode {
         }
     }
     std::process::ExitCode::SUCCESS
+}
+
+/// `N` or `NxK`: feeds, and items a feed in the week.
+fn size(arg: String) -> Option<(i64, i64)> {
+    match arg.split_once('x') {
+        Some((n, k)) => Some((n.parse().ok()?, k.parse().ok()?)),
+        None => Some((arg.parse().ok()?, ITEMS_PER_FEED)),
+    }
 }
 
 /// `storyline digest` for the week, in `format`, written to `out`, through the launcher.
@@ -144,7 +152,7 @@ fn config_text(dir: &Path, feeds: i64) -> String {
 }
 
 /// Build the database of about `total` items; the number of items in the week, and in all.
-async fn fill(config_path: &Path, feeds: i64, total: i64) -> (i64, i64) {
+async fn fill(config_path: &Path, feeds: i64, per_feed: i64, total: i64) -> (i64, i64) {
     let config = Config::load(Some(config_path)).unwrap();
     let store = Store::open(&config.database).await.unwrap();
     store
@@ -159,7 +167,7 @@ async fn fill(config_path: &Path, feeds: i64, total: i64) -> (i64, i64) {
     let week: IsoWeek = WEEK.parse().unwrap();
     let (start, _) = week.range(config.timezone);
     let start = start.timestamp();
-    let n = feeds * ITEMS_PER_FEED;
+    let n = feeds * per_feed;
     let prev = n / 10;
     let old_events = (prev / 5).max(1);
     let background = (total - n - prev).max(0);
