@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod opml;
 pub mod page;
 pub mod parse;
+pub mod quiet;
 pub mod refresh;
 pub mod schedule;
 pub mod secret;
