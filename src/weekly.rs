@@ -319,8 +319,7 @@ pub async fn compose_due(
             }
             Some(handled) if handled >= fire => DueOutcome::NotDue,
             Some(_) => {
-                let outcome =
-                    compose_one(store, config, templates, mail, story, fire, now).await?;
+                let outcome = compose_one(store, config, templates, mail, story, fire, now).await?;
                 store.set_digest_last_fire(&story.id, fire).await?;
                 outcome
             }

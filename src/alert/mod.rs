@@ -25,10 +25,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::quiet::QuietHours;
 pub use decide::{begin, decide, DecideReport};
 pub use outbox::{drain, retry_delay, DrainReport, MAX_ATTEMPTS};
 pub use payload::{Payload, PayloadKind, StoryRef};
-pub use crate::quiet::QuietHours;
 pub use sender::{policy_of, Delivered, Failure, Sender};
 pub use settings::{shown_url, validate, Target};
 

@@ -11,10 +11,10 @@ use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
-use crate::config::{Config, Origin};
-use crate::discovery;
 use crate::app::{App, Settings};
 use crate::clock::Clock;
+use crate::config::{Config, Origin};
+use crate::discovery;
 use crate::sites::Site;
 use crate::source::SourceId;
 use crate::store::{SourceRow, StoreError};

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::sources::{bad_input, interval_for, secs, source_exists, KindArg};
+use crate::app::App;
 use crate::discovery::{self, Found};
 use crate::fetch::{FetchOutcome, Validators};
-use crate::app::App;
 use crate::source::{SourceId, SourceKind};
 
 /// Add `raw_url` after fetching it exactly once. Everything that can be refused (a bad URL or

@@ -8,8 +8,8 @@ use clap::Subcommand;
 
 use crate::app::Settings;
 use crate::mail::SubscriberEmail;
-use crate::story::StoryDef;
 use crate::store::{DeliveryRow, Store, SubscriberRow, SubscriptionRow, SubscriptionState};
+use crate::story::StoryDef;
 
 #[derive(Debug, Subcommand)]
 pub enum Action {

@@ -20,9 +20,8 @@ use std::path::PathBuf;
 
 pub use parse::{parse_duration, SECRET_ENV};
 pub use types::{
-    default_user_agent, AlertConfig, AlertKind, AmbiguousTerm, Config, DaemonConfig,
-    DigestConfig, FetchConfig, MailConfig, SmtpConfig, SmtpTls, SourceConfig, StoryConfig,
-    WebConfig,
+    default_user_agent, AlertConfig, AlertKind, AmbiguousTerm, Config, DaemonConfig, DigestConfig,
+    FetchConfig, MailConfig, SmtpConfig, SmtpTls, SourceConfig, StoryConfig, WebConfig,
 };
 
 /// The preset written by `storyline config init` and used when no config file exists.

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::parse::{
-    de_duration, de_mailbox, de_opt_duration, de_opt_mailbox, de_quiet, de_source_id,
-    de_timezone, de_url,
+    de_duration, de_mailbox, de_opt_duration, de_opt_mailbox, de_quiet, de_source_id, de_timezone,
+    de_url,
 };
 use super::Origin;
 use crate::quiet::QuietHours;

@@ -88,12 +88,7 @@ pub async fn run(
     let wake_outbox = Arc::new(tokio::sync::Notify::new());
     tracker.spawn(digests::run(app.clone(), wake_outbox.clone()));
     if let Some(mail) = mail {
-        tracker.spawn(outbox::run(
-            app.clone(),
-            mail,
-            metrics.clone(),
-            wake_outbox,
-        ));
+        tracker.spawn(outbox::run(app.clone(), mail, metrics.clone(), wake_outbox));
     }
     tracker.close();
 
