@@ -7,21 +7,24 @@
 //! The config is data and depends on no domain module: `app::Settings` turns it into the
 //! app's types (stories, the schedule, templates, alerts, mail) and checks what only they can.
 //!
-//! - `types`: the serde structs, one per table, with their defaults.
+//! - `types`: the serde structs, one per table, with their defaults; `delivery` holds the
+//!   tables about what goes out (`[smtp]`, `[mail]`, `[[alert]]`).
 //! - `parse`: the file, TOML, durations and addresses, friendly errors, secrets from the
 //!   environment.
 //! - `validate`: limits, duplicate ids, stories that name unknown sources.
 
+mod delivery;
 mod parse;
 mod types;
 mod validate;
 
 use std::path::PathBuf;
 
+pub use delivery::{AlertConfig, AlertKind, MailConfig, SmtpConfig, SmtpTls};
 pub use parse::{parse_duration, SECRET_ENV};
 pub use types::{
-    default_user_agent, AlertConfig, AlertKind, AmbiguousTerm, Config, DaemonConfig, DigestConfig,
-    FetchConfig, MailConfig, SmtpConfig, SmtpTls, SourceConfig, StoryConfig, WebConfig,
+    default_user_agent, AmbiguousTerm, Config, DaemonConfig, DigestConfig, FetchConfig,
+    SourceConfig, StoryConfig, WebConfig,
 };
 
 /// The preset written by `storyline config init` and used when no config file exists.

@@ -218,7 +218,7 @@ fn is_local_host(host: &str) -> bool {
 }
 
 /// Letters, digits and dashes in dot-separated labels (Message-ID and List-Id right sides).
-pub fn is_dot_atom(s: &str) -> bool {
+fn is_dot_atom(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 255
         && s.split('.').all(|label| {
