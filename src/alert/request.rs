@@ -18,8 +18,7 @@ use sha2::Sha256;
 use url::Url;
 
 use super::payload::{Payload, PayloadKind};
-use super::settings::Target;
-use crate::config::AlertKind;
+use super::{settings::Target, AlertKind};
 use crate::mail::message::escape_html;
 
 /// The header carrying a webhook's signature.
