@@ -57,15 +57,16 @@ impl App {
              [mail]\nsecret = \"{SECRET}\"\nrate_per_second = 1000\n{story_toml}",
             sink.port()
         );
-        let config = support::config(dir.path(), &toml);
-        let store = Store::open(&config.database).await.expect("open store");
-        let mail = Mail::from_config(&config, &|_| None)
+        let settings = support::settings(dir.path(), &toml);
+        let store = settings.open_store().await.expect("open store");
+        let mail = settings
+            .mail(&|_| None)
             .expect("mail config")
             .expect("mail config");
         let state = AppState {
             store: store.clone(),
-            config: Arc::new(config.clone()),
-            stories: Arc::new(storyline::story::StoryDef::all_from(&config).expect("stories")),
+            config: settings.config.clone(),
+            stories: settings.stories.clone(),
             metrics: Arc::new(Metrics::default()),
             clock: Clock::System,
             heartbeat_max_age: Duration::from_secs(60),
@@ -512,12 +513,12 @@ async fn with_several_stories_people_choose() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_mail_the_pages_answer_404() {
     let dir = tempfile::tempdir().unwrap();
-    let config = support::config(dir.path(), "");
-    let store = Store::open(&config.database).await.unwrap();
+    let settings = support::settings(dir.path(), "");
+    let store = settings.open_store().await.unwrap();
     let state = AppState {
         store,
-        config: Arc::new(config.clone()),
-        stories: Arc::new(storyline::story::StoryDef::all_from(&config).unwrap()),
+        config: settings.config.clone(),
+        stories: settings.stories.clone(),
         metrics: Arc::new(Metrics::default()),
         clock: Clock::System,
         heartbeat_max_age: Duration::from_secs(60),

@@ -738,7 +738,6 @@ async fn hostile_feed_html_never_reaches_the_binarys_digest_or_the_web_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_titles_and_headlines_are_text_on_every_web_page() {
     use std::sync::Arc;
-    use storyline::mail::Mail;
     use storyline::web::{subscribe::SubscribeState, AppState};
 
     let server = FeedServer::start().await;
@@ -790,11 +789,12 @@ async fn hostile_titles_and_headlines_are_text_on_every_web_page() {
     let one_dir = tempfile::tempdir().unwrap();
     let one_config = config(one_dir.path(), &format!("{mail_toml}{evil}"));
     let site = |config: &storyline::config::Config| {
-        let mail = Mail::from_config(config, &|_| None).unwrap().unwrap();
+        let settings = storyline::app::Settings::from_config(config.clone()).unwrap();
+        let mail = settings.mail(&|_| None).unwrap().unwrap();
         let state = AppState {
             store: store.clone(),
-            config: Arc::new(config.clone()),
-            stories: Arc::new(storyline::story::StoryDef::all_from(config).unwrap()),
+            config: settings.config.clone(),
+            stories: settings.stories.clone(),
             metrics: Arc::new(Metrics::default()),
             clock: Clock::tokio_from(now),
             heartbeat_max_age: std::time::Duration::from_secs(60),
