@@ -14,14 +14,12 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::config::Config;
 use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::parse::{self, Entry};
 use crate::source::SourceKind;
-use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, Store, StoreError};
+use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
 use crate::story::Screen;
 
 /// Most sources written in one transaction.
@@ -30,15 +28,10 @@ const WRITE_GROUP: usize = 64;
 /// Longest wait between retries of a failing source.
 const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Everything a polling round needs; built once by the caller.
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub fetcher: Fetcher,
-    /// Cancelled on shutdown: no new fetch starts, the ones in flight finish.
-    pub shutdown: CancellationToken,
-}
+/// Everything a polling round needs: the app handle, under the name this module has used.
+/// `App` is the one handle now; this alias keeps `Context` working while other branches that
+/// say `refresh::Context` land, and goes once they have.
+pub type Context = crate::app::App;
 
 /// Which sources a round polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,8 +169,7 @@ pub async fn run_cycle(
     }
 
     let started = std::time::Instant::now();
-    let stories =
-        crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
+    let stories = ctx.stories.clone();
     let screen = Arc::new(Screen::new(&stories));
     let (tx, mut rx) = mpsc::channel::<Polled>(WRITE_GROUP);
     let mut tasks = spawn_fetches(ctx, fetchable, &screen, tx);

@@ -9,9 +9,10 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use storyline::alert::{self, Alerts, DecideReport, DrainReport, Sender};
+use storyline::app::{App, Settings};
 use storyline::clock::Clock;
 use storyline::fetch::AddressPolicy;
-use storyline::refresh::{self, Context, Quiet, Selection};
+use storyline::refresh::{self, Quiet, Selection};
 use support::alert_sink::{AlertSink, Reply};
 use support::feed_server::{FeedServer, Route};
 use support::{at, open};
@@ -100,7 +101,7 @@ const NEAR_MISS: Report = (
 struct World {
     feeds: FeedServer,
     sink: AlertSink,
-    ctx: Context,
+    ctx: App,
     alerts: Alerts,
     sender: Sender,
     _dir: tempfile::TempDir,
@@ -147,9 +148,9 @@ impl World {
             "MATRIX_TOKEN" => Some("syt_matrix_token".to_string()),
             _ => None,
         };
-        let alerts = Alerts::from_config(&config, &env).unwrap();
-        let sender = Sender::new(&config.fetch, AddressPolicy::LoopbackOnly).unwrap();
         let ctx = open(config, at("2025-06-02T00:00:00Z")).await;
+        let alerts = Alerts::from_config(&ctx.config, &ctx.stories, &env).unwrap();
+        let sender = Sender::new(&ctx.config.fetch, AddressPolicy::LoopbackOnly).unwrap();
         World {
             feeds,
             sink,
@@ -335,10 +336,10 @@ async fn old_news_and_developments_from_before_the_alert_do_not_alert() {
         "{STORY}{}",
         HOOK.replace("SINK", &format!("http://{}", late.sink.addr))
     );
-    let with_alert = Alerts::from_config(&support::config(late._dir.path(), &text), &|_| {
-        Some(SECRET.into())
-    })
-    .unwrap();
+    let with_alert = Settings::from_config(support::config(late._dir.path(), &text))
+        .unwrap()
+        .alerts(&|_| Some(SECRET.into()))
+        .unwrap();
     let r2 = r1 + Duration::hours(30);
     let d = alert::decide(&late.ctx.store, &with_alert, r2)
         .await
@@ -655,14 +656,13 @@ async fn the_daemon_sends_alerts_after_a_round_and_on_its_timer() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let daemon = tokio::spawn(storyline::daemon::run(
-        w.ctx.clone(),
-        Clock::tokio_from(start),
-        listener,
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let app = App {
+        clock: Clock::tokio_from(start),
+        ..w.ctx.clone()
+    };
+    let daemon = tokio::spawn(storyline::daemon::run(app, listener, async {
+        let _ = stop_rx.await;
+    }));
     let waited = std::time::Instant::now();
     let mut queued = false;
     while waited.elapsed() < std::time::Duration::from_secs(10) && !queued {

@@ -13,10 +13,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use storyline::config::Config;
-use storyline::digest::Templates;
-use storyline::mail::Mail;
-use storyline::store::Store;
+use storyline::app::{App, Settings};
+use storyline::clock::Clock;
 use support::fixture;
 use support::replay::{load_sources, poll_time, run, Replay};
 use support::smtp_sink::SmtpSink;
@@ -192,8 +190,13 @@ async fn backfill_keeps_every_past_week_and_only_the_schedule_or_send_mails() {
     assert_eq!(count_of(&out, "kept as mailed"), 0, "{out}");
 
     // Nothing was queued: the outbox is empty, and draining it mails nobody.
-    let config = Config::load(Some(&replay.config)).unwrap();
-    let store = Store::open(&config.database).await.unwrap();
+    // The app as `serve` builds it, mail included, for the schedule's turn below.
+    let settings = Settings::load(Some(&replay.config)).unwrap();
+    let mail = settings.mail(&|_| None).unwrap();
+    let app = App::build(settings, mail, Clock::System, support::at(&now))
+        .await
+        .unwrap();
+    let store = app.store.clone();
     let counts = store.outbox_counts(None).await.unwrap();
     assert_eq!((counts.pending, counts.sent), (0, 0), "{counts:?}");
     let drained = run(&replay.config, &now, &["mail", "drain"]);
@@ -208,9 +211,7 @@ async fn backfill_keeps_every_past_week_and_only_the_schedule_or_send_mails() {
         .set_digest_last_fire("llama-4", at("2025-05-12T08:00:00Z"))
         .await
         .unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
-    let templates = Templates::embedded().unwrap();
-    let done = storyline::weekly::compose_due(&store, &config, &templates, Some(&mail), at(&now))
+    let done = storyline::weekly::compose_due(&app, at(&now))
         .await
         .unwrap();
     assert!(

@@ -370,19 +370,21 @@ impl Site {
              [mail]\nsecret = \"{SECRET}\"\nrate_per_second = 1000\n",
             sink.port()
         );
-        let config = support::config(dir.path(), &toml);
-        let store = Store::open(&config.database).await.unwrap();
-        let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+        let settings = support::settings(dir.path(), &toml);
+        let store = settings.open_store().await.unwrap();
+        let mail = settings.mail(&|_| None).unwrap().unwrap();
         let state = AppState {
             store: store.clone(),
-            config: Arc::new(config.clone()),
-            stories: Arc::new(storyline::story::StoryDef::all_from(&config).unwrap()),
+            config: settings.config.clone(),
+            stories: settings.stories.clone(),
             metrics: Arc::new(Metrics::default()),
             clock: Clock::System,
             heartbeat_max_age: Duration::from_secs(60),
             subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
         };
-        let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = web::router(state)
+            .unwrap()
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Site {
             _dir: dir,

@@ -19,8 +19,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sqlx::Connection as _;
-use storyline::mail::{self, DigestParts, Mail};
-use storyline::store::Store;
+use storyline::mail::{self, DigestParts};
 use support::changing_feeds::ChangingFeeds;
 use support::crash::{
     ack_delay, connect, integrity, kill_at, run_ok, seed, storyline, trials, Moment, Rng,
@@ -271,9 +270,9 @@ fn mail_config(dir: &Path, smtp_port: u16) -> PathBuf {
 
 /// Store `n` confirmed subscribers and queue one week to them.
 async fn queue_week(config: &Path, n: usize) {
-    let config = storyline::config::Config::load(Some(config)).unwrap();
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = storyline::app::Settings::load(Some(config)).unwrap();
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = Utc::now();
     for i in 0..n {
         store

@@ -7,7 +7,6 @@ mod support;
 
 use std::time::Duration;
 
-use storyline::clock::Clock;
 use support::feed_server::{FeedServer, Route};
 use support::{config, fixture, open};
 
@@ -35,14 +34,9 @@ async fn daemon_polls_serves_health_and_metrics_and_stops_cleanly() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let daemon = tokio::spawn(storyline::daemon::run(
-        ctx,
-        Clock::System,
-        listener,
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let daemon = tokio::spawn(storyline::daemon::run(ctx, listener, async {
+        let _ = stop_rx.await;
+    }));
 
     // The listener is bound before the daemon starts, so requests queue rather than fail;
     // health turns green once the scheduler has beaten.
@@ -103,16 +97,10 @@ async fn missed_digest_fires_are_caught_up_once() {
     );
     let config = support::config(dir.path(), &extra);
     let ctx = open(config, support::at("2025-04-07T09:00:00Z")).await;
-    let templates = storyline::digest::Templates::embedded().unwrap();
     let due = |now: &str| {
         let now = support::at(now);
         let ctx = &ctx;
-        let templates = &templates;
-        async move {
-            storyline::weekly::compose_due(&ctx.store, &ctx.config, templates, None, now)
-                .await
-                .unwrap()
-        }
+        async move { storyline::weekly::compose_due(ctx, now).await.unwrap() }
     };
     use storyline::weekly::DueOutcome;
 
@@ -154,7 +142,7 @@ async fn daemon_mails_the_scheduled_digest() {
         dir.path().join("out").display(),
         sink.port()
     );
-    let ctx = open(config(dir.path(), &extra), chrono::Utc::now()).await;
+    let ctx = support::with_mail(open(config(dir.path(), &extra), chrono::Utc::now()).await);
     ctx.store
         .add_confirmed_subscriber(
             "ada@example.org",
@@ -166,14 +154,9 @@ async fn daemon_mails_the_scheduled_digest() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let daemon = tokio::spawn(storyline::daemon::run(
-        ctx,
-        Clock::System,
-        listener,
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
+    let daemon = tokio::spawn(storyline::daemon::run(ctx, listener, async {
+        let _ = stop_rx.await;
+    }));
 
     assert!(
         sink.wait_for(1, Duration::from_secs(10)).await,

@@ -397,8 +397,10 @@ async fn private_addresses_are_refused_by_default() {
         dir.path().join("t.db").display(),
         source("local", &server.url("/a.xml"))
     );
-    let cfg = storyline::config::Config::parse(&text, storyline::config::Origin::Preset).unwrap();
-    let ctx = storyline::app::open(cfg, at("2025-04-07T09:00:00Z"))
+    let settings =
+        storyline::app::Settings::parse(&text, storyline::config::Origin::Preset).unwrap();
+    let clock = storyline::clock::Clock::System;
+    let ctx = storyline::app::App::build(settings, None, clock, at("2025-04-07T09:00:00Z"))
         .await
         .unwrap();
 

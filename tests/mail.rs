@@ -51,9 +51,10 @@ struct Env {
 
 async fn setup(sink: &SmtpSink, mail_extra: &str) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = support::config(dir.path(), &mail_toml(sink.port(), mail_extra));
-    let store = Store::open(&config.database).await.expect("open store");
-    let mail = Mail::from_config(&config, &|_| None)
+    let settings = support::settings(dir.path(), &mail_toml(sink.port(), mail_extra));
+    let store = settings.open_store().await.expect("open store");
+    let mail = settings
+        .mail(&|_| None)
         .expect("mail config")
         .expect("smtp is configured");
     Env {
@@ -354,9 +355,9 @@ async fn timeouts_and_dropped_connections_are_retried_with_the_same_message_id()
     });
     let dir = tempfile::tempdir().expect("temp dir");
     let toml = mail_toml(sink.port(), "").replace("timeout = \"5s\"", "timeout = \"1s\"");
-    let config = support::config(dir.path(), &toml);
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = support::settings(dir.path(), &toml);
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let env = Env {
         _dir: dir,
         store,
@@ -568,9 +569,9 @@ async fn an_unreachable_server_stops_the_run_and_keeps_the_outbox() {
         l.local_addr().unwrap().port()
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = support::config(dir.path(), &mail_toml(port, ""));
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = support::settings(dir.path(), &mail_toml(port, ""));
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = at("2025-04-14T08:00:00Z");
     let emails: Vec<String> = (0..6).map(|i| format!("s{i}@example.org")).collect();
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
@@ -610,9 +611,9 @@ async fn refused_credentials_stop_the_run_without_failing_subscribers() {
     );
     let toml = mail_toml(sink.port(), "")
         .replace("tls = \"none\"\n", &format!("tls = \"none\"\n{smtp_auth}"));
-    let config = support::config(dir.path(), &toml);
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = support::settings(dir.path(), &toml);
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = at("2025-04-14T08:00:00Z");
     subscribe(&store, &["a@example.org", "b@example.org"], now).await;
     mail::queue_digest(&store, &mail.settings, &parts("W15"), now)
@@ -645,7 +646,8 @@ async fn secrets_never_show_in_config_output() {
             pw.display()
         ),
     );
-    let config = support::config(dir.path(), &toml);
+    let settings = support::settings(dir.path(), &toml);
+    let config = &settings.config;
     let shown = format!("{config:?} {config:#?}");
     assert!(!shown.contains(SECRET), "{shown}");
     assert!(!shown.contains("file-password-123"));
@@ -653,7 +655,7 @@ async fn secrets_never_show_in_config_output() {
     let password = smtp.password(&|_| None).unwrap().unwrap();
     assert_eq!(password.expose(), "file-password-123");
     assert!(!format!("{password:?} {password}").contains("file-password"));
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     assert!(!format!("{mail:?}").contains(SECRET));
 }
 
@@ -661,8 +663,8 @@ async fn secrets_never_show_in_config_output() {
 #[test]
 fn without_smtp_mail_is_off() {
     let dir = tempfile::tempdir().unwrap();
-    let config = support::config(dir.path(), "");
-    assert!(Mail::from_config(&config, &|_| None).unwrap().is_none());
+    let settings = support::settings(dir.path(), "");
+    assert!(settings.mail(&|_| None).unwrap().is_none());
 }
 
 /// The key comes from the config, a named variable, or STORYLINE_SECRET, and must be long.
@@ -670,15 +672,13 @@ fn without_smtp_mail_is_off() {
 async fn the_signing_key_is_required_and_found_in_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let no_secret = mail_toml(2525, "").replace(&format!("secret = \"{SECRET}\"\n"), "");
-    let config = support::config(dir.path(), &no_secret);
-    let err = Mail::from_config(&config, &|_| None)
-        .unwrap_err()
-        .to_string();
+    let settings = support::settings(dir.path(), &no_secret);
+    let err = settings.mail(&|_| None).unwrap_err().to_string();
     assert!(err.contains("STORYLINE_SECRET"), "{err}");
     let env = |k: &str| (k == "STORYLINE_SECRET").then(|| SECRET.to_string());
-    assert!(Mail::from_config(&config, &env).unwrap().is_some());
+    assert!(settings.mail(&env).unwrap().is_some());
     let short = |k: &str| (k == "STORYLINE_SECRET").then(|| "short".to_string());
-    let err = Mail::from_config(&config, &short).unwrap_err().to_string();
+    let err = settings.mail(&short).unwrap_err().to_string();
     assert!(err.contains("at least 32"), "{err}");
 }
 
@@ -727,9 +727,9 @@ async fn a_sender_killed_mid_run_resumes_and_nobody_gets_two_different_copies() 
     );
     let config_path = dir.path().join("storyline.toml");
     std::fs::write(&config_path, &toml).unwrap();
-    let config = storyline::config::Config::load(Some(&config_path)).unwrap();
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = storyline::app::Settings::load(Some(&config_path)).unwrap();
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = Utc::now();
     let emails: Vec<String> = (0..40).map(|i| format!("s{i}@example.org")).collect();
     let refs: Vec<&str> = emails.iter().map(String::as_str).collect();
@@ -996,9 +996,9 @@ async fn subscribers_cli_adds_lists_failures_and_removes() {
     assert!(out(&unknown).1.contains("no story \"nope\""));
 
     // A week queued and drained: one delivery fails for good.
-    let config = storyline::config::Config::load(Some(&path)).unwrap();
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = storyline::app::Settings::load(Some(&path)).unwrap();
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = at("2025-04-14T08:00:00Z");
     mail::queue_digest(&store, &mail.settings, &parts("W15"), now)
         .await
@@ -1102,9 +1102,9 @@ async fn each_smtp_fault_affects_only_its_delivery_and_transient_ones_succeed_la
     });
     let dir = tempfile::tempdir().expect("temp dir");
     let toml = mail_toml(sink.port(), "").replace("timeout = \"5s\"", "timeout = \"1s\"");
-    let config = support::config(dir.path(), &toml);
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = support::settings(dir.path(), &toml);
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let env = Env {
         _dir: dir,
         store,

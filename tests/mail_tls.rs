@@ -73,14 +73,14 @@ struct Env {
 /// Three confirmed subscribers and one week queued for them.
 async fn queued(sink: &SmtpSink, now: DateTime<Utc>) -> Env {
     let dir = tempfile::tempdir().unwrap();
-    let config = storyline::config::Config::parse(
+    let settings = storyline::app::Settings::parse(
         &config_text(dir.path(), sink.port()),
         storyline::config::Origin::File("test.toml".into()),
     )
     .unwrap();
-    let store = Store::open(&config.database).await.unwrap();
+    let store = settings.open_store().await.unwrap();
     let env = |k: &str| (k == "SMTP_PW").then(|| PASSWORD.to_string());
-    let mail = Mail::from_config(&config, &env).unwrap().unwrap();
+    let mail = settings.mail(&env).unwrap().unwrap();
     for e in ["a@example.org", "b@example.org", "c@example.org"] {
         store
             .add_confirmed_subscriber(e, &["llama-4".to_string()], now)

@@ -52,9 +52,9 @@ fn parts() -> DigestParts<'static> {
 
 /// Store `n` confirmed subscribers and queue one week to them.
 async fn queue_week(config: &Path, n: usize) -> Vec<String> {
-    let config = storyline::config::Config::load(Some(config)).unwrap();
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = storyline::app::Settings::load(Some(config)).unwrap();
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = Utc::now();
     let emails: Vec<String> = (0..n).map(|i| format!("s{i}@example.org")).collect();
     for e in &emails {
@@ -176,9 +176,9 @@ async fn in_process(sink: &SmtpSink, timeout: &str, rate: f64, n: usize) -> InPr
     let dir = tempfile::tempdir().unwrap();
     let path = write_config_with(dir.path(), sink.port(), timeout, rate);
     queue_week(&path, n).await;
-    let config = storyline::config::Config::load(Some(&path)).unwrap();
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = storyline::app::Settings::load(Some(&path)).unwrap();
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     InProcess {
         _dir: dir,
         store,

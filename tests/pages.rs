@@ -7,8 +7,9 @@
 mod support;
 
 use chrono::{DateTime, Utc};
-use storyline::config::Config;
-use storyline::refresh::{self, Context, Quiet, Selection, SourceResult};
+use storyline::app::{App, Settings};
+use storyline::clock::Clock;
+use storyline::refresh::{self, Quiet, Selection, SourceResult};
 use storyline::store::ItemRow;
 use support::{own_fixture, real_fixture, Sandbox, Server};
 use url::Url;
@@ -17,12 +18,14 @@ fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-async fn open(sandbox: &Sandbox, now: DateTime<Utc>) -> Context {
-    let config = Config::load(Some(&sandbox.config_path())).unwrap();
-    storyline::app::open(config, now).await.unwrap()
+async fn open(sandbox: &Sandbox, now: DateTime<Utc>) -> App {
+    let settings = Settings::load(Some(&sandbox.config_path())).unwrap();
+    App::build(settings, None, Clock::System, now)
+        .await
+        .unwrap()
 }
 
-async fn items(ctx: &Context, source: &str) -> Vec<ItemRow> {
+async fn items(ctx: &App, source: &str) -> Vec<ItemRow> {
     ctx.store.items_of_source(source).await.unwrap()
 }
 

@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Response};
+use storyline::app::App;
 use storyline::fetch::guard::Lookup;
 use storyline::fetch::{AddressPolicy, Fetcher};
-use storyline::refresh::{run_cycle, Context, CycleReport, Quiet, Selection, SourceResult};
+use storyline::refresh::{run_cycle, CycleReport, Quiet, Selection, SourceResult};
 use support::feed_server::{FeedServer, Route};
 use support::{at, config, open};
 
@@ -44,7 +45,7 @@ fn loopback_names() -> Lookup {
 }
 
 /// The app for `extra` config, its fetcher answering every name with 127.0.0.1.
-async fn app(dir: &std::path::Path, extra: &str) -> Context {
+async fn app(dir: &std::path::Path, extra: &str) -> App {
     let mut ctx = open(config(dir, extra), at(NOW)).await;
     ctx.fetcher = Fetcher::with_lookup(
         &ctx.config.fetch,

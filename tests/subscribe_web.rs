@@ -57,21 +57,24 @@ impl App {
              [mail]\nsecret = \"{SECRET}\"\nrate_per_second = 1000\n{story_toml}",
             sink.port()
         );
-        let config = support::config(dir.path(), &toml);
-        let store = Store::open(&config.database).await.expect("open store");
-        let mail = Mail::from_config(&config, &|_| None)
+        let settings = support::settings(dir.path(), &toml);
+        let store = settings.open_store().await.expect("open store");
+        let mail = settings
+            .mail(&|_| None)
             .expect("mail config")
             .expect("mail config");
         let state = AppState {
             store: store.clone(),
-            config: Arc::new(config.clone()),
-            stories: Arc::new(storyline::story::StoryDef::all_from(&config).expect("stories")),
+            config: settings.config.clone(),
+            stories: settings.stories.clone(),
             metrics: Arc::new(Metrics::default()),
             clock: Clock::System,
             heartbeat_max_age: Duration::from_secs(60),
             subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
         };
-        let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = web::router(state)
+            .expect("templates")
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         App {
             _dir: dir,
@@ -510,12 +513,12 @@ async fn with_several_stories_people_choose() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_mail_the_pages_answer_404() {
     let dir = tempfile::tempdir().unwrap();
-    let config = support::config(dir.path(), "");
-    let store = Store::open(&config.database).await.unwrap();
+    let settings = support::settings(dir.path(), "");
+    let store = settings.open_store().await.unwrap();
     let state = AppState {
         store,
-        config: Arc::new(config.clone()),
-        stories: Arc::new(storyline::story::StoryDef::all_from(&config).unwrap()),
+        config: settings.config.clone(),
+        stories: settings.stories.clone(),
         metrics: Arc::new(Metrics::default()),
         clock: Clock::System,
         heartbeat_max_age: Duration::from_secs(60),
@@ -523,7 +526,7 @@ async fn without_mail_the_pages_answer_404() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, web::router(state)).await });
+    tokio::spawn(async move { axum::serve(listener, web::router(state).unwrap()).await });
     let r = http_client()
         .get(format!("{base}subscribe"))
         .send()

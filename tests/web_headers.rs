@@ -15,9 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use storyline::clock::Clock;
-use storyline::mail::Mail;
 use storyline::metrics::Metrics;
-use storyline::store::{NewDigest, Store};
+use storyline::store::NewDigest;
 use storyline::web::{self, subscribe::SubscribeState, AppState};
 use support::at;
 use support::smtp_sink::SmtpSink;
@@ -162,9 +161,9 @@ async fn every_route_and_error_answer_carries_the_security_headers() {
          [[story]]\nid = \"llama-4\"\ntitle = \"Meta's Llama 4 release\"\n",
         sink.port()
     );
-    let config = support::config(dir.path(), &toml);
-    let store = Store::open(&config.database).await.unwrap();
-    let mail = Mail::from_config(&config, &|_| None).unwrap().unwrap();
+    let settings = support::settings(dir.path(), &toml);
+    let store = settings.open_store().await.unwrap();
+    let mail = settings.mail(&|_| None).unwrap().unwrap();
     let now = at("2025-04-16T08:00:00Z");
     store
         .insert_digest_once(
@@ -191,14 +190,16 @@ async fn every_route_and_error_answer_carries_the_security_headers() {
         .confirm_url(id, ada, &["llama-4".to_string()], chrono::Utc::now());
     let state = AppState {
         store: store.clone(),
-        config: Arc::new(config.clone()),
-        stories: Arc::new(storyline::story::StoryDef::all_from(&config).unwrap()),
+        config: settings.config.clone(),
+        stories: settings.stories.clone(),
         metrics: Arc::new(Metrics::default()),
         clock: Clock::System,
         heartbeat_max_age: Duration::from_secs(60),
         subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
     };
-    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = web::router(state)
+        .unwrap()
+        .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()

@@ -22,9 +22,10 @@ pub use sandbox::{own_fixture, real_fixture, Run, Sandbox, Server};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use storyline::app::{App, Settings};
+use storyline::clock::Clock;
 use storyline::config::{Config, Origin};
 use storyline::fetch::AddressPolicy;
-use storyline::refresh::Context;
 
 pub fn fixture(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -47,10 +48,30 @@ pub fn config(dir: &Path, extra: &str) -> Config {
     Config::parse(&text, Origin::File("test.toml".into())).expect("test config is valid")
 }
 
-/// Open the app with a fetcher that can reach nothing but 127.0.0.1, so a broken guard
-/// shows up as a failed test, never as traffic elsewhere.
-pub async fn open(config: Config, now: DateTime<Utc>) -> Context {
-    storyline::app::open_with_policy(config, now, AddressPolicy::LoopbackOnly)
-        .await
-        .expect("app opens")
+/// [`config`], checked and resolved as every run's config is (`Settings::from_config`).
+pub fn settings(dir: &Path, extra: &str) -> Settings {
+    Settings::from_config(config(dir, extra)).expect("test config is valid")
+}
+
+/// Build the app (no mail, the system clock) with a fetcher that can reach nothing but
+/// 127.0.0.1, so a broken guard shows up as a failed test, never as traffic elsewhere.
+pub async fn open(config: Config, now: DateTime<Utc>) -> App {
+    let settings = Settings::from_config(config).expect("test config is valid");
+    App::build_with_policy(
+        settings,
+        None,
+        Clock::System,
+        now,
+        AddressPolicy::LoopbackOnly,
+    )
+    .await
+    .expect("app builds")
+}
+
+/// `app` with its mail set up from its config as `serve` does (secrets from no environment),
+/// for a daemon that is to mail.
+pub fn with_mail(app: App) -> App {
+    let mail = storyline::mail::Mail::from_config(&app.config, &app.stories, &|_| None)
+        .expect("mail sets up");
+    App { mail, ..app }
 }

@@ -1,5 +1,8 @@
 //! Quiet hours: a daily window, in the config's time zone, in which an alert waits instead of
 //! going out. What falls due in the window leaves when it ends; nothing is dropped.
+//!
+//! A value type, like `schedule`: the config reads `quiet_hours` into it at load, and alerts
+//! ask it when to release. It lives outside `alert` so the config depends on no domain module.
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone as _, Utc};
 use chrono_tz::Tz;
