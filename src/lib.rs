@@ -7,6 +7,7 @@
 //! - [`parse`]: bytes to entries; lenient, panic-proof.
 //! - [`page`]: article pages without feeds.
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
+//! - [`read`]: fetched bytes to a feed or page, one way for the poller, `inspect` and `sources add`.
 //! - [`store`]: all SQL.
 //! - [`digest`]: compose, render and package the weekly digest.
 //! - [`story`]: relevance, events (clusters) and the week report of each story.
@@ -33,6 +34,7 @@ pub mod metrics;
 pub mod opml;
 pub mod page;
 pub mod parse;
+pub mod read;
 pub mod refresh;
 pub mod schedule;
 pub mod secret;
