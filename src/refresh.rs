@@ -466,8 +466,8 @@ async fn write_outcome(
         Err(e) => {
             record.status = SourceStatus::Error;
             record.error = Some(e.to_string());
-            if let FetchError::Status(s) = &e {
-                record.http_status = s.split(' ').next().and_then(|c| c.parse().ok());
+            if let FetchError::Status(code) = e {
+                record.http_status = Some(code);
             }
             record.next_due = backoff_at;
             report.result = SourceResult::Failed {

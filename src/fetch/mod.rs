@@ -90,8 +90,9 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("cannot connect: {0}")]
     Connect(String),
-    #[error("server answered {0}")]
-    Status(String),
+    /// Any other status that is not a success; the code itself, for the fetch record.
+    #[error("server answered {}", describe_status(*.0))]
+    Status(u16),
     #[error("response larger than the {limit} byte limit")]
     TooLarge { limit: u64 },
     #[error("more than {MAX_REDIRECTS} redirects")]
@@ -261,7 +262,7 @@ impl Fetcher {
                         .and_then(|v| RetryAfter::parse(&v)),
                 })
             }
-            s if !s.is_success() => return Err(FetchError::Status(describe_status(s))),
+            s if !s.is_success() => return Err(FetchError::Status(s.as_u16())),
             _ => {}
         }
         if let Some(len) = resp.content_length() {
@@ -374,10 +375,14 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn describe_status(s: StatusCode) -> String {
-    match s.canonical_reason() {
-        Some(r) => format!("{} {r}", s.as_u16()),
-        None => s.as_u16().to_string(),
+/// "404 Not Found"; the bare code when it has no standard reason.
+fn describe_status(code: u16) -> String {
+    match StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(r) => format!("{code} {r}"),
+        None => code.to_string(),
     }
 }
 
@@ -393,6 +398,15 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_status_keeps_its_code_and_reads_as_before() {
+        assert_eq!(
+            FetchError::Status(404).to_string(),
+            "server answered 404 Not Found"
+        );
+        assert_eq!(FetchError::Status(599).to_string(), "server answered 599");
+    }
 
     #[test]
     fn retry_after_takes_seconds_and_http_dates() {
