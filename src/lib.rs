@@ -6,6 +6,7 @@
 //! - [`fetch`]: polite, guarded HTTP; returns outcomes, never touches the database.
 //! - [`parse`]: bytes to entries; lenient, panic-proof.
 //! - [`page`]: article pages without feeds.
+//! - [`forum`]: discussion sites' host rules (Reddit, Hacker News, Lobsters), one owner.
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`read`]: fetched bytes to a feed or page, one way for the poller, `inspect` and `sources add`.
 //! - [`store`]: all SQL.
@@ -29,6 +30,7 @@ pub mod daemon;
 pub mod digest;
 pub mod discovery;
 pub mod fetch;
+pub mod forum;
 pub mod mail;
 pub mod metrics;
 pub mod opml;

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use url::Url;
 
 use crate::config::FetchConfig;
+use crate::forum::Forum;
 pub use guard::AddressPolicy;
 
 const MAX_REDIRECTS: usize = 5;
@@ -72,7 +73,7 @@ pub enum FetchOutcome {
     NotModified {
         validators: Validators,
     },
-    /// 429 or 503 (and Reddit's 403): come back later.
+    /// 429 or 503 (and a 403 from a forum that throttles with it): come back later.
     RateLimited {
         status: u16,
         retry_after: Option<RetryAfter>,
@@ -254,8 +255,10 @@ impl Fetcher {
                         .and_then(|v| RetryAfter::parse(&v)),
                 })
             }
-            // Reddit answers clients it wants to slow down with 403.
-            StatusCode::FORBIDDEN if is_reddit(&final_url) => {
+            // Some forums (Reddit) answer clients they want to slow down with 403.
+            StatusCode::FORBIDDEN
+                if Forum::from_url(&final_url).is_some_and(Forum::throttles_with_403) =>
+            {
                 return Ok(FetchOutcome::RateLimited {
                     status: 403,
                     retry_after: header_str(&headers, header::RETRY_AFTER)
@@ -335,11 +338,6 @@ pub fn check_url(policy: AddressPolicy, url: &Url) -> Result<(), FetchError> {
         policy.check(ip).map_err(FetchError::Refused)?;
     }
     Ok(())
-}
-
-fn is_reddit(url: &Url) -> bool {
-    url.host_str()
-        .is_some_and(|h| h == "reddit.com" || h.ends_with(".reddit.com"))
 }
 
 fn conditional_headers(v: &Validators) -> HeaderMap {
