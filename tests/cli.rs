@@ -168,6 +168,65 @@ async fn inspect_fetches_urls_like_the_poller() {
     assert!(stdout.contains("entries: 2"), "{stdout}");
 }
 
+/// `inspect` reads a document of known kind as the poller reads its source: an HTML page behind
+/// a configured feed source is the poller's error, not a page; only a URL or file of unknown
+/// kind is sniffed, and `--kind` names the kind outright.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_reads_a_known_kind_as_the_poller_does() {
+    let page = std::fs::read(fixture("real/article_theverge_og_jsonld_2019.html")).unwrap();
+    let server = FeedServer::start().await;
+    server.route("/article", Route::feed(page.clone()));
+    let url = server.url("/article");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("storyline.toml");
+    let with_source = |kind: &str| {
+        format!(
+            "[fetch]\nallow_private_addresses = true\n\
+             [[source]]\nid = \"a\"\nurl = \"{url}\"\nkind = \"{kind}\"\n"
+        )
+    };
+
+    std::fs::write(&config, with_source("feed")).unwrap();
+    let as_feed = storyline(dir.path(), &["inspect", &url]);
+    assert_eq!(as_feed.status.code(), Some(2), "{}", text(&as_feed.stdout));
+    assert!(
+        text(&as_feed.stderr).contains("not a feed: got an HTML page"),
+        "{}",
+        text(&as_feed.stderr)
+    );
+
+    std::fs::write(&config, with_source("page")).unwrap();
+    let as_page = storyline(dir.path(), &["inspect", &url]);
+    assert!(as_page.status.success(), "{}", text(&as_page.stderr));
+    assert!(text(&as_page.stdout).contains("format:  html-page"));
+
+    // No source at this URL: sniffed, and HTML is a page.
+    std::fs::write(&config, "[fetch]\nallow_private_addresses = true\n").unwrap();
+    let sniffed = storyline(dir.path(), &["inspect", &url]);
+    assert!(sniffed.status.success(), "{}", text(&sniffed.stderr));
+    assert!(text(&sniffed.stdout).contains("format:  html-page"));
+
+    let file = dir.path().join("article.html");
+    std::fs::write(&file, &page).unwrap();
+    let forced = storyline(
+        dir.path(),
+        &["inspect", file.to_str().unwrap(), "--kind", "feed"],
+    );
+    assert_eq!(forced.status.code(), Some(2));
+    assert!(text(&forced.stderr).contains("not a feed: got an HTML page"));
+    let feed = fixture("real/reddit_r_LocalLLaMA_new_atom_3entries.xml");
+    let forced = storyline(
+        dir.path(),
+        &["inspect", feed.to_str().unwrap(), "--kind", "page"],
+    );
+    assert_eq!(forced.status.code(), Some(2));
+    assert!(
+        text(&forced.stderr).contains("not an article page"),
+        "{}",
+        text(&forced.stderr)
+    );
+}
+
 /// Run the binary in `dir`; kill it and fail if it is still running after `within` (a
 /// `serve` that should have refused to start would otherwise run forever).
 fn storyline_within(dir: &std::path::Path, args: &[&str], within: std::time::Duration) -> Output {
