@@ -58,7 +58,7 @@ pub async fn run(
             .clone()
             .map(|m| Arc::new(web::subscribe::SubscribeState::new(m))),
     };
-    let app = web::router(state);
+    let app = web::router(state)?;
     let web_token = token.clone();
     tracker.spawn(async move {
         // Client addresses feed the subscribe form's per-client limit.

@@ -382,7 +382,9 @@ impl Site {
             heartbeat_max_age: Duration::from_secs(60),
             subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
         };
-        let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = web::router(state)
+            .unwrap()
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Site {
             _dir: dir,

@@ -71,7 +71,9 @@ impl App {
             heartbeat_max_age: Duration::from_secs(60),
             subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
         };
-        let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = web::router(state)
+            .expect("templates")
+            .into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         App {
             _dir: dir,
@@ -523,7 +525,7 @@ async fn without_mail_the_pages_answer_404() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, web::router(state)).await });
+    tokio::spawn(async move { axum::serve(listener, web::router(state).unwrap()).await });
     let r = http_client()
         .get(format!("{base}subscribe"))
         .send()

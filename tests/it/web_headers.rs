@@ -198,7 +198,9 @@ async fn every_route_and_error_answer_carries_the_security_headers() {
         heartbeat_max_age: Duration::from_secs(60),
         subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
     };
-    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = web::router(state)
+        .unwrap()
+        .into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()

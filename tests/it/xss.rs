@@ -535,7 +535,9 @@ async fn pipeline(escaped: String, cdata: String) -> Outputs {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, storyline::web::router(state)).await });
+    tokio::spawn(
+        async move { axum::serve(listener, storyline::web::router(state).unwrap()).await },
+    );
     let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let get = |path: String| {
@@ -726,4 +728,196 @@ async fn hostile_feed_html_never_reaches_the_binarys_digest_or_the_web_pages() {
         got.home.len() / 1024,
         got.digest_page.len() / 1024
     );
+}
+
+/// Every web page that shows a story's title or a development's headline shows it as text:
+/// the index of stories, a story's page (and the home page of a one-story site), the feed
+/// links in a stored digest's head, the subscribe form (one story and several), the confirm
+/// and unsubscribe pages and the notices after them. Titles come from the config and
+/// headlines from a feed polled on 127.0.0.1; none of them may reach a page as markup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_titles_and_headlines_are_text_on_every_web_page() {
+    use std::sync::Arc;
+    use storyline::mail::Mail;
+    use storyline::web::{subscribe::SubscribeState, AppState};
+
+    let server = FeedServer::start().await;
+    server.route(
+        "/f.xml",
+        Route::feed(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>News</title>\
+             <link>https://news.example/</link><item><guid>a</guid>\
+             <title>&lt;script&gt;alert('headline')&lt;/script&gt; &quot;Llama&quot;</title>\
+             <link>https://news.example/a</link><pubDate>Wed, 09 Apr 2025 10:00:00 GMT</pubDate>\
+             </item></channel></rss>"
+                .to_string(),
+        ),
+    );
+    let sink = support::smtp_sink::SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mail_toml = format!(
+        "[web]\nbase_url = \"http://127.0.0.1:9/\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout = \"5s\"\n\
+         from = \"Storyline <digest@storyline.test>\"\n\
+         [mail]\nsecret = \"web-test-secret-web-test-secret-web-test\"\nrate_per_second = 1000\n\
+         [[source]]\nid = \"f\"\nurl = \"{}\"\n",
+        sink.port(),
+        server.url("/f.xml")
+    );
+    // The hostile story takes every item (no phrases); the other takes none.
+    let evil = "[[story]]\nid = \"evil\"\n\
+                title = \"<script>alert('story')</script> & \\\"co\\\"\"\n";
+    let calm = "[[story]]\nid = \"calm\"\ntitle = \"Calm\"\nphrases = [\"zzqqxx\"]\n";
+    let many_config = config(dir.path(), &format!("{mail_toml}{evil}{calm}"));
+    let now = at("2025-04-10T12:00:00Z");
+    let ctx = open(many_config.clone(), now).await;
+    run_cycle(&ctx, now, &Selection::All, &Quiet).await.unwrap();
+    let store = ctx.store.clone();
+    store
+        .insert_digest_once(
+            &storyline::store::NewDigest {
+                story_id: "evil",
+                week: "2025-W15",
+                subject: "<script>alert('subject')</script>",
+                text: "t\n",
+                html: "<html><head><title>t</title></head><body><p>t</p></body></html>",
+                chart_png: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let one_dir = tempfile::tempdir().unwrap();
+    let one_config = config(one_dir.path(), &format!("{mail_toml}{evil}"));
+    let site = |config: &storyline::config::Config| {
+        let mail = Mail::from_config(config, &|_| None).unwrap().unwrap();
+        let state = AppState {
+            store: store.clone(),
+            config: Arc::new(config.clone()),
+            stories: Arc::new(storyline::story::StoryDef::all_from(config).unwrap()),
+            metrics: Arc::new(Metrics::default()),
+            clock: Clock::tokio_from(now),
+            heartbeat_max_age: std::time::Duration::from_secs(60),
+            subscribe: Some(Arc::new(SubscribeState::new(mail.clone()))),
+        };
+        let router = storyline::web::router(state).unwrap();
+        (router, mail)
+    };
+    let (many_router, mail) = site(&many_config);
+    let (one_router, _) = site(&one_config);
+    let mut bases = Vec::new();
+    for router in [many_router, one_router] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        bases.push(format!("http://{}", listener.local_addr().unwrap()));
+        let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    let (many, one) = (&bases[0], &bases[1]);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let fetch = |method: reqwest::Method, url: String, body: String| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .request(method, url.clone())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200, "{url}");
+            r.text().await.unwrap()
+        }
+    };
+    let get = |url: String| fetch(reqwest::Method::GET, url, String::new());
+    let post = |url: String, body: String| fetch(reqwest::Method::POST, url, body);
+
+    let form = get(format!("{many}/subscribe")).await;
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let subscribed = post(
+        format!("{many}/subscribe"),
+        format!("email=o%27b%40example.org&story=evil&story=calm&csrf={csrf}"),
+    )
+    .await;
+    let subscriber = store.subscriber_by_email("o'b@example.org").await.unwrap();
+    let both = ["evil".to_string(), "calm".to_string()];
+    let local = |u: url::Url| format!("{}?{}", u.path(), u.query().unwrap_or_default());
+    let confirm = local(
+        mail.settings
+            .confirm_url(subscriber.id, &subscriber.email, &both, now),
+    );
+    let unsubscribe = local(mail.settings.unsubscribe_url(
+        subscriber.id,
+        &subscriber.email,
+        "evil",
+    ));
+    let story_title = "&lt;script&gt;alert(&#39;story&#39;)&lt;/script&gt; &amp; &quot;co&quot;";
+    let headline = "&lt;script&gt;alert(&#39;headline&#39;)&lt;/script&gt; &quot;Llama&quot;";
+    let subject = "&lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;";
+    let pages = [
+        (
+            "index",
+            get(format!("{many}/")).await,
+            vec![story_title, headline, subject],
+        ),
+        (
+            "story page",
+            get(format!("{many}/stories/evil")).await,
+            vec![story_title, headline, subject],
+        ),
+        (
+            "one-story home",
+            get(format!("{one}/")).await,
+            vec![story_title, headline, subject],
+        ),
+        (
+            "stored digest",
+            get(format!("{many}/digests/evil/2025-W15")).await,
+            vec![story_title],
+        ),
+        ("form, several stories", form, vec![story_title]),
+        (
+            "form, one story",
+            get(format!("{one}/subscribe")).await,
+            vec![story_title],
+        ),
+        ("check your inbox", subscribed, vec!["o&#39;b@example.org"]),
+        (
+            "confirm page",
+            get(format!("{many}{confirm}")).await,
+            vec![story_title, "o&#39;b@example.org"],
+        ),
+        (
+            "subscribed",
+            post(format!("{many}{confirm}"), String::new()).await,
+            vec![story_title],
+        ),
+        (
+            "unsubscribe page",
+            get(format!("{many}{unsubscribe}")).await,
+            vec![story_title],
+        ),
+        (
+            "unsubscribed",
+            post(format!("{many}{unsubscribe}"), String::new()).await,
+            vec![story_title],
+        ),
+    ];
+    for (what, html, shown) in pages {
+        assert!(
+            !html.contains("<script"),
+            "{what}: markup from a title\n{html}"
+        );
+        for text in shown {
+            assert!(
+                html.contains(text),
+                "{what}: {text} not shown as text\n{html}"
+            );
+        }
+    }
 }
