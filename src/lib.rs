@@ -26,7 +26,9 @@
 //! Readers (pure):
 //! - [`parse`]: bytes to entries; lenient, panic-proof.
 //! - [`page`]: article pages without feeds.
+//! - [`forum`]: discussion sites' host rules (Reddit, Hacker News, Lobsters), one owner.
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
+//! - [`read`]: fetched bytes to a feed or page, one way for the poller, `inspect` and `sources add`.
 //!
 //! Values:
 //! - [`source`]: source ids and kinds.
@@ -48,12 +50,14 @@ pub mod daemon;
 pub mod digest;
 pub mod discovery;
 pub mod fetch;
+pub mod forum;
 pub mod mail;
 pub mod metrics;
 pub mod opml;
 pub mod page;
 pub mod parse;
 pub mod quiet;
+pub mod read;
 pub mod refresh;
 pub mod schedule;
 pub mod secret;

@@ -305,25 +305,18 @@ async fn poll_one(
     })
 }
 
-/// Parse a fetched body as the source's kind, apply the site's reading, and turn the entries
-/// into rows (screened for the stories, when there is a screen).
+/// Read a fetched body as the source's kind and turn the entries into rows (screened for the
+/// stories, when there is a screen).
 fn parse_fetched(
     kind: SourceKind,
     f: Fetched,
     source_id: &str,
     screen: Option<&Screen>,
 ) -> Outcome {
-    let doc = match kind {
-        SourceKind::Feed => {
-            parse::parse_feed(&f.body, f.content_type.as_deref(), Some(&f.final_url))
-        }
-        SourceKind::Page => {
-            crate::page::read_page(&f.body, f.content_type.as_deref(), &f.final_url)
-        }
-    };
+    let doc = crate::read::read_body(&f.body, f.content_type.as_deref(), &f.final_url, Some(kind));
     let items = doc.map(|d| {
-        let d = crate::sites::adapt(&f.final_url, &f.body, d);
-        d.entries
+        d.into_document()
+            .entries
             .iter()
             .map(|e| {
                 let mut it = to_new_item(e, &f.final_url);
@@ -465,8 +458,8 @@ async fn write_outcome(
         Err(e) => {
             record.status = SourceStatus::Error;
             record.error = Some(e.to_string());
-            if let FetchError::Status(s) = &e {
-                record.http_status = s.split(' ').next().and_then(|c| c.parse().ok());
+            if let FetchError::Status(code) = e {
+                record.http_status = Some(code);
             }
             record.next_due = backoff_at;
             report.result = SourceResult::Failed {

@@ -82,10 +82,16 @@ pub enum Command {
         #[command(subcommand)]
         action: alerts::Action,
     },
-    /// Parse one document exactly as the poller would and show what Storyline sees.
+    /// Read one document as the poller reads its source and show what Storyline sees.
+    ///
+    /// The kind comes from --kind, else from the configured source with this URL; a file or
+    /// URL of no known kind is sniffed (an HTML page is read as a page, anything else as a feed).
     Inspect {
         /// A file path or an http(s) URL.
         target: String,
+        /// Read the document as this kind of source, as the poller would.
+        #[arg(long, value_enum)]
+        kind: Option<sources::KindArg>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -182,7 +188,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Err(code) => return Ok(code),
     };
     match cli.command {
-        Command::Inspect { target, json } => inspect::run(&settings.config, &target, json).await,
+        Command::Inspect { target, kind, json } => {
+            inspect::run(&settings.config, &target, kind, json).await
+        }
         Command::Serve => serve(settings, clock, now).await,
         Command::Poll { all, source } => {
             let selection = if all {

@@ -383,11 +383,8 @@ fn site_name(url: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default();
-    if host.ends_with("reddit.com") {
-        "Reddit".into()
-    } else if host == "news.ycombinator.com" {
-        "Hacker News".into()
-    } else {
-        host.trim_start_matches("www.").to_string()
+    match crate::forum::Forum::from_host(&host) {
+        Some(forum) => forum.name().into(),
+        None => host.trim_start_matches("www.").to_string(),
     }
 }
