@@ -5,14 +5,13 @@
 //! Wiring and the edges:
 //! - [`app`]: the app built once (`Settings::load` checks the config, `App::build` opens the rest).
 //! - [`config`]: the TOML file, parsed once into plain typed values (types, parsing, validation).
-//! - [`cli`]: the `storyline` command line.
+//! - [`cli`]: the `storyline` command line; `cli/sources/` adds sources (discovery) and moves OPML.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown.
 //! - [`web`]: the daemon's site (health, metrics, subscriptions, story pages and feeds).
 //!
 //! Services:
 //! - [`fetch`]: polite, guarded HTTP; returns outcomes, never touches the database.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
-//! - [`discovery`]: what is at a URL a user wants to follow (feed, page with feeds, article).
 //! - [`store`]: all SQL.
 //! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`weekly`]: one story's week as a digest: gathered, composed, kept and queued.
@@ -48,7 +47,6 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod digest;
-pub mod discovery;
 pub mod fetch;
 pub mod forum;
 pub mod mail;

@@ -8,7 +8,6 @@ mod inspect;
 mod mail;
 mod poll;
 mod sources;
-mod sources_add;
 mod story;
 mod subscribers;
 

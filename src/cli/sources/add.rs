@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sources::{bad_input, interval_for, secs, source_exists, KindArg};
+use super::discovery::{self, Found};
+use super::{bad_input, interval_for, secs, source_exists, KindArg};
 use crate::app::App;
-use crate::discovery::{self, Found};
 use crate::fetch::{FetchOutcome, Validators};
 use crate::source::{SourceId, SourceKind};
 
