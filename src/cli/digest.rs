@@ -11,12 +11,12 @@ use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Settings};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::{self, MailHeaders};
 use crate::refresh::{self, Selection, SourceReport, SourceResult};
 use crate::story::{self, StoryDef};
-use crate::week::IsoWeek;
+use crate::value::clock::Clock;
+use crate::value::week::IsoWeek;
 use crate::weekly::{self, Edition, Period};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, Settings};
-use crate::clock::Clock;
 use crate::refresh::Selection;
+use crate::value::clock::Clock;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -105,7 +105,7 @@ pub enum Command {
     Events {
         /// The ISO week, like 2025-W15 (default: the last complete week).
         #[arg(long, value_parser = parse_week)]
-        week: Option<crate::week::IsoWeek>,
+        week: Option<crate::value::week::IsoWeek>,
         /// The story id (default: the first story of the config, or the built-in one).
         #[arg(long, value_name = "ID")]
         story: Option<String>,
@@ -115,7 +115,7 @@ pub enum Command {
     },
 }
 
-fn parse_week(s: &str) -> Result<crate::week::IsoWeek, String> {
+fn parse_week(s: &str) -> Result<crate::value::week::IsoWeek, String> {
     s.parse()
 }
 

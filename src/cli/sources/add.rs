@@ -10,7 +10,7 @@ use super::discovery::{self, Found};
 use super::{bad_input, interval_for, secs, source_exists, KindArg};
 use crate::app::App;
 use crate::fetch::{FetchOutcome, Validators};
-use crate::source::{SourceId, SourceKind};
+use crate::value::source::{SourceId, SourceKind};
 
 /// Add `raw_url` after fetching it exactly once. Everything that can be refused (a bad URL or
 /// id, a URL already followed) is refused before the request.
@@ -21,7 +21,7 @@ pub(super) async fn add(
     id: Option<&str>,
     kind: Option<KindArg>,
 ) -> anyhow::Result<ExitCode> {
-    let url = match crate::source::parse_source_url(raw_url) {
+    let url = match crate::value::source::parse_source_url(raw_url) {
         Ok(u) => u,
         Err(e) => return Ok(bad_input(e)),
     };
@@ -139,7 +139,7 @@ pub(super) async fn add(
             let Some(first) = page.feeds.first() else {
                 return Ok(bad_input("no feed to add"));
             };
-            let feed_url = match crate::source::parse_source_url(&first.url) {
+            let feed_url = match crate::value::source::parse_source_url(&first.url) {
                 Ok(u) => u,
                 Err(e) => return Ok(bad_input(e)),
             };

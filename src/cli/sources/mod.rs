@@ -12,11 +12,11 @@ use serde::Serialize;
 use url::Url;
 
 use crate::app::{App, Settings};
-use crate::clock::Clock;
 use crate::config::{Config, Origin};
 use crate::sites::Site;
-use crate::source::SourceId;
 use crate::store::{SourceRow, StoreError};
+use crate::value::clock::Clock;
+use crate::value::source::SourceId;
 
 mod add;
 mod discovery;
