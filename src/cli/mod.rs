@@ -104,7 +104,7 @@ pub enum Command {
     /// A story's week: developments first reported in it, updates, and the timeline so far.
     Events {
         /// The ISO week, like 2025-W15 (default: the last complete week).
-        #[arg(long, value_parser = parse_week)]
+        #[arg(long)]
         week: Option<crate::value::week::IsoWeek>,
         /// The story id (default: the first story of the config, or the built-in one).
         #[arg(long, value_name = "ID")]
@@ -113,10 +113,6 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn parse_week(s: &str) -> Result<crate::value::week::IsoWeek, String> {
-    s.parse()
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
