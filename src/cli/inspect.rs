@@ -197,15 +197,7 @@ fn print_page(page: &Page) {
         println!("     feeds:       (none advertised)");
     }
     for f in &page.feeds {
-        println!(
-            "     feed:        {} ({}{})",
-            f.url,
-            f.kind.as_str(),
-            f.title
-                .as_deref()
-                .map(|t| format!(", \"{t}\""))
-                .unwrap_or_default()
-        );
+        println!("     feed:        {f}");
     }
 }
 

@@ -126,15 +126,7 @@ pub(super) async fn add(
                 page.feeds.len()
             );
             for f in &page.feeds {
-                println!(
-                    "  {} ({}{})",
-                    f.url,
-                    f.kind.as_str(),
-                    f.title
-                        .as_deref()
-                        .map(|t| format!(", \"{t}\""))
-                        .unwrap_or_default()
-                );
+                println!("  {f}");
             }
             let Some(first) = page.feeds.first() else {
                 return Ok(bad_input("no feed to add"));
