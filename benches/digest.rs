@@ -33,7 +33,7 @@ use std::process::Command;
 use storyline::config::Config;
 use storyline::store::Store;
 use storyline::story::StoryDef;
-use storyline::week::IsoWeek;
+use storyline::value::week::IsoWeek;
 
 /// Items a feed in the week, unless a size says otherwise.
 const ITEMS_PER_FEED: i64 = 35;

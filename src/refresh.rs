@@ -18,9 +18,9 @@ use url::Url;
 
 use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::parse::{self, Entry};
-use crate::source::SourceKind;
 use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
 use crate::story::Screen;
+use crate::value::source::SourceKind;
 
 /// Most sources written in one transaction.
 const WRITE_GROUP: usize = 64;
@@ -482,7 +482,7 @@ async fn store_reference(
     let item = NewItem {
         guid: source.url.clone(),
         url: Some(source.url.clone()),
-        canonical_url: crate::canon::canonical_url(&source.url, None),
+        canonical_url: crate::value::canon::canonical_url(&source.url, None),
         title: source.title.clone(),
         summary: source.note.clone(),
         published_at: cfg.and_then(|c| c.date_utc()),
@@ -557,7 +557,7 @@ pub fn to_new_item(e: &Entry, base: &Url) -> NewItem {
     let canonical_url = e
         .link
         .as_deref()
-        .and_then(|l| crate::canon::canonical_url(l, Some(base)));
+        .and_then(|l| crate::value::canon::canonical_url(l, Some(base)));
     let published = e.published.map(|d| d.to_rfc3339());
     NewItem {
         guid: e.id.clone(),

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::digest::{self, DigestInput, FailingSource, Rendered, Templates};
 use crate::store::{Store, StoreError};
 use crate::story::{StoryDef, StoryError};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// Weeks of history on the digest's chart.
 const CHART_WEEKS: u32 = 12;
@@ -227,7 +227,7 @@ async fn compose_one(
     let r = &edition.rendered;
     match mail {
         Some(mail) if edition.digest.should_send(config.digest.send_empty) => {
-            let parts = crate::mail::DigestParts {
+            let parts = crate::store::NewDigest {
                 story_id: &story.id,
                 week,
                 subject: &r.subject,

@@ -14,7 +14,7 @@ use super::model::{
 };
 use super::outlets::safe_link;
 use super::sanitize::{collapse_whitespace, cut_at_word, Sanitizer};
-use super::tally::{report_order, Tally};
+use super::tally::Tally;
 
 /// Developments listed, the most covered first; a bigger week's others are counted. No replay
 /// week comes near it; a story that takes every item of 10,000 feeds has thousands.
@@ -141,13 +141,6 @@ fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Developme
         item_count: r.count,
         headline,
     }
-}
-
-/// Items in a stable order: earliest published first (undated last), then source and guid.
-pub(super) fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
-    let mut sorted: Vec<&ItemIn> = items.iter().collect();
-    sorted.sort_by(|a, b| report_order(a).cmp(&report_order(b)));
-    sorted
 }
 
 fn headline_or_title(headline: &str, reports: &Tally) -> String {

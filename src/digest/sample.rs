@@ -8,7 +8,7 @@ use super::model::{
     DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn, TimelineIn, Unlisted, UpdateIn,
 };
 use super::tally::Tally;
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

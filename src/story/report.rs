@@ -10,7 +10,7 @@ use super::definition::StoryDef;
 pub use super::headline::{choose_headline, is_discussion, HeadlineCandidate, HEADLINE_POOL};
 use super::StoryError;
 use crate::store::{from_ts, HeadlineMember, ItemRow, ReportMember, Store};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// One story's week, in the JSON contract's shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::definition::StoryDef;
 use super::week_walk::{walk, Piece};
 use crate::store::{from_ts, Section, SectionRow, Store, StoreError};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

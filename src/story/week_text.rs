@@ -10,7 +10,7 @@ use super::definition::StoryDef;
 use super::week_json::WriteError;
 use super::week_walk::{walk, Piece};
 use crate::store::{from_ts, Section, Store};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// Write the story's period `[start, end)`, labelled `week`: a title line, then the
 /// developments and updates with their items, then the timeline, each under its count.

@@ -25,7 +25,7 @@ use storyline::digest::{
 use storyline::store::{DecisionRow, NewItem, Store, StoryBatch, UpdateRow};
 use storyline::story::report::{is_discussion, EventReport, ReportItem, WeekReport};
 use storyline::story::{self, StoryDef};
-use storyline::week::IsoWeek;
+use storyline::value::week::IsoWeek;
 use support::at;
 
 const STORY: &str = "llama-4";

@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 use scraper::{Html, Node};
-use storyline::clock::Clock;
 use storyline::digest::{
     compose, render, to_eml, DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn,
     MailHeaders, Tally, Templates, TimelineIn, Unlisted,
@@ -24,6 +23,7 @@ use storyline::digest::{
 use storyline::metrics::Metrics;
 use storyline::refresh::{run_cycle, Quiet, Selection};
 use storyline::store::ItemRow;
+use storyline::value::clock::Clock;
 use support::feed_server::{FeedServer, Route};
 use support::mime::Part;
 use support::{at, config, open};
@@ -114,7 +114,7 @@ fn item_in(row: &ItemRow, outlet: Option<String>) -> ItemIn {
 /// stored items) and `texts` (raw vectors where the model takes plain strings).
 fn input(rows: &[ItemRow], texts: &[String], links: &[String]) -> DigestInput {
     let week = "2025-W15".parse().unwrap();
-    let (week_start, week_end) = storyline::week::IsoWeek::range(week, chrono_tz::UTC);
+    let (week_start, week_end) = storyline::value::week::IsoWeek::range(week, chrono_tz::UTC);
     let first_seen = at(NOW);
     DigestInput {
         story_id: "llama-4".into(),
@@ -515,7 +515,7 @@ async fn pipeline(escaped: String, cdata: String) -> Outputs {
         .insert_digest_once(
             &storyline::store::NewDigest {
                 story_id: "xss",
-                week: "2025-W15",
+                week: "2025-W15".parse().unwrap(),
                 subject: &r.subject,
                 text: &r.text,
                 html: &r.email_html,
@@ -777,7 +777,7 @@ async fn hostile_titles_and_headlines_are_text_on_every_web_page() {
         .insert_digest_once(
             &storyline::store::NewDigest {
                 story_id: "evil",
-                week: "2025-W15",
+                week: "2025-W15".parse().unwrap(),
                 subject: "<script>alert('subject')</script>",
                 text: "t\n",
                 html: "<html><head><title>t</title></head><body><p>t</p></body></html>",
