@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -24,8 +24,31 @@ use crate::source::SourceKind;
 use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, Store, StoreError};
 use crate::story::Screen;
 
-/// Most sources written in one transaction.
-const WRITE_GROUP: usize = 64;
+mod dispatch;
+
+use dispatch::Dispatch;
+
+/// What one round holds at most between the network and the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of fetched bodies waiting to be parsed or written. A fetch task waits for room
+    /// before it parses, so a writer that falls behind (a slow disk, a busy machine) stops
+    /// the fetches instead of letting parsed rows pile up in front of it; 8 MiB keeps a write
+    /// group of typical feeds (30–80 KB each) ready while the last one is written. A body
+    /// bigger than the whole allowance takes all of it, alone.
+    pub in_flight_bytes: usize,
+    /// Sources written in one transaction at most, and results waiting for the writer.
+    pub write_group: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            in_flight_bytes: 8 << 20,
+            write_group: 64,
+        }
+    }
+}
 
 /// Longest wait between retries of a failing source.
 const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -136,6 +159,9 @@ pub enum CycleError {
 struct Polled {
     source: SourceRow,
     result: Result<Outcome, FetchError>,
+    /// The body's share of [`Limits::in_flight_bytes`], given back once the writer is done
+    /// with it.
+    _room: Option<OwnedSemaphorePermit>,
 }
 
 /// A fetched and parsed body, already turned into rows.
@@ -163,6 +189,22 @@ pub async fn run_cycle(
     selection: &Selection,
     progress: &dyn Progress,
 ) -> Result<CycleReport, CycleError> {
+    run_cycle_with(ctx, now, selection, progress, Limits::default()).await
+}
+
+/// As [`run_cycle`], holding at most what `limits` says (tests shrink them to prove the
+/// bound changes nothing stored).
+pub async fn run_cycle_with(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    selection: &Selection,
+    progress: &dyn Progress,
+    limits: Limits,
+) -> Result<CycleReport, CycleError> {
+    let limits = Limits {
+        in_flight_bytes: limits.in_flight_bytes.clamp(1, u32::MAX as usize),
+        write_group: limits.write_group.max(1),
+    };
     let sources = select(ctx, now, selection).await?;
     progress.start(sources.len());
     let mut report = CycleReport::default();
@@ -179,24 +221,29 @@ pub async fn run_cycle(
     let stories =
         crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
     let screen = Arc::new(Screen::new(&stories));
-    let (tx, mut rx) = mpsc::channel::<Polled>(WRITE_GROUP);
-    let mut tasks = spawn_fetches(ctx, fetchable, &screen, tx);
-    let mut group = Vec::with_capacity(WRITE_GROUP);
+    let (tx, mut rx) = mpsc::channel::<Polled>(limits.write_group);
+    let fetches = spawn_fetches(ctx, fetchable, &screen, tx, limits);
+    let mut group = Vec::with_capacity(limits.write_group);
     // Whatever has arrived while the last group was being written goes in the next one, so
     // a slow round writes one source at a time and a fast one a few dozen per commit.
-    while rx.recv_many(&mut group, WRITE_GROUP).await > 0 {
+    let mut writing = Duration::ZERO;
+    while rx.recv_many(&mut group, limits.write_group).await > 0 {
+        let t = std::time::Instant::now();
         let mut batch = ctx.store.batch().await?;
         let mut done = Vec::with_capacity(group.len());
         for polled in group.drain(..) {
             done.push(write_outcome(&mut batch, ctx, polled, now).await?);
         }
         batch.commit().await?;
+        writing += t.elapsed();
         for r in done {
             progress.source_done(&r);
             report.sources.push(r);
         }
     }
-    while tasks.join_next().await.is_some() {}
+    // The dispatcher ends once its last fetch has handed its result over; it only fails if
+    // it panicked, and then the sources it had not started are simply not in the report.
+    let _ = fetches.await;
     report.sources.sort_by(|a, b| a.source.cmp(&b.source));
     // Stories stay current with every round. The items above are committed already, so a
     // failure here loses nothing and the next round picks the same items up again.
@@ -204,6 +251,7 @@ pub async fn run_cycle(
     report.stories = crate::story::process(&ctx.store, &stories, now).await?;
     tracing::debug!(
         fetch_and_store = ?fetched,
+        of_which_writing = ?writing,
         stories = ?(started.elapsed() - fetched),
         "poll round timings"
     );
@@ -238,68 +286,115 @@ async fn select(
     })
 }
 
+/// Fetch `sources` in order, at most `fetch.concurrency` at once and `per_host_concurrency`
+/// per host, each result sent to the writer; returns the dispatcher's task.
 fn spawn_fetches(
     ctx: &Context,
     sources: Vec<SourceRow>,
     screen: &Arc<Screen>,
     tx: mpsc::Sender<Polled>,
-) -> JoinSet<()> {
-    let total = Arc::new(Semaphore::new(ctx.config.fetch.concurrency));
-    let per_host = ctx.config.fetch.per_host_concurrency;
-    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let mut tasks = JoinSet::new();
-    for source in sources {
-        let host = Url::parse(&source.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
-        let host_sem = hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(per_host)))
-            .clone();
-        let total = total.clone();
-        let fetcher = ctx.fetcher.clone();
-        let shutdown = ctx.shutdown.clone();
-        let screen = screen.clone();
-        let tx = tx.clone();
-        tasks.spawn(async move {
-            // Semaphores are never closed, so acquiring only fails if they were; then the
-            // task simply does nothing.
-            let Ok(_host) = host_sem.acquire_owned().await else {
-                return;
-            };
-            let Ok(_slot) = total.acquire_owned().await else {
-                return;
-            };
-            if shutdown.is_cancelled() {
-                return;
+    limits: Limits,
+) -> tokio::task::JoinHandle<()> {
+    let total = ctx.config.fetch.concurrency.max(1);
+    let mut dispatch = Dispatch::new(sources, ctx.config.fetch.per_host_concurrency);
+    let limits = Shared {
+        room: Arc::new(Semaphore::new(limits.in_flight_bytes)),
+        most: limits.in_flight_bytes,
+        // Parsing is CPU work: more parsers than cores only hold more bodies at once (and,
+        // each on its own blocking thread, more malloc arenas).
+        parsers: Arc::new(Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )),
+    };
+    let fetcher = ctx.fetcher.clone();
+    let shutdown = ctx.shutdown.clone();
+    let screen = screen.clone();
+    tokio::spawn(async move {
+        let mut running = JoinSet::new();
+        let mut hosts = HashMap::new();
+        loop {
+            while running.len() < total && !shutdown.is_cancelled() {
+                let Some(started) = dispatch.next() else {
+                    break;
+                };
+                let (fetcher, screen, limits, tx) =
+                    (fetcher.clone(), screen.clone(), limits.clone(), tx.clone());
+                let task = running.spawn(async move {
+                    let source = started.source;
+                    let (result, room) = poll_one(&fetcher, &source, screen, &limits).await;
+                    let _ = tx
+                        .send(Polled {
+                            source,
+                            result,
+                            _room: room,
+                        })
+                        .await;
+                });
+                hosts.insert(task.id(), started.host);
             }
-            let result = poll_one(&fetcher, &source, screen).await;
-            let _ = tx.send(Polled { source, result }).await;
-        });
-    }
-    tasks
+            let id = match running.join_next_with_id().await {
+                Some(Ok((id, ()))) => id,
+                Some(Err(e)) => e.id(),
+                None => break,
+            };
+            if let Some(host) = hosts.remove(&id) {
+                dispatch.finished(host);
+            }
+        }
+    })
+}
+
+/// What the fetch tasks of a round share.
+#[derive(Clone)]
+struct Shared {
+    /// Permits are bytes of bodies held between fetch and write.
+    room: Arc<Semaphore>,
+    /// All of `room`'s permits.
+    most: usize,
+    parsers: Arc<Semaphore>,
 }
 
 async fn poll_one(
     fetcher: &Fetcher,
     source: &SourceRow,
     screen: Arc<Screen>,
-) -> Result<Outcome, FetchError> {
-    let url = Url::parse(&source.url)
-        .map_err(|e| FetchError::Refused(format!("stored URL is invalid: {e}")))?;
+    limits: &Shared,
+) -> (Result<Outcome, FetchError>, Option<OwnedSemaphorePermit>) {
+    let url = match Url::parse(&source.url) {
+        Ok(u) => u,
+        Err(e) => {
+            let e = FetchError::Refused(format!("stored URL is invalid: {e}"));
+            return (Err(e), None);
+        }
+    };
     let validators = Validators {
         etag: source.etag.clone(),
         last_modified: source.last_modified.clone(),
     };
-    Ok(match fetcher.fetch(&url, &validators).await? {
+    let outcome = match fetcher.fetch(&url, &validators).await {
+        Ok(o) => o,
+        Err(e) => return (Err(e), None),
+    };
+    let result = match outcome {
         FetchOutcome::Fetched(f) => {
+            // A body bigger than the whole allowance takes all of it, alone.
+            let bytes = f.body.len().clamp(1, limits.most);
+            let room = limits
+                .room
+                .clone()
+                .acquire_many_owned(u32::try_from(bytes).unwrap_or(u32::MAX))
+                .await
+                .ok();
             let kind = source.kind();
             let id = source.id.clone();
+            let parser = limits.parsers.clone().acquire_owned().await.ok();
             // Parsing is CPU work on a body we already hold; it stays off the writer.
-            tokio::task::spawn_blocking(move || parse_fetched(kind, *f, &id, Some(&screen)))
-                .await
-                .map_err(|e| FetchError::Body(format!("parser task failed: {e}")))?
+            let parsed =
+                tokio::task::spawn_blocking(move || parse_fetched(kind, *f, &id, Some(&screen)))
+                    .await
+                    .map_err(|e| FetchError::Body(format!("parser task failed: {e}")));
+            drop(parser);
+            return (parsed, room);
         }
         FetchOutcome::NotModified { validators } => Outcome::NotModified(validators),
         FetchOutcome::RateLimited {
@@ -310,7 +405,8 @@ async fn poll_one(
             retry_after,
         },
         FetchOutcome::Gone => Outcome::Gone,
-    })
+    };
+    (Ok(result), None)
 }
 
 /// Parse a fetched body as the source's kind, apply the site's reading, and turn the entries
@@ -363,7 +459,12 @@ pub async fn ingest_fetched(
     // Unscreened: story processing reads these back in full, as it always may.
     let result = Ok(parse_fetched(source.kind(), fetched, source_id, None));
     let mut batch = ctx.store.batch().await?;
-    let report = write_outcome(&mut batch, ctx, Polled { source, result }, now).await?;
+    let polled = Polled {
+        source,
+        result,
+        _room: None,
+    };
+    let report = write_outcome(&mut batch, ctx, polled, now).await?;
     batch.commit().await?;
     Ok(report)
 }
@@ -374,7 +475,7 @@ async fn write_outcome(
     polled: Polled,
     now: DateTime<Utc>,
 ) -> Result<SourceReport, StoreError> {
-    let Polled { source, result } = polled;
+    let Polled { source, result, .. } = polled;
     let interval = Duration::from_secs(source.interval_secs.max(60) as u64);
     let on_time = now + jittered(interval, &source.id);
     let failures = source.consecutive_failures as u32 + 1;
