@@ -50,6 +50,9 @@ impl Default for Limits {
     }
 }
 
+/// Longest a write group waits for more sources before it is written.
+const GATHER: Duration = Duration::from_millis(20);
+
 /// Longest wait between retries of a failing source.
 const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -224,10 +227,21 @@ pub async fn run_cycle_with(
     let (tx, mut rx) = mpsc::channel::<Polled>(limits.write_group);
     let fetches = spawn_fetches(ctx, fetchable, &screen, tx, limits);
     let mut group = Vec::with_capacity(limits.write_group);
-    // Whatever has arrived while the last group was being written goes in the next one, so
-    // a slow round writes one source at a time and a fast one a few dozen per commit.
+    // Whatever has arrived while the last group was being written goes in the next one, and
+    // the group waits a moment for more: a commit rewrites the same B-tree pages however few
+    // sources it holds, and with at most one parser per core results arrive one by one.
     let mut writing = Duration::ZERO;
+    let mut commits = 0usize;
     while rx.recv_many(&mut group, limits.write_group).await > 0 {
+        let until = tokio::time::Instant::now() + GATHER;
+        while group.len() < limits.write_group {
+            let room = limits.write_group - group.len();
+            match tokio::time::timeout_at(until, rx.recv_many(&mut group, room)).await {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
+        commits += 1;
         let t = std::time::Instant::now();
         let mut batch = ctx.store.batch().await?;
         let mut done = Vec::with_capacity(group.len());
@@ -252,6 +266,7 @@ pub async fn run_cycle_with(
     tracing::debug!(
         fetch_and_store = ?fetched,
         of_which_writing = ?writing,
+        commits,
         stories = ?(started.elapsed() - fetched),
         "poll round timings"
     );
