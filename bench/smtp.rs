@@ -1,4 +1,4 @@
-//! A minimal SMTP sink on 127.0.0.1 (after tests/support/smtp_sink.rs, without its faults and
+//! A minimal SMTP sink on 127.0.0.1 (after tests/it/support/smtp_sink.rs, without its faults and
 //! without keeping messages): EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT. It only counts
 //! the messages and bytes it accepts, so it costs next to nothing per message.
 

@@ -3,8 +3,9 @@
 
 use url::Url;
 
-use crate::page::{self, Page};
-use crate::parse::{self, Document, ParseError};
+use crate::page::Page;
+use crate::parse::{Document, ParseError};
+use crate::read::{self, Reading};
 use crate::source::SourceId;
 
 /// Longest id derived from a title; room is left for a "-2" suffix.
@@ -21,19 +22,14 @@ pub enum Found {
     Page(Page),
 }
 
-/// Classify a fetched body. An HTML page is read fully (metadata, text, feed links); anything
-/// else must parse as a feed.
+/// Classify a fetched body of unknown kind ([`crate::read`] sniffs it): an HTML page, with the
+/// feeds it advertises, or a feed.
 pub fn classify(body: &[u8], content_type: Option<&str>, url: &Url) -> Result<Found, ParseError> {
-    if page::is_html(body, content_type) {
-        let page = page::read_html(body, content_type, url)?;
-        return Ok(if page.feeds.is_empty() {
-            Found::Page(page)
-        } else {
-            Found::PageWithFeeds(page)
-        });
-    }
-    let doc = parse::parse_feed(body, content_type, Some(url))?;
-    Ok(Found::Feed(crate::sites::adapt(url, body, doc)))
+    Ok(match read::read_body(body, content_type, url, None)? {
+        Reading::Feed(doc) => Found::Feed(doc),
+        Reading::Page(page) if page.feeds.is_empty() => Found::Page(*page),
+        Reading::Page(page) => Found::PageWithFeeds(*page),
+    })
 }
 
 /// A readable, unused id: from `title` when there is one ("The Verge AI" → "the-verge-ai"), else

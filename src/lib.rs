@@ -2,20 +2,42 @@
 //! finds in SQLite, and tells the story's progress in a weekly digest.
 //!
 //! # Layout
-//! - [`config`]: the TOML file, parsed once into typed values.
+//! Wiring and the edges:
+//! - [`app`]: the app built once (`Settings::load` checks the config, `App::build` opens the rest).
+//! - [`config`]: the TOML file, parsed once into plain typed values (types, parsing, validation).
+//! - [`cli`]: the `storyline` command line.
+//! - [`daemon`]: `storyline serve`, its loops and graceful shutdown.
+//! - [`web`]: the daemon's site (health, metrics, subscriptions, story pages and feeds).
+//!
+//! Services:
 //! - [`fetch`]: polite, guarded HTTP; returns outcomes, never touches the database.
-//! - [`parse`]: bytes to entries; lenient, panic-proof.
-//! - [`page`]: article pages without feeds.
-//! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
-//! - [`store`]: all SQL.
-//! - [`digest`]: compose, render and package the weekly digest.
-//! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
-//! - [`alert`]: pushes (webhook, ntfy, Matrix) when a story moves; an outbox like mail's.
+//! - [`discovery`]: what is at a URL a user wants to follow (feed, page with feeds, article).
+//! - [`store`]: all SQL.
+//! - [`story`]: relevance, events (clusters) and the week report of each story.
+//! - [`weekly`]: one story's week as a digest: gathered, composed, kept and queued.
+//! - [`digest`]: compose, render and package the weekly digest (pure).
 //! - [`archive`]: weekly editions kept for the web archive and feeds, without mailing.
 //! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
-//! - [`daemon`]: `storyline serve`, its loops and graceful shutdown; [`web`] its pages.
-//! - [`cli`]: the `storyline` command line.
+//! - [`alert`]: pushes (webhook, ntfy, Matrix) when a story moves; an outbox like mail's.
+//! - [`metrics`]: the daemon's counters in the Prometheus text format.
+//! - [`opml`]: OPML import and export of sources.
+//!
+//! Readers (pure):
+//! - [`parse`]: bytes to entries; lenient, panic-proof.
+//! - [`page`]: article pages without feeds.
+//! - [`forum`]: discussion sites' host rules (Reddit, Hacker News, Lobsters), one owner.
+//! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
+//! - [`read`]: fetched bytes to a feed or page, one way for the poller, `inspect` and `sources add`.
+//!
+//! Values:
+//! - [`source`]: source ids and kinds.
+//! - [`canon`]: canonical URLs, so one article linked twice compares equal.
+//! - [`week`]: ISO weeks, cut in the configured time zone.
+//! - [`schedule`]: when digests are due (a cron line in the time zone).
+//! - [`quiet`]: quiet hours, when alerts wait.
+//! - [`clock`]: where "now" comes from (the system, or tokio's pausable time).
+//! - [`secret`]: a string that never reaches a log or an error message.
 
 pub mod alert;
 pub mod app;
@@ -28,11 +50,14 @@ pub mod daemon;
 pub mod digest;
 pub mod discovery;
 pub mod fetch;
+pub mod forum;
 pub mod mail;
 pub mod metrics;
 pub mod opml;
 pub mod page;
 pub mod parse;
+pub mod quiet;
+pub mod read;
 pub mod refresh;
 pub mod schedule;
 pub mod secret;

@@ -14,14 +14,12 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::config::Config;
 use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::parse::{self, Entry};
 use crate::source::SourceKind;
-use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, Store, StoreError};
+use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
 use crate::story::Screen;
 
 mod dispatch;
@@ -56,15 +54,10 @@ const GATHER: Duration = Duration::from_millis(20);
 /// Longest wait between retries of a failing source.
 const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// Everything a polling round needs; built once by the caller.
-#[derive(Debug, Clone)]
-pub struct Context {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub fetcher: Fetcher,
-    /// Cancelled on shutdown: no new fetch starts, the ones in flight finish.
-    pub shutdown: CancellationToken,
-}
+/// Everything a polling round needs: the app handle, under the name this module has used.
+/// `App` is the one handle now; this alias keeps `Context` working while other branches that
+/// say `refresh::Context` land, and goes once they have.
+pub type Context = crate::app::App;
 
 /// Which sources a round polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,8 +214,7 @@ pub async fn run_cycle_with(
     }
 
     let started = std::time::Instant::now();
-    let stories =
-        crate::story::StoryDef::all_from(&ctx.config).map_err(crate::story::StoryError::from)?;
+    let stories = ctx.stories.clone();
     let screen = Arc::new(Screen::new(&stories));
     let (tx, mut rx) = mpsc::channel::<Polled>(limits.write_group);
     let fetches = spawn_fetches(ctx, fetchable, &screen, tx, limits);
@@ -424,25 +416,18 @@ async fn poll_one(
     (Ok(result), None)
 }
 
-/// Parse a fetched body as the source's kind, apply the site's reading, and turn the entries
-/// into rows (screened for the stories, when there is a screen).
+/// Read a fetched body as the source's kind and turn the entries into rows (screened for the
+/// stories, when there is a screen).
 fn parse_fetched(
     kind: SourceKind,
     f: Fetched,
     source_id: &str,
     screen: Option<&Screen>,
 ) -> Outcome {
-    let doc = match kind {
-        SourceKind::Feed => {
-            parse::parse_feed(&f.body, f.content_type.as_deref(), Some(&f.final_url))
-        }
-        SourceKind::Page => {
-            crate::page::read_page(&f.body, f.content_type.as_deref(), &f.final_url)
-        }
-    };
+    let doc = crate::read::read_body(&f.body, f.content_type.as_deref(), &f.final_url, Some(kind));
     let items = doc.map(|d| {
-        let d = crate::sites::adapt(&f.final_url, &f.body, d);
-        d.entries
+        d.into_document()
+            .entries
             .iter()
             .map(|e| {
                 let mut it = to_new_item(e, &f.final_url);
@@ -589,8 +574,8 @@ async fn write_outcome(
         Err(e) => {
             record.status = SourceStatus::Error;
             record.error = Some(e.to_string());
-            if let FetchError::Status(s) = &e {
-                record.http_status = s.split(' ').next().and_then(|c| c.parse().ok());
+            if let FetchError::Status(code) = e {
+                record.http_status = Some(code);
             }
             record.next_due = backoff_at;
             report.result = SourceResult::Failed {

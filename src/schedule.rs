@@ -25,10 +25,21 @@ impl fmt::Debug for Schedule {
     }
 }
 
+/// A line that is not a cron schedule. The cron crate's reason is short and part of the
+/// message, so it is not also given as a `source` (it would be printed twice).
+#[derive(Debug, thiserror::Error)]
+#[error("\"{text}\" is not a cron schedule like \"0 8 * * Mon\" ({reason})")]
+pub struct ScheduleError {
+    text: String,
+    reason: croner::errors::CronError,
+}
+
 impl Schedule {
-    pub fn parse(text: &str, tz: chrono_tz::Tz) -> Result<Schedule, String> {
-        let cron = Cron::from_str(text.trim())
-            .map_err(|e| format!("\"{text}\" is not a cron schedule like \"0 8 * * Mon\" ({e})"))?;
+    pub fn parse(text: &str, tz: chrono_tz::Tz) -> Result<Schedule, ScheduleError> {
+        let cron = Cron::from_str(text.trim()).map_err(|reason| ScheduleError {
+            text: text.to_string(),
+            reason,
+        })?;
         Ok(Schedule {
             text: text.trim().to_string(),
             cron,
@@ -124,7 +135,9 @@ mod tests {
 
     #[test]
     fn nonsense_is_rejected_with_an_example() {
-        let err = Schedule::parse("every monday", chrono_tz::UTC).unwrap_err();
+        let err = Schedule::parse("every monday", chrono_tz::UTC)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("0 8 * * Mon"), "{err}");
         assert!(Schedule::parse("0 25 * * *", chrono_tz::UTC).is_err());
     }

@@ -29,10 +29,6 @@ pub enum WeeklyError {
     Digest(#[from] digest::DigestError),
     #[error(transparent)]
     Outbox(#[from] crate::mail::OutboxError),
-    #[error(transparent)]
-    Definition(#[from] crate::story::definition::BuiltinError),
-    #[error("{0}")]
-    Schedule(String),
     #[error("cannot write the digest file: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -267,12 +263,9 @@ fn site_name(url: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default();
-    if host.ends_with("reddit.com") {
-        "Reddit".into()
-    } else if host == "news.ycombinator.com" {
-        "Hacker News".into()
-    } else {
-        host.trim_start_matches("www.").to_string()
+    match crate::forum::Forum::from_host(&host) {
+        Some(forum) => forum.name().into(),
+        None => host.trim_start_matches("www.").to_string(),
     }
 }
 
@@ -305,17 +298,15 @@ pub enum DueOutcome {
 /// write it to `digest.output_dir`, keep it for the web archive, and, unless it is a quiet
 /// week that is not to be sent, queue it for subscribers when mail is configured.
 pub async fn compose_due(
-    store: &Store,
-    config: &Config,
-    templates: &Templates,
-    mail: Option<&crate::mail::Mail>,
+    app: &crate::app::App,
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, DueOutcome)>, WeeklyError> {
-    let schedule = config.digest_schedule().map_err(WeeklyError::Schedule)?;
+    let (store, config, templates) = (&app.store, &app.config, &app.templates);
+    let mail = app.mail.as_ref();
     let mut out = Vec::new();
-    for story in StoryDef::all_from(config)? {
-        let Some(fire) = schedule.last_at_or_before(now) else {
-            out.push((story.id, DueOutcome::NotDue));
+    for story in app.stories.iter() {
+        let Some(fire) = app.schedule.last_at_or_before(now) else {
+            out.push((story.id.clone(), DueOutcome::NotDue));
             continue;
         };
         let outcome = match store.digest_last_fire(&story.id).await? {
@@ -325,13 +316,12 @@ pub async fn compose_due(
             }
             Some(handled) if handled >= fire => DueOutcome::NotDue,
             Some(_) => {
-                let outcome =
-                    compose_one(store, config, templates, mail, &story, fire, now).await?;
+                let outcome = compose_one(store, config, templates, mail, story, fire, now).await?;
                 store.set_digest_last_fire(&story.id, fire).await?;
                 outcome
             }
         };
-        out.push((story.id, outcome));
+        out.push((story.id.clone(), outcome));
     }
     Ok(out)
 }

@@ -8,7 +8,7 @@
 //! and body, failures kept with the receiver's reply.
 //!
 //! - [`settings`]: `[[alert]]`, checked at load; secrets resolved at start.
-//! - [`quiet`]: quiet hours in the config's time zone.
+//! - [`QuietHours`] (`crate::quiet`): quiet hours in the config's time zone.
 //! - [`payload`]: what an alert says, fixed when decided.
 //! - [`request`]: the payload as a webhook, ntfy or Matrix request (and the signature).
 //! - [`sender`]: reqwest behind the SSRF guard, and what an answer means.
@@ -17,7 +17,6 @@
 mod decide;
 mod outbox;
 pub mod payload;
-pub mod quiet;
 pub mod request;
 pub mod sender;
 pub mod settings;
@@ -26,15 +25,17 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::quiet::QuietHours;
 pub use decide::{begin, decide, DecideReport};
 pub use outbox::{drain, retry_delay, DrainReport, MAX_ATTEMPTS};
 pub use payload::{Payload, PayloadKind, StoryRef};
-pub use quiet::QuietHours;
 pub use sender::{policy_of, Delivered, Failure, Sender};
-pub use settings::{shown_url, validate, AlertConfig, AlertKind, Target};
+pub use settings::{shown_url, validate, Target};
 
+pub use crate::config::{AlertConfig, AlertKind};
 use crate::config::{Config, WebConfig};
 use crate::store::StoreError;
+use crate::story::StoryDef;
 
 /// Alerts cannot be set up, decided or sent.
 #[derive(Debug, thiserror::Error)]
@@ -55,10 +56,11 @@ pub struct Alerts {
 }
 
 impl Alerts {
-    /// Resolve the config's alerts; `env` looks variables up. Fails when a variable an alert
-    /// names is not set.
+    /// Resolve the config's alerts for its `stories` (resolved once, by `app::Settings`);
+    /// `env` looks variables up. Fails when a variable an alert names is not set.
     pub fn from_config(
         config: &Config,
+        stories: &[StoryDef],
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Alerts, AlertError> {
         let targets = config
@@ -67,11 +69,9 @@ impl Alerts {
             .map(|a| Target::resolve(a, env))
             .collect::<Result<Vec<_>, _>>()
             .map_err(AlertError::Setup)?;
-        let defs = crate::story::StoryDef::all_from(config)
-            .map_err(|e| AlertError::Setup(e.to_string()))?;
         let page = story_page(&config.web);
-        let stories = defs
-            .into_iter()
+        let stories = stories
+            .iter()
             .map(|d| {
                 // Each story has its page on the site (`/stories/<story>`).
                 let url = page
@@ -80,10 +80,10 @@ impl Alerts {
                     .map(|u| u.to_string());
                 let story = StoryRef {
                     id: d.id.clone(),
-                    title: d.title,
+                    title: d.title.clone(),
                     url,
                 };
-                (d.id, story)
+                (d.id.clone(), story)
             })
             .collect();
         Ok(Alerts {

@@ -18,7 +18,7 @@ use sha2::Sha256;
 use url::Url;
 
 use super::payload::{Payload, PayloadKind};
-use super::settings::{AlertKind, Target};
+use super::{settings::Target, AlertKind};
 use crate::mail::message::escape_html;
 
 /// The header carrying a webhook's signature.
@@ -251,7 +251,7 @@ fn matrix_html(p: &Payload) -> String {
 mod tests {
     use super::*;
     use crate::alert::payload::{sample, StoryRef};
-    use crate::alert::settings::AlertConfig;
+    use crate::config::AlertConfig;
 
     fn target(kind: &str, extra: &str) -> Target {
         let text = format!(

@@ -1,98 +1,14 @@
-//! `[[alert]]` in the config: what it may say, how it is checked at load, and the resolved
-//! form (secrets read from the environment) that deciding and sending use.
+//! `[[alert]]` in the config (`config::AlertConfig`, plain data): how it is checked at load,
+//! and the resolved form (secrets read from the environment) that deciding and sending use.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
 use url::Url;
 
-use super::quiet::QuietHours;
+use crate::config::{AlertConfig, AlertKind};
 use crate::fetch::guard::is_non_public;
 use crate::secret::Secret;
-
-/// One `[[alert]]` entry as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertConfig {
-    /// Names the alert in `storyline alerts test ID`, the outbox and metrics.
-    pub id: String,
-    /// The story whose new developments it announces.
-    pub story: String,
-    pub kind: AlertKind,
-    /// Webhook: where to POST. ntfy: the topic URL. Matrix: the homeserver's base URL.
-    #[serde(deserialize_with = "de_url")]
-    pub url: Url,
-    /// Webhook only: the variable holding the HMAC-SHA256 key that signs each request.
-    #[serde(default)]
-    pub secret_env: Option<String>,
-    /// The variable holding a bearer token (`Authorization: Bearer`); Matrix needs one.
-    #[serde(default)]
-    pub token_env: Option<String>,
-    /// Matrix only: the room id (`!abc:example.org`).
-    #[serde(default)]
-    pub room: Option<String>,
-    /// Alert only once a development has been reported by this many outlets.
-    #[serde(default = "one")]
-    pub min_outlets: usize,
-    /// `"22:00-07:00"` in the config's time zone: alerts due then wait until it ends.
-    #[serde(default, deserialize_with = "de_quiet")]
-    pub quiet_hours: Option<QuietHours>,
-    /// Also alert when a page of a development changes (off by default).
-    #[serde(default)]
-    pub updates: bool,
-    /// A development whose first report is older than this is old news found late (a new
-    /// source's backlog, a changed story) and does not alert.
-    #[serde(default = "week", deserialize_with = "de_duration")]
-    pub max_age: Duration,
-}
-
-/// How an alert is delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertKind {
-    /// JSON POSTed to a URL, optionally signed.
-    Webhook,
-    /// Plain text POSTed to an ntfy topic, with Title, Click and Tags headers.
-    Ntfy,
-    /// An `m.room.message` PUT into a Matrix room.
-    Matrix,
-}
-
-impl AlertKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Webhook => "webhook",
-            AlertKind::Ntfy => "ntfy",
-            AlertKind::Matrix => "matrix",
-        }
-    }
-}
-
-fn one() -> usize {
-    1
-}
-
-fn week() -> Duration {
-    Duration::from_secs(7 * 86_400)
-}
-
-fn de_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
-    let s = String::deserialize(d)?;
-    crate::source::parse_source_url(&s).map_err(serde::de::Error::custom)
-}
-
-fn de_quiet<'de, D: Deserializer<'de>>(d: D) -> Result<Option<QuietHours>, D::Error> {
-    let s = String::deserialize(d)?;
-    QuietHours::parse(&s)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
-}
-
-fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    let s = String::deserialize(d)?;
-    crate::config::parse_duration(&s).map_err(serde::de::Error::custom)
-}
 
 /// Check the alerts against each other, the stories and the fetch settings; the message
 /// names the entry and the key.
@@ -242,24 +158,17 @@ mod tests {
     use super::*;
     use crate::config::{Config, Origin};
 
+    /// Read a config and check its alerts as the load does (`app::Settings`), against the
+    /// built-in story, the only one these configs have.
     fn parse(alerts: &str) -> Result<Config, String> {
-        Config::parse(alerts, Origin::File("t.toml".into())).map_err(|e| e.to_string())
+        let c = Config::parse(alerts, Origin::File("t.toml".into())).map_err(|e| e.to_string())?;
+        let story = crate::story::StoryDef::builtin().map_err(|e| e.to_string())?;
+        validate(&c.alerts, &[story.id], c.fetch.allow_private_addresses)?;
+        Ok(c)
     }
 
     const HOOK: &str = "[[alert]]\nid = \"hook\"\nstory = \"llama-4\"\nkind = \"webhook\"\n\
                         url = \"https://hooks.example.org/s\"\n";
-
-    #[test]
-    fn an_alert_gets_defaults() {
-        let c = parse(HOOK).unwrap();
-        let a = &c.alerts[0];
-        assert_eq!(
-            (a.kind, a.min_outlets, a.updates),
-            (AlertKind::Webhook, 1, false)
-        );
-        assert_eq!(a.max_age, Duration::from_secs(7 * 86_400));
-        assert!(a.quiet_hours.is_none() && a.secret_env.is_none());
-    }
 
     #[test]
     fn bad_alerts_are_refused_at_load_with_the_key() {

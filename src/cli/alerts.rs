@@ -8,9 +8,9 @@ use clap::Subcommand;
 use tokio_util::sync::CancellationToken;
 
 use crate::alert::{self, Alerts, Sender};
+use crate::app::Settings;
 use crate::clock::Clock;
-use crate::config::Config;
-use crate::store::{AlertDeliveryRow, Store};
+use crate::store::AlertDeliveryRow;
 
 #[derive(Debug, Subcommand)]
 pub enum Action {
@@ -34,15 +34,20 @@ pub enum Action {
     Drain,
 }
 
-pub(crate) async fn run(config: Config, action: Action, clock: Clock) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    settings: &Settings,
+    action: Action,
+    clock: Clock,
+) -> anyhow::Result<ExitCode> {
+    let config = &settings.config;
     if let Action::List { limit, json } = action {
-        return list(&config, limit, json).await;
+        return list(settings, limit, json).await;
     }
     if config.alerts.is_empty() {
         eprintln!("error: no [[alert]] in the config");
         return Ok(ExitCode::from(2));
     }
-    let alerts = match Alerts::from_config(&config, &crate::mail::process_env) {
+    let alerts = match settings.alerts(&crate::mail::process_env) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -53,7 +58,7 @@ pub(crate) async fn run(config: Config, action: Action, clock: Clock) -> anyhow:
         Sender::new(&config.fetch, alert::policy_of(&config.fetch)).map_err(anyhow::Error::msg)?;
     match action {
         Action::Test { id } => test(&alerts, &sender, &id, &clock).await,
-        Action::Drain => drain(&config, &alerts, &sender, &clock).await,
+        Action::Drain => drain(settings, &alerts, &sender, &clock).await,
         Action::List { .. } => unreachable!("handled above"),
     }
 }
@@ -96,19 +101,13 @@ async fn test(
     }
 }
 
-async fn open(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.database)
-        .await
-        .with_context(|| format!("cannot use database {}", config.database.display()))
-}
-
 async fn drain(
-    config: &Config,
+    settings: &Settings,
     alerts: &Alerts,
     sender: &Sender,
     clock: &Clock,
 ) -> anyhow::Result<ExitCode> {
-    let store = open(config).await?;
+    let store = settings.open_store().await?;
     // Ctrl-C lets the alert in flight finish and records it; the rest stays queued.
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -132,8 +131,8 @@ async fn drain(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn list(config: &Config, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
-    let store = open(config).await?;
+async fn list(settings: &Settings, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
+    let store = settings.open_store().await?;
     let counts = store.alert_counts().await?;
     let rows = store.recent_alert_deliveries(limit).await?;
     store.close().await;
@@ -150,7 +149,7 @@ async fn list(config: &Config, limit: u32, json: bool) -> anyhow::Result<ExitCod
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    for a in &config.alerts {
+    for a in &settings.config.alerts {
         let n = |state: &str| {
             counts
                 .iter()

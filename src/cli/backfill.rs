@@ -5,21 +5,19 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::App;
 use crate::archive::{self, Kept};
-use crate::digest::Templates;
-use crate::refresh::Context;
 use crate::store::EditionStored;
 use crate::story::StoryDef;
 
 pub(crate) async fn run(
-    ctx: &Context,
+    app: &App,
     stories: &[StoryDef],
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let config = &ctx.config;
-    let templates = Templates::load(config.digest.templates.as_deref())?;
+    let config = &app.config;
     for story in stories {
-        let weeks = archive::backfill(&ctx.store, config, &templates, story, now).await?;
+        let weeks = archive::backfill(&app.store, config, &app.templates, story, now).await?;
         for (week, kept) in &weeks {
             println!("{} {week}: {}", story.id, kept.describe());
         }
@@ -36,6 +34,6 @@ pub(crate) async fn run(
             count(|k| !matches!(k, Kept::Stored(_))),
         );
     }
-    ctx.store.close().await;
+    app.store.close().await;
     Ok(ExitCode::SUCCESS)
 }

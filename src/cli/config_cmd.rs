@@ -82,20 +82,14 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> ExitCode {
-    let config = match super::load_config(config_path) {
-        Ok(c) => c,
+    let settings = match super::load_settings(config_path) {
+        Ok(s) => s,
         Err(code) => return code,
     };
+    let config = &*settings.config;
     println!("config:   {} (valid)", config.origin);
     println!("database: {}", config.database.display());
-    let stories = match crate::story::StoryDef::all_from(&config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    for story in &stories {
+    for story in settings.stories.iter() {
         let feeding = if story.sources.is_empty() {
             "every source".to_string()
         } else {
@@ -103,23 +97,22 @@ fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> Exit
         };
         println!("story:    {} \"{}\" ({feeding})", story.id, story.title);
     }
-    if let Ok(schedule) = config.digest_schedule() {
-        let next: Vec<String> = schedule
-            .upcoming(now, 3)
-            .iter()
-            .map(|t| {
-                t.with_timezone(&config.timezone)
-                    .format("%a %Y-%m-%d %H:%M %Z")
-                    .to_string()
-            })
-            .collect();
-        println!(
-            "digest:   \"{}\" in {}; next: {}",
-            schedule.text(),
-            config.timezone,
-            next.join(", ")
-        );
-    }
+    let schedule = &settings.schedule;
+    let next: Vec<String> = schedule
+        .upcoming(now, 3)
+        .iter()
+        .map(|t| {
+            t.with_timezone(&config.timezone)
+                .format("%a %Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .collect();
+    println!(
+        "digest:   \"{}\" in {}; next: {}",
+        schedule.text(),
+        config.timezone,
+        next.join(", ")
+    );
     match &config.smtp {
         // The password itself is never printed, only where it comes from.
         Some(smtp) => println!(
@@ -140,7 +133,7 @@ fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> Exit
         ),
     }
     for a in &config.alerts {
-        println!("alert:    {}", describe_alert(a, &config));
+        println!("alert:    {}", describe_alert(a, config));
     }
     let polled = config
         .sources
@@ -166,13 +159,13 @@ fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> Exit
             "{:width$}  {:4}  {:>6}  {}",
             s.id.as_str(),
             s.kind.as_str(),
-            every(s, &config),
+            every(s, config),
             s.url
         );
         if let Some(what) = describe(s) {
             println!("{:width$}  {what}", "");
         }
-        if let Some(w) = manners(s, &config) {
+        if let Some(w) = manners(s, config) {
             warnings.push(w);
         }
     }
@@ -184,7 +177,7 @@ fn check(config_path: Option<&Path>, now: chrono::DateTime<chrono::Utc>) -> Exit
 
 /// One line per alert: where it goes (the path hidden: it often works as a password), for
 /// which story, and what holds it back. Secrets are named, never shown.
-fn describe_alert(a: &crate::alert::AlertConfig, config: &Config) -> String {
+fn describe_alert(a: &crate::config::AlertConfig, config: &Config) -> String {
     let mut parts = vec![format!(
         "{}: {} {} for story {}",
         a.id,

@@ -10,9 +10,10 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::{App, Settings};
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::digest::{self, MailHeaders, Templates};
-use crate::mail::Mail;
+use crate::digest::{self, MailHeaders};
 use crate::refresh::{self, Selection, SourceReport, SourceResult};
 use crate::story::{self, StoryDef};
 use crate::week::IsoWeek;
@@ -78,36 +79,36 @@ fn parse_week(s: &str) -> Result<IsoWeek, String> {
 }
 
 pub(crate) async fn run(
-    config: Config,
+    settings: Settings,
     args: DigestArgs,
+    clock: Clock,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
+    let app = App::build(settings, None, clock, now).await?;
+    let (config, stories) = (&*app.config, &app.stories[..]);
     let tz = config.timezone;
-    let ctx = crate::app::open(config, now).await?;
-    let config = ctx.config.clone();
-    let stories = StoryDef::all_from(&config)?;
     if args.backfill {
         let chosen = match &args.story {
-            Some(id) => match pick_story(&stories, Some(id)) {
+            Some(id) => match pick_story(stories, Some(id)) {
                 Ok(s) => vec![s.clone()],
                 Err(msg) => {
                     eprintln!("error: {msg}");
                     return Ok(ExitCode::from(2));
                 }
             },
-            None => stories.clone(),
+            None => stories.to_vec(),
         };
-        bring_up_to_date(&ctx, &stories, args.poll, now).await?;
-        return super::backfill::run(&ctx, &chosen, now).await;
+        bring_up_to_date(&app, stories, args.poll, now).await?;
+        return super::backfill::run(&app, &chosen, now).await;
     }
-    let story = match pick_story(&stories, args.story.as_deref()) {
+    let story = match pick_story(stories, args.story.as_deref()) {
         Ok(s) => s,
         Err(msg) => {
             eprintln!("error: {msg}");
             return Ok(ExitCode::from(2));
         }
     };
-    bring_up_to_date(&ctx, &stories, args.poll, now).await?;
+    bring_up_to_date(&app, stories, args.poll, now).await?;
     let period = match (args.week, args.since) {
         (Some(w), _) => Period::Week(w),
         (None, Some(d)) => match tz
@@ -119,14 +120,13 @@ pub(crate) async fn run(
         },
         (None, None) => Period::Week(IsoWeek::last_complete(now, tz)),
     };
-    let templates = Templates::load(config.digest.templates.as_deref())?;
-    let edition = weekly::make(&ctx.store, &config, &templates, story, period, now).await?;
+    let edition = weekly::make(&app.store, config, &app.templates, story, period, now).await?;
 
     if args.send || args.to.is_some() {
         if args.to.is_some() && !args.dry_run {
-            keep(&ctx, &config, story, period, &edition, now).await?;
+            keep(&app, story, period, &edition, now).await?;
         }
-        return send(&ctx, &config, story, &edition, &args, now).await;
+        return send(&app, story, &edition, &args, now).await;
     }
     let bytes = match args.format {
         Format::Html => edition.rendered.html.clone().into_bytes(),
@@ -136,7 +136,7 @@ pub(crate) async fn run(
             v.push(b'\n');
             v
         }
-        Format::Eml => eml(&config, story, &edition, args.to.as_deref(), now)?,
+        Format::Eml => eml(config, story, &edition, args.to.as_deref(), now)?,
     };
     match args.out.as_deref() {
         Some("-") => {
@@ -164,27 +164,27 @@ pub(crate) async fn run(
         }
     }
     if !args.dry_run {
-        keep(&ctx, &config, story, period, &edition, now).await?;
+        keep(&app, story, period, &edition, now).await?;
     }
-    ctx.store.close().await;
+    app.store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Poll the sources that are due first (`--poll`), saying which failed and why, or just bring
 /// the stories up to date with what is stored.
 async fn bring_up_to_date(
-    ctx: &refresh::Context,
+    app: &App,
     stories: &[StoryDef],
     poll: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     if !poll {
-        story::process(&ctx.store, stories, now)
+        story::process(&app.store, stories, now)
             .await
             .context("cannot bring the stories up to date")?;
         return Ok(());
     }
-    let enabled = ctx
+    let enabled = app
         .store
         .sources()
         .await?
@@ -192,7 +192,7 @@ async fn bring_up_to_date(
         .filter(|s| s.enabled && s.disabled_reason.is_none())
         .count();
     let bar = super::poll::Bar::new();
-    let report = refresh::run_cycle(ctx, now, &Selection::Due, &bar).await?;
+    let report = refresh::run_cycle(app, now, &Selection::Due, &bar).await?;
     bar.finish();
     // Only the due ones: a source polled within its interval has nothing newer to give, and
     // one backing off after failures or a Retry-After is left alone (`poll --all` overrides).
@@ -216,8 +216,7 @@ async fn bring_up_to_date(
 
 /// Keep a complete week's edition for the web archive, and say what became of it.
 async fn keep(
-    ctx: &refresh::Context,
-    config: &Config,
+    app: &App,
     story: &StoryDef,
     period: Period,
     edition: &Edition,
@@ -226,7 +225,7 @@ async fn keep(
     let Period::Week(week) = period else {
         return Ok(());
     };
-    let kept = crate::archive::keep(&ctx.store, config, story, week, edition, now).await?;
+    let kept = crate::archive::keep(&app.store, &app.config, story, week, edition, now).await?;
     eprintln!(
         "web archive, /digests/{}/{week}: {}",
         story.id,
@@ -295,14 +294,17 @@ fn one_off_headers(
 }
 
 async fn send(
-    ctx: &refresh::Context,
-    config: &Config,
+    app: &App,
     story: &StoryDef,
     edition: &Edition,
     args: &DigestArgs,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let Some(mail) = Mail::from_config(config, &crate::mail::process_env)? else {
+    let config = &*app.config;
+    // Only the runs that send set mail up, so writing a file never needs the SMTP secrets.
+    let Some(mail) =
+        crate::mail::Mail::from_config(config, &app.stories, &crate::mail::process_env)?
+    else {
         eprintln!("error: no [smtp] section in the config: nothing can be mailed");
         return Ok(ExitCode::from(2));
     };
@@ -324,7 +326,7 @@ async fn send(
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
-        let subscribers = ctx.store.confirmed_subscribers(&story.id).await?;
+        let subscribers = app.store.confirmed_subscribers(&story.id).await?;
         println!(
             "would queue \"{subject}\" for {} confirmed subscriber(s):",
             subscribers.len()
@@ -342,7 +344,7 @@ async fn send(
         html: &edition.rendered.email_html,
         chart_png: Some(&edition.rendered.chart_png),
     };
-    let queued = crate::mail::queue_digest(&ctx.store, &mail.settings, &parts, now).await?;
+    let queued = crate::mail::queue_digest(&app.store, &mail.settings, &parts, now).await?;
     if !queued.created && queued.already > 0 {
         println!(
             "{} {}: already composed; resuming its outbox ({} new deliveries)",
@@ -360,10 +362,11 @@ async fn send(
             story.id, edition.report.week, queued.queued
         );
     }
-    let clock = crate::clock::Clock::tokio_from(now);
+    // As `poll` does for alerts: the drain's clock starts at `now`, when the week was queued.
+    let clock = Clock::tokio_from(now);
     let report = crate::mail::drain_outbox(
         &mail.mailer,
-        &ctx.store,
+        &app.store,
         &mail.settings,
         &clock,
         &CancellationToken::new(),
@@ -383,6 +386,6 @@ async fn send(
         eprintln!("stopped early: {why}");
         return Ok(ExitCode::FAILURE);
     }
-    ctx.store.close().await;
+    app.store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,13 +1,21 @@
-//! `storyline inspect`: parse one document exactly as the poller would and show what it sees.
+//! `storyline inspect`: read one document exactly as the poller would and show what it sees.
+//!
+//! A document of known kind (`--kind`, or the configured source with its URL) is read as that
+//! kind, as the poller reads it; only a file or URL of unknown kind is sniffed.
 
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use serde::Serialize;
 
+use url::Url;
+
+use super::sources::KindArg;
 use crate::config::Config;
 use crate::page::{Page, PageMeta};
-use crate::parse::{self, Document, ParseError};
+use crate::parse::Document;
+use crate::read::Reading;
+use crate::source::SourceKind;
 
 #[derive(Serialize)]
 struct InspectJson<'a> {
@@ -48,7 +56,12 @@ struct PageJson<'a> {
     feeds: &'a [crate::page::FeedLink],
 }
 
-pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(
+    config: &Config,
+    target: &str,
+    kind: Option<KindArg>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let (body, content_type, base) = match read_target(config, target).await {
         Ok(x) => x,
         Err(e) => {
@@ -56,29 +69,12 @@ pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Re
             return Ok(ExitCode::from(2));
         }
     };
-    let base_or_root = base
-        .clone()
-        .unwrap_or_else(|| url::Url::parse("file:///").expect("static URL"));
-    // An HTML body is read as the page watcher reads it; anything else as a feed.
-    let (doc, page) = if crate::page::is_html(&body, content_type.as_deref()) {
-        match crate::page::read_html(&body, content_type.as_deref(), &base_or_root) {
-            Ok(page) => (Ok(page.clone().into_document()), Some(page)),
-            Err(e) => (Err(e), None),
-        }
-    } else {
-        let doc = match parse::parse_feed(&body, content_type.as_deref(), base.as_ref()) {
-            Err(ParseError::HtmlPage) => {
-                crate::page::read_page(&body, content_type.as_deref(), &base_or_root)
-            }
-            other => other,
-        };
-        (doc, None)
-    };
-    let doc = match doc {
-        Ok(doc) => match &base {
-            Some(b) => crate::sites::adapt(b, &body, doc),
-            None => doc,
-        },
+    let kind = kind
+        .map(source_kind)
+        .or_else(|| configured_kind(config, &base));
+    let (doc, page) = match crate::read::read_body(&body, content_type.as_deref(), &base, kind) {
+        Ok(Reading::Feed(doc)) => (doc, None),
+        Ok(Reading::Page(page)) => (page.clone().into_document(), Some(*page)),
         Err(e) => {
             eprintln!("error: {target}: {e}");
             return Ok(ExitCode::from(2));
@@ -93,6 +89,22 @@ pub(crate) async fn run(config: &Config, target: &str, json: bool) -> anyhow::Re
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn source_kind(kind: KindArg) -> SourceKind {
+    match kind {
+        KindArg::Feed => SourceKind::Feed,
+        KindArg::Page => SourceKind::Page,
+    }
+}
+
+/// The kind of the configured source at `url`, so a followed URL is read as its source is.
+fn configured_kind(config: &Config, url: &Url) -> Option<SourceKind> {
+    config
+        .sources
+        .iter()
+        .find(|s| s.url == *url)
+        .map(|s| s.kind)
 }
 
 fn inspect_json(doc: &Document, page: Option<&Page>) -> anyhow::Result<String> {
@@ -197,18 +209,17 @@ fn print_page(page: &Page) {
     }
 }
 
-/// Read a file, or fetch a URL with the same fetcher the poller uses.
+/// Read a file, or fetch a URL with the same fetcher the poller uses; the URL is the one the
+/// body came from (after redirects), or the file's.
 async fn read_target(
     config: &Config,
     target: &str,
-) -> anyhow::Result<(Vec<u8>, Option<String>, Option<url::Url>)> {
+) -> anyhow::Result<(Vec<u8>, Option<String>, Url)> {
     if target.starts_with("http://") || target.starts_with("https://") {
         let url = crate::source::parse_source_url(target).map_err(anyhow::Error::msg)?;
         let fetcher = crate::fetch::Fetcher::new(&config.fetch)?;
         match fetcher.fetch(&url, &Default::default()).await? {
-            crate::fetch::FetchOutcome::Fetched(f) => {
-                Ok((f.body, f.content_type, Some(f.final_url)))
-            }
+            crate::fetch::FetchOutcome::Fetched(f) => Ok((f.body, f.content_type, f.final_url)),
             crate::fetch::FetchOutcome::NotModified { .. } => {
                 anyhow::bail!("server answered 304 Not Modified")
             }
@@ -220,8 +231,10 @@ async fn read_target(
     } else {
         let body = std::fs::read(target).with_context(|| format!("cannot read {target}"))?;
         let base = std::fs::canonicalize(target)
+            .or_else(|_| std::path::absolute(target))
             .ok()
-            .and_then(|p| url::Url::from_file_path(p).ok());
+            .and_then(|p| Url::from_file_path(p).ok())
+            .with_context(|| format!("{target} has no file URL"))?;
         Ok((body, None, base))
     }
 }

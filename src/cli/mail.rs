@@ -6,10 +6,9 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::Settings;
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::mail::{self, message, Mail, SubscriberEmail};
-use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum Action {
@@ -23,8 +22,12 @@ pub enum Action {
     Drain,
 }
 
-pub(crate) async fn run(config: Config, action: Action, clock: Clock) -> anyhow::Result<ExitCode> {
-    let mail = match Mail::from_config(&config, &mail::process_env) {
+pub(crate) async fn run(
+    settings: &Settings,
+    action: Action,
+    clock: Clock,
+) -> anyhow::Result<ExitCode> {
+    let mail = match settings.mail(&mail::process_env) {
         Ok(Some(m)) => m,
         Ok(None) => {
             eprintln!("error: no [smtp] section in the config: nothing can be mailed");
@@ -37,7 +40,7 @@ pub(crate) async fn run(config: Config, action: Action, clock: Clock) -> anyhow:
     };
     match action {
         Action::Test { to } => test(&mail, &to, clock).await,
-        Action::Drain => drain(&config, &mail, clock).await,
+        Action::Drain => drain(settings, &mail, clock).await,
     }
 }
 
@@ -69,10 +72,8 @@ async fn test(mail: &Mail, to: &str, clock: Clock) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn drain(config: &Config, mail: &Mail, clock: Clock) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&config.database)
-        .await
-        .with_context(|| format!("cannot use database {}", config.database.display()))?;
+async fn drain(settings: &Settings, mail: &Mail, clock: Clock) -> anyhow::Result<ExitCode> {
+    let store = settings.open_store().await?;
     // Ctrl-C lets the message in flight finish and records it; the rest stays queued.
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();

@@ -18,7 +18,8 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::app::{App, Settings};
+use crate::clock::Clock;
 use crate::refresh::Selection;
 
 #[derive(Debug, Parser)]
@@ -81,10 +82,16 @@ pub enum Command {
         #[command(subcommand)]
         action: alerts::Action,
     },
-    /// Parse one document exactly as the poller would and show what Storyline sees.
+    /// Read one document as the poller reads its source and show what Storyline sees.
+    ///
+    /// The kind comes from --kind, else from the configured source with this URL; a file or
+    /// URL of no known kind is sniffed (an HTML page is read as a page, anything else as a feed).
     Inspect {
         /// A file path or an http(s) URL.
         target: String,
+        /// Read the document as this kind of source, as the poller would.
+        #[arg(long, value_enum)]
+        kind: Option<sources::KindArg>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -167,24 +174,24 @@ fn init_logging(json: bool, default_level: &str) {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let now = cli.now.unwrap_or_else(Utc::now);
-    // These two read (or write) the config file themselves: `config init` has none yet, and
-    // `sources` edits it.
-    let command = match cli.command {
-        Command::Sources { command } => {
-            return sources::run(cli.config.as_deref(), now, command).await
-        }
-        Command::Config { command } => {
-            return Ok(config_cmd::run(command, cli.config.as_deref(), now))
-        }
-        other => other,
+    // With --now the clock starts there and runs at normal speed (for replays).
+    let clock = match cli.now {
+        Some(start) => Clock::tokio_from(start),
+        None => Clock::System,
     };
-    let config = match load_config(cli.config.as_deref()) {
-        Ok(c) => c,
+    // `config init` writes the config file and has none to read yet.
+    if let Command::Config { command } = cli.command {
+        return Ok(config_cmd::run(command, cli.config.as_deref(), now));
+    }
+    let settings = match load_settings(cli.config.as_deref()) {
+        Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    match command {
-        Command::Inspect { target, json } => inspect::run(&config, &target, json).await,
-        Command::Serve => serve(config, now, cli.now.is_some()).await,
+    match cli.command {
+        Command::Inspect { target, kind, json } => {
+            inspect::run(&settings.config, &target, kind, json).await
+        }
+        Command::Serve => serve(settings, clock, now).await,
         Command::Poll { all, source } => {
             let selection = if all {
                 Selection::All
@@ -193,52 +200,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 Selection::Due
             };
-            poll::run(config, now, &selection).await
+            poll::run(settings, clock, now, &selection).await
         }
-        Command::Subscribers { action } => subscribers::run(config, action, now).await,
-        Command::Mail { action } => mail::run(config, action, clock_from(cli.now)).await,
-        Command::Alerts { action } => alerts::run(config, action, clock_from(cli.now)).await,
-        Command::Digest(args) => digest::run(config, args, now).await,
-        Command::Explain { target } => story::explain(&config, &target, now).await,
+        Command::Sources { command } => sources::run(settings, clock, now, command).await,
+        Command::Subscribers { action } => subscribers::run(&settings, action, now).await,
+        Command::Mail { action } => mail::run(&settings, action, clock).await,
+        Command::Alerts { action } => alerts::run(&settings, action, clock).await,
+        Command::Digest(args) => digest::run(settings, args, clock, now).await,
+        Command::Explain { target } => story::explain(&settings, &target, now).await,
         Command::Events { week, story, json } => {
-            story::events(&config, week, story.as_deref(), json, now).await
+            story::events(&settings, week, story.as_deref(), json, now).await
         }
-        Command::Sources { .. } | Command::Config { .. } => unreachable!("handled above"),
+        Command::Config { .. } => unreachable!("handled above"),
     }
 }
 
-/// The clock of a one-off command: the system's, or one starting at `--now`.
-fn clock_from(now: Option<DateTime<Utc>>) -> crate::clock::Clock {
-    match now {
-        Some(start) => crate::clock::Clock::tokio_from(start),
-        None => crate::clock::Clock::System,
-    }
-}
-
-pub(crate) fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
-    Config::load(path).map_err(|e| {
+/// The config, checked and resolved; a bad one is reported and exits 2.
+pub(crate) fn load_settings(path: Option<&std::path::Path>) -> Result<Settings, ExitCode> {
+    Settings::load(path).map_err(|e| {
         eprintln!("error: {e}");
         ExitCode::from(2)
     })
 }
 
-async fn serve(config: Config, now: DateTime<Utc>, fixed_start: bool) -> anyhow::Result<ExitCode> {
+async fn serve(settings: Settings, clock: Clock, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
-    let listen = config.web.listen;
+    let listen = settings.config.web.listen;
     // Secrets the config names (SMTP password, signing key) are checked before anything is
     // opened, bound or fetched: a daemon that cannot mail should not half start.
-    crate::mail::Mail::from_config(&config, &crate::mail::process_env)?;
-    let ctx = crate::app::open(config, now).await?;
+    let mail = settings.mail(&crate::mail::process_env)?;
+    let app = App::build(settings, mail, clock, now).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, "listening");
-    // With --now the daemon's clock starts there and runs at normal speed (for replays).
-    let clock = if fixed_start {
-        crate::clock::Clock::tokio_from(now)
-    } else {
-        crate::clock::Clock::System
-    };
-    crate::daemon::run(ctx, clock, listener, crate::daemon::shutdown_signal()).await?;
+    crate::daemon::run(app, listener, crate::daemon::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,23 +6,25 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use crate::config::Config;
+use crate::app::{App, Settings};
+use crate::clock::Clock;
 use crate::refresh::{self, CycleReport, Progress, Selection, SourceReport, SourceResult};
 
 pub(crate) async fn run(
-    config: Config,
+    settings: Settings,
+    clock: Clock,
     now: DateTime<Utc>,
     selection: &Selection,
 ) -> anyhow::Result<ExitCode> {
     // Secrets first: a missing one stops the run before anything is fetched.
-    let alerts = match crate::alert::Alerts::from_config(&config, &crate::mail::process_env) {
+    let alerts = match settings.alerts(&crate::mail::process_env) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(2));
         }
     };
-    let ctx = crate::app::open(config, now).await?;
+    let ctx = App::build(settings, None, clock, now).await?;
     crate::alert::begin(&ctx.store, &alerts, now)
         .await
         .context("cannot record when the alerts began")?;
@@ -47,7 +49,7 @@ pub(crate) async fn run(
 
 /// Decide what the round announces and send what is due, as the daemon does after a round.
 async fn send_alerts(
-    ctx: &crate::refresh::Context,
+    ctx: &App,
     alerts: &crate::alert::Alerts,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -57,6 +59,8 @@ async fn send_alerts(
         .context("cannot decide alerts")?;
     let sender =
         alert::Sender::new(&ctx.config.fetch, ctx.fetcher.policy()).map_err(anyhow::Error::msg)?;
+    // The drain's clock starts at the round's `now`, not the run's: what the round decided is
+    // judged as of when it was decided, however long the round took (replays stay the same).
     let clock = crate::clock::Clock::tokio_from(now);
     let sent = alert::drain(&sender, &ctx.store, alerts, &clock, &ctx.shutdown)
         .await

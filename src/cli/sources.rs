@@ -11,9 +11,10 @@ use clap::{Subcommand, ValueEnum};
 use serde::Serialize;
 use url::Url;
 
+use crate::app::{App, Settings};
+use crate::clock::Clock;
 use crate::config::{Config, Origin};
 use crate::discovery;
-use crate::refresh::Context;
 use crate::sites::Site;
 use crate::source::SourceId;
 use crate::store::{SourceRow, StoreError};
@@ -52,15 +53,12 @@ pub enum KindArg {
 }
 
 pub(crate) async fn run(
-    config_path: Option<&Path>,
+    settings: Settings,
+    clock: Clock,
     now: DateTime<Utc>,
     cmd: SourcesCommand,
 ) -> anyhow::Result<ExitCode> {
-    let config = match super::load_config(config_path) {
-        Ok(c) => c,
-        Err(code) => return Ok(code),
-    };
-    let ctx = crate::app::open(config, now).await?;
+    let ctx = App::build(settings, None, clock, now).await?;
     let code = match cmd {
         SourcesCommand::Add { url, id, kind } => {
             super::sources_add::add(&ctx, now, &url, id.as_deref(), kind).await?
@@ -92,7 +90,7 @@ pub(super) fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-pub(super) async fn source_exists(ctx: &Context, id: &str) -> Result<bool, StoreError> {
+pub(super) async fn source_exists(ctx: &App, id: &str) -> Result<bool, StoreError> {
     match ctx.store.source(id).await {
         Ok(_) => Ok(true),
         Err(StoreError::NotFound) => Ok(false),
@@ -163,7 +161,7 @@ fn fmt_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-async fn list(ctx: &Context, now: DateTime<Utc>, json: bool) -> anyhow::Result<ExitCode> {
+async fn list(ctx: &App, now: DateTime<Utc>, json: bool) -> anyhow::Result<ExitCode> {
     let sources = ctx.store.sources().await?;
     let counts = ctx.store.item_counts().await?;
     if json {
@@ -232,7 +230,7 @@ async fn list(ctx: &Context, now: DateTime<Utc>, json: bool) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-async fn remove(ctx: &Context, id: &str) -> anyhow::Result<ExitCode> {
+async fn remove(ctx: &App, id: &str) -> anyhow::Result<ExitCode> {
     if ctx.config.source(id).is_some() {
         let place = match &ctx.config.origin {
             Origin::File(p) => format!("the config file {}; remove its [[source]] entry there", p.display()),
@@ -253,7 +251,7 @@ async fn remove(ctx: &Context, id: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn import(ctx: &Context, now: DateTime<Utc>, file: &Path) -> anyhow::Result<ExitCode> {
+async fn import(ctx: &App, now: DateTime<Utc>, file: &Path) -> anyhow::Result<ExitCode> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => return Ok(bad_input(format!("cannot read {}: {e}", file.display()))),
@@ -312,7 +310,7 @@ async fn import(ctx: &Context, now: DateTime<Utc>, file: &Path) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-async fn export(ctx: &Context, file: Option<&Path>) -> anyhow::Result<ExitCode> {
+async fn export(ctx: &App, file: Option<&Path>) -> anyhow::Result<ExitCode> {
     let sources = ctx.store.sources().await?;
     let rows: Vec<crate::opml::ExportSource<'_>> = sources
         .iter()

@@ -7,15 +7,15 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::sources::{bad_input, interval_for, secs, source_exists, KindArg};
+use crate::app::App;
 use crate::discovery::{self, Found};
 use crate::fetch::{FetchOutcome, Validators};
-use crate::refresh::Context;
 use crate::source::{SourceId, SourceKind};
 
 /// Add `raw_url` after fetching it exactly once. Everything that can be refused (a bad URL or
 /// id, a URL already followed) is refused before the request.
 pub(super) async fn add(
-    ctx: &Context,
+    ctx: &App,
     now: DateTime<Utc>,
     raw_url: &str,
     id: Option<&str>,

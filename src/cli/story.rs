@@ -5,30 +5,28 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::Config;
+use crate::app::Settings;
 use crate::store::{ItemRow, Store, StoreError};
 use crate::story::{self, StoryDef, WeekReport};
 use crate::week::IsoWeek;
 
 /// Open the database and bring every story up to date (cheap when nothing is new), so the
 /// answers reflect the current definitions.
-async fn open(config: &Config, now: DateTime<Utc>) -> anyhow::Result<(Store, Vec<StoryDef>)> {
-    let store = Store::open(&config.database)
-        .await
-        .with_context(|| format!("cannot use database {}", config.database.display()))?;
-    let stories = StoryDef::all_from(config)?;
-    story::process(&store, &stories, now)
+async fn open(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<(Store, &[StoryDef])> {
+    let store = settings.open_store().await?;
+    story::process(&store, &settings.stories, now)
         .await
         .context("cannot bring the stories up to date")?;
-    Ok((store, stories))
+    Ok((store, &settings.stories))
 }
 
 pub(crate) async fn explain(
-    config: &Config,
+    settings: &Settings,
     target: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let (store, stories) = open(config, now).await?;
+    let config = &settings.config;
+    let (store, stories) = open(settings, now).await?;
     let items = find_items(&store, target).await?;
     if items.is_empty() {
         eprintln!("error: no item with id or URL \"{target}\"");
@@ -38,7 +36,7 @@ pub(crate) async fn explain(
         if i > 0 {
             println!();
         }
-        let ex = story::explain::explain(&store, &stories, item).await?;
+        let ex = story::explain::explain(&store, stories, item).await?;
         print!("{}", story::explain::render(item, &ex, config.timezone));
     }
     store.close().await;
@@ -64,13 +62,14 @@ async fn find_items(store: &Store, target: &str) -> anyhow::Result<Vec<ItemRow>>
 }
 
 pub(crate) async fn events(
-    config: &Config,
+    settings: &Settings,
     week: Option<IsoWeek>,
     story_id: Option<&str>,
     json: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let (store, stories) = open(config, now).await?;
+    let config = &settings.config;
+    let (store, stories) = open(settings, now).await?;
     let story = match story_id {
         Some(id) => match stories.iter().find(|s| s.id == id) {
             Some(s) => s,

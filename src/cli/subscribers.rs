@@ -6,9 +6,10 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
-use crate::config::Config;
+use crate::app::Settings;
 use crate::mail::SubscriberEmail;
 use crate::store::{DeliveryRow, Store, SubscriberRow, SubscriptionRow, SubscriptionState};
+use crate::story::StoryDef;
 
 #[derive(Debug, Subcommand)]
 pub enum Action {
@@ -30,15 +31,15 @@ pub enum Action {
 }
 
 pub(crate) async fn run(
-    config: Config,
+    settings: &Settings,
     action: Action,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&config.database)
-        .await
-        .with_context(|| format!("cannot use database {}", config.database.display()))?;
+    let store = settings.open_store().await?;
     let code = match action {
-        Action::Add { address, stories } => add(&config, &store, &address, stories, now).await?,
+        Action::Add { address, stories } => {
+            add(&settings.stories, &store, &address, stories, now).await?
+        }
         Action::List { json } => list(&store, json).await?,
         Action::Remove { address } => remove(&store, &address).await?,
     };
@@ -47,7 +48,7 @@ pub(crate) async fn run(
 }
 
 async fn add(
-    config: &Config,
+    defined: &[StoryDef],
     store: &Store,
     address: &str,
     stories: Vec<String>,
@@ -63,8 +64,6 @@ async fn add(
             return Ok(ExitCode::from(2));
         }
     };
-    // The configured stories, else the built-in one.
-    let defined = crate::story::StoryDef::all_from(config)?;
     let stories = if stories.is_empty() {
         defined.iter().map(|s| s.id.clone()).collect()
     } else {

@@ -7,25 +7,24 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::alert::{Alerts, Sender};
-use crate::clock::Clock;
+use crate::app::App;
 use crate::metrics::Metrics;
-use crate::refresh::Context;
 
 pub(super) async fn run(
-    ctx: Context,
-    clock: Clock,
+    app: App,
     alerts: Arc<Alerts>,
     sender: Sender,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
 ) {
-    let tick = ctx.config.daemon.tick;
+    let clock = &app.clock;
+    let tick = app.config.daemon.tick;
     loop {
-        match crate::alert::drain(&sender, &ctx.store, &alerts, &clock, &ctx.shutdown).await {
+        match crate::alert::drain(&sender, &app.store, &alerts, clock, &app.shutdown).await {
             Ok(report) => metrics.record_alerts(&report),
             Err(e) => tracing::error!(error = %e, "alert outbox drain failed"),
         }
-        let wait = match ctx.store.next_alert_due().await {
+        let wait = match app.store.next_alert_due().await {
             Ok(next) => next
                 .and_then(|t| (t - clock.now()).to_std().ok())
                 .unwrap_or(tick)
@@ -33,7 +32,7 @@ pub(super) async fn run(
             Err(_) => tick,
         };
         tokio::select! {
-            () = ctx.shutdown.cancelled() => break,
+            () = app.shutdown.cancelled() => break,
             () = wake.notified() => {}
             () = tokio::time::sleep(wait) => {}
         }

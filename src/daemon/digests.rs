@@ -5,32 +5,17 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
-use crate::digest::Templates;
-use crate::mail::Mail;
-use crate::refresh::Context;
+use crate::app::App;
 use crate::weekly::{self, DueOutcome};
 
 /// Longest sleep between checks, so a changed system clock is noticed within the hour.
 const MAX_SLEEP: Duration = Duration::from_secs(3600);
 
-pub(super) async fn run(
-    ctx: Context,
-    clock: Clock,
-    templates: Arc<Templates>,
-    mail: Option<Mail>,
-    outbox: Arc<Notify>,
-) {
-    let schedule = match ctx.config.digest_schedule() {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "digest schedule unusable; no digests will be made");
-            return;
-        }
-    };
+pub(super) async fn run(app: App, outbox: Arc<Notify>) {
+    let clock = &app.clock;
     loop {
         let now = clock.now();
-        match weekly::compose_due(&ctx.store, &ctx.config, &templates, mail.as_ref(), now).await {
+        match weekly::compose_due(&app, now).await {
             Ok(done) => {
                 for (story, outcome) in done {
                     if let DueOutcome::Composed {
@@ -50,13 +35,14 @@ pub(super) async fn run(
             // Retried at the next check; the fire stays unhandled until it succeeds.
             Err(e) => tracing::error!(error = %e, "composing digests failed"),
         }
-        let wait = schedule
+        let wait = app
+            .schedule
             .next_after(clock.now())
             .and_then(|next| (next - clock.now()).to_std().ok())
             .unwrap_or(MAX_SLEEP)
             .clamp(Duration::from_millis(200), MAX_SLEEP);
         tokio::select! {
-            () = ctx.shutdown.cancelled() => break,
+            () = app.shutdown.cancelled() => break,
             () = tokio::time::sleep(wait) => {}
         }
     }

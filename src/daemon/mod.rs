@@ -1,8 +1,9 @@
 //! `storyline serve`: one process that polls on time, serves the web site, and stops cleanly.
 //!
-//! Every task runs on one `TaskTracker` and watches one `CancellationToken` (the context's
-//! `shutdown`). On shutdown: stop taking new work, give in-flight work `shutdown_grace` to
-//! finish, then return.
+//! It runs an [`App`] built by the caller (`App::build`, with the run's mail and clock). Every
+//! task runs on one `TaskTracker` and watches one `CancellationToken` (the app's `shutdown`).
+//! On shutdown: stop taking new work, give in-flight work `shutdown_grace` to finish, then
+//! return.
 
 mod alerts;
 mod digests;
@@ -16,40 +17,37 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-use crate::clock::Clock;
+use crate::app::App;
 use crate::metrics::Metrics;
-use crate::refresh::Context;
 use crate::web::{self, AppState};
 
 /// Run the daemon until `shutdown` resolves. The caller binds the listener (port 0 in tests).
+/// Mail goes out when `app.mail` is set; the one `Mail` serves confirmations and digests, so
+/// they share one pace.
 pub async fn run(
-    ctx: Context,
-    clock: Clock,
+    app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
-    let token = ctx.shutdown.clone();
+    let token = app.shutdown.clone();
     let tracker = TaskTracker::new();
-    let grace = ctx.config.daemon.shutdown_grace;
-    let tick = ctx.config.daemon.tick;
+    let grace = app.config.daemon.shutdown_grace;
+    let tick = app.config.daemon.tick;
+    let clock = &app.clock;
+    let mail = app.mail.clone();
 
-    // One Mail for the whole daemon, so confirmations and digests share one pace.
-    let mail = crate::mail::Mail::from_config(&ctx.config, &crate::mail::process_env)?;
     // A secret an alert names must be there at start, not at the first development.
     let alerts = Arc::new(crate::alert::Alerts::from_config(
-        &ctx.config,
+        &app.config,
+        &app.stories,
         &crate::mail::process_env,
     )?);
-    crate::alert::begin(&ctx.store, &alerts, clock.now()).await?;
-    // Bad templates stop the start, not the first digest a week later.
-    let templates = Arc::new(crate::digest::Templates::load(
-        ctx.config.digest.templates.as_deref(),
-    )?);
+    crate::alert::begin(&app.store, &alerts, clock.now()).await?;
     let state = AppState {
-        store: ctx.store.clone(),
-        config: ctx.config.clone(),
-        stories: Arc::new(crate::story::StoryDef::all_from(&ctx.config)?),
+        store: app.store.clone(),
+        config: app.config.clone(),
+        stories: app.stories.clone(),
         metrics: metrics.clone(),
         clock: clock.clone(),
         // A poll round may legitimately take a while; three ticks without a beat is a stall.
@@ -58,12 +56,12 @@ pub async fn run(
             .clone()
             .map(|m| Arc::new(web::subscribe::SubscribeState::new(m))),
     };
-    let app = web::router(state);
+    let router = web::router(state)?;
     let web_token = token.clone();
     tracker.spawn(async move {
         // Client addresses feed the subscribe form's per-client limit.
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, app)
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(async move { web_token.cancelled().await })
             .await;
         if let Err(e) = served {
@@ -75,18 +73,12 @@ pub async fn run(
         alerts: alerts.clone(),
         wake: wake_alerts.clone(),
     });
-    tracker.spawn(poller::run(
-        ctx.clone(),
-        clock.clone(),
-        metrics.clone(),
-        hook,
-    ));
+    tracker.spawn(poller::run(app.clone(), metrics.clone(), hook));
     if !alerts.is_empty() {
-        let sender = crate::alert::Sender::new(&ctx.config.fetch, ctx.fetcher.policy())
+        let sender = crate::alert::Sender::new(&app.config.fetch, app.fetcher.policy())
             .map_err(anyhow::Error::msg)?;
         tracker.spawn(alerts::run(
-            ctx.clone(),
-            clock.clone(),
+            app.clone(),
             alerts,
             sender,
             metrics.clone(),
@@ -94,21 +86,9 @@ pub async fn run(
         ));
     }
     let wake_outbox = Arc::new(tokio::sync::Notify::new());
-    tracker.spawn(digests::run(
-        ctx.clone(),
-        clock.clone(),
-        templates,
-        mail.clone(),
-        wake_outbox.clone(),
-    ));
+    tracker.spawn(digests::run(app.clone(), wake_outbox.clone()));
     if let Some(mail) = mail {
-        tracker.spawn(outbox::run(
-            ctx.clone(),
-            clock.clone(),
-            mail,
-            metrics.clone(),
-            wake_outbox,
-        ));
+        tracker.spawn(outbox::run(app.clone(), mail, metrics.clone(), wake_outbox));
     }
     tracker.close();
 
@@ -121,7 +101,7 @@ pub async fn run(
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!(grace = ?grace, "tasks still running after the grace period; exiting anyway");
     }
-    ctx.store.close().await;
+    app.store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

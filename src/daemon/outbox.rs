@@ -6,26 +6,20 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
+use crate::app::App;
 use crate::mail::Mail;
 use crate::metrics::Metrics;
-use crate::refresh::Context;
 
-pub(super) async fn run(
-    ctx: Context,
-    clock: Clock,
-    mail: Mail,
-    metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
-) {
-    let tick = ctx.config.daemon.tick;
+pub(super) async fn run(app: App, mail: Mail, metrics: Arc<Metrics>, wake: Arc<Notify>) {
+    let clock = &app.clock;
+    let tick = app.config.daemon.tick;
     loop {
         match crate::mail::drain_outbox(
             &mail.mailer,
-            &ctx.store,
+            &app.store,
             &mail.settings,
-            &clock,
-            &ctx.shutdown,
+            clock,
+            &app.shutdown,
         )
         .await
         {
@@ -45,7 +39,7 @@ pub(super) async fn run(
             }
             Err(e) => tracing::error!(error = %e, "outbox drain failed"),
         }
-        let wait = match ctx.store.outbox_counts(None).await {
+        let wait = match app.store.outbox_counts(None).await {
             Ok(c) => c
                 .next_due
                 .and_then(|t| (t - clock.now()).to_std().ok())
@@ -54,7 +48,7 @@ pub(super) async fn run(
             Err(_) => tick,
         };
         tokio::select! {
-            () = ctx.shutdown.cancelled() => break,
+            () = app.shutdown.cancelled() => break,
             () = wake.notified() => {}
             () = tokio::time::sleep(wait) => {}
         }

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::app::App;
 use crate::metrics::Metrics;
-use crate::refresh::{self, Context, Quiet, Selection};
+use crate::refresh::{self, Quiet, Selection};
 
 /// What the poller needs to decide alerts after a round and wake the alert loop.
 pub(super) struct AlertHook {
@@ -14,17 +14,13 @@ pub(super) struct AlertHook {
     pub wake: Arc<tokio::sync::Notify>,
 }
 
-pub(super) async fn run(
-    ctx: Context,
-    clock: Clock,
-    metrics: Arc<Metrics>,
-    alerts: Option<AlertHook>,
-) {
-    let tick = ctx.config.daemon.tick;
+pub(super) async fn run(app: App, metrics: Arc<Metrics>, alerts: Option<AlertHook>) {
+    let clock = &app.clock;
+    let tick = app.config.daemon.tick;
     loop {
         let now = clock.now();
         metrics.beat(now);
-        match refresh::run_cycle(&ctx, now, &Selection::Due, &Quiet).await {
+        match refresh::run_cycle(&app, now, &Selection::Due, &Quiet).await {
             Ok(report) => {
                 if !report.sources.is_empty() {
                     tracing::info!(
@@ -37,7 +33,7 @@ pub(super) async fn run(
                 metrics.record_cycle(&report);
                 if let Some(hook) = &alerts {
                     // A failure here loses nothing: the next round decides the same alerts.
-                    match crate::alert::decide(&ctx.store, &hook.alerts, now).await {
+                    match crate::alert::decide(&app.store, &hook.alerts, now).await {
                         Ok(d) if d.queued > 0 => hook.wake.notify_one(),
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "deciding alerts failed"),
@@ -48,7 +44,7 @@ pub(super) async fn run(
             // never takes the daemon down.
             Err(e) => tracing::error!(error = %e, "poll round failed"),
         }
-        let wait = match ctx.store.next_due().await {
+        let wait = match app.store.next_due().await {
             Ok(Some(due)) => (due - clock.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
@@ -60,7 +56,7 @@ pub(super) async fn run(
             }
         };
         tokio::select! {
-            () = ctx.shutdown.cancelled() => break,
+            () = app.shutdown.cancelled() => break,
             () = tokio::time::sleep(wait) => {}
         }
     }

@@ -33,6 +33,13 @@ pub struct Templates {
     css: String,
 }
 
+/// The app handle that holds the templates is `Debug`; their compiled text says little.
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
+}
+
 /// Every file an override directory may hold.
 pub const OVERRIDABLE: [&str; 3] = [HTML_TEMPLATE, TEXT_TEMPLATE, CSS_FILE];
 

@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use url::Url;
 
 use crate::config::FetchConfig;
+use crate::forum::Forum;
 pub use guard::AddressPolicy;
 
 const MAX_REDIRECTS: usize = 5;
@@ -72,7 +73,7 @@ pub enum FetchOutcome {
     NotModified {
         validators: Validators,
     },
-    /// 429 or 503 (and Reddit's 403): come back later.
+    /// 429 or 503 (and a 403 from a forum that throttles with it): come back later.
     RateLimited {
         status: u16,
         retry_after: Option<RetryAfter>,
@@ -90,8 +91,9 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("cannot connect: {0}")]
     Connect(String),
-    #[error("server answered {0}")]
-    Status(String),
+    /// Any other status that is not a success; the code itself, for the fetch record.
+    #[error("server answered {}", describe_status(*.0))]
+    Status(u16),
     #[error("response larger than the {limit} byte limit")]
     TooLarge { limit: u64 },
     #[error("more than {MAX_REDIRECTS} redirects")]
@@ -253,15 +255,17 @@ impl Fetcher {
                         .and_then(|v| RetryAfter::parse(&v)),
                 })
             }
-            // Reddit answers clients it wants to slow down with 403.
-            StatusCode::FORBIDDEN if is_reddit(&final_url) => {
+            // Some forums (Reddit) answer clients they want to slow down with 403.
+            StatusCode::FORBIDDEN
+                if Forum::from_url(&final_url).is_some_and(Forum::throttles_with_403) =>
+            {
                 return Ok(FetchOutcome::RateLimited {
                     status: 403,
                     retry_after: header_str(&headers, header::RETRY_AFTER)
                         .and_then(|v| RetryAfter::parse(&v)),
                 })
             }
-            s if !s.is_success() => return Err(FetchError::Status(describe_status(s))),
+            s if !s.is_success() => return Err(FetchError::Status(s.as_u16())),
             _ => {}
         }
         if let Some(len) = resp.content_length() {
@@ -336,11 +340,6 @@ pub fn check_url(policy: AddressPolicy, url: &Url) -> Result<(), FetchError> {
     Ok(())
 }
 
-fn is_reddit(url: &Url) -> bool {
-    url.host_str()
-        .is_some_and(|h| h == "reddit.com" || h.ends_with(".reddit.com"))
-}
-
 fn conditional_headers(v: &Validators) -> HeaderMap {
     let mut h = HeaderMap::new();
     if let Some(etag) = v
@@ -374,10 +373,14 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn describe_status(s: StatusCode) -> String {
-    match s.canonical_reason() {
-        Some(r) => format!("{} {r}", s.as_u16()),
-        None => s.as_u16().to_string(),
+/// "404 Not Found"; the bare code when it has no standard reason.
+fn describe_status(code: u16) -> String {
+    match StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(r) => format!("{code} {r}"),
+        None => code.to_string(),
     }
 }
 
@@ -393,6 +396,15 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_status_keeps_its_code_and_reads_as_before() {
+        assert_eq!(
+            FetchError::Status(404).to_string(),
+            "server answered 404 Not Found"
+        );
+        assert_eq!(FetchError::Status(599).to_string(), "server answered 599");
+    }
 
     #[test]
     fn retry_after_takes_seconds_and_http_dates() {

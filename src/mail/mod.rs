@@ -3,7 +3,7 @@
 //!
 //! - [`address`]: `SubscriberEmail`, the only way an address gets in.
 //! - [`token`]: HMAC-signed links (confirm, unsubscribe) and form tokens.
-//! - [`settings`]: what mail needs from the config, resolved once.
+//! - [`settings`]: what mail needs from the config, checked at load and resolved once.
 //! - [`message`]: the digest copy, the confirmation and the test message, byte-stable.
 //! - [`transport`]: lettre over SMTP, the sending pace, and what a failure means.
 //! - [`outbox`]: `queue_digest` and `drain_outbox`.
@@ -25,6 +25,7 @@ pub use settings::{MailSettings, SettingsError, StoryList};
 pub use transport::{FailureKind, Mailer, Reply, SendFailure, TransportError};
 
 use crate::config::Config;
+use crate::story::StoryDef;
 
 /// Mail cannot be set up.
 #[derive(Debug, thiserror::Error)]
@@ -45,16 +46,18 @@ pub struct Mail {
 }
 
 impl Mail {
-    /// Set mail up from the config; `Ok(None)` when there is no `[smtp]` (digests then go to
-    /// files only). `env` looks up environment variables (the password and key may be there).
+    /// Set mail up from the config, with one list per story of `stories`; `Ok(None)` when
+    /// there is no `[smtp]` (digests then go to files only). `env` looks up environment
+    /// variables (the password and key may be there).
     pub fn from_config(
         config: &Config,
+        stories: &[StoryDef],
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Option<Mail>, SetupError> {
         let Some(smtp) = &config.smtp else {
             return Ok(None);
         };
-        let settings = MailSettings::from_config(config, env)?;
+        let settings = MailSettings::from_config(config, stories, env)?;
         if settings.base_url.scheme() != "https" {
             // Links in mail point here; big providers only honour one-click over HTTPS.
             tracing::warn!(

@@ -1,5 +1,6 @@
-//! What mail needs from the config, resolved once: the signing key, the sender, the lists (one
-//! per story) and the links back to the site.
+//! What mail needs from the config, in one place: the `[mail]` and `[smtp]` values checked at
+//! load ([`check`]), and resolved once at start ([`MailSettings`]): the signing key, the
+//! sender, the lists (one per story) and the links back to the site.
 
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use lettre::message::Mailbox;
 use url::Url;
 
 use super::token::{Purpose, TokenKey};
-use crate::config::{is_dot_atom, Config};
+use crate::config::{Config, SmtpTls};
+use crate::story::StoryDef;
 
 /// Mail cannot be set up from this config.
 #[derive(Debug, thiserror::Error)]
@@ -48,18 +50,17 @@ pub struct MailSettings {
 }
 
 impl MailSettings {
-    /// Resolve from `config`; `env` looks environment variables up (the HMAC key may live
+    /// Resolve from `config` for its `stories` (the ones people can subscribe to, resolved
+    /// once by `app::Settings`); `env` looks environment variables up (the HMAC key may live
     /// there). Fails without `[smtp]`, without a key, or without a story.
     pub fn from_config(
         config: &Config,
+        stories: &[StoryDef],
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<MailSettings, SettingsError> {
         let smtp = config.smtp.as_ref().ok_or(SettingsError::NoSmtp)?;
         let secret = config.mail.secret(env).map_err(SettingsError::Invalid)?;
         let key = TokenKey::new(&secret).map_err(|e| SettingsError::Invalid(e.to_string()))?;
-        // The stories people can subscribe to: the configured ones, else the built-in one.
-        let stories = crate::story::StoryDef::all_from(config)
-            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
         if stories.is_empty() {
             return Err(SettingsError::NoStories);
         }
@@ -154,4 +155,76 @@ impl MailSettings {
     pub fn contact(&self) -> &lettre::Address {
         &self.reply_to.as_ref().unwrap_or(&self.from).email
     }
+}
+
+/// Check the `[mail]` and `[smtp]` values of a config at load; the message names the key.
+/// Secrets are not read here: they are looked up at start, by [`MailSettings::from_config`].
+pub fn check(config: &Config) -> Result<(), String> {
+    let m = &config.mail;
+    if !(m.rate_per_second >= 0.01 && m.rate_per_second <= 10_000.0) {
+        return Err("mail.rate_per_second: must be between 0.01 and 10000".into());
+    }
+    if m.max_attempts == 0 {
+        return Err("mail.max_attempts: must be at least 1".into());
+    }
+    if m.confirm_ttl < Duration::from_secs(60) {
+        return Err("mail.confirm_ttl: must be at least 1m".into());
+    }
+    if let Some(t) = &m.list_id {
+        if config.stories.len() > 1 && !t.contains("{story}") {
+            return Err("mail.list_id: must contain {story} when there are several stories".into());
+        }
+        let sample = t.replace("{story}", "story");
+        if !is_dot_atom(&sample) {
+            return Err(format!(
+                "mail.list_id: \"{t}\" must be dot-separated letters, digits and dashes"
+            ));
+        }
+    }
+    if let Some(smtp) = &config.smtp {
+        if smtp.host.trim().is_empty() {
+            return Err("smtp.host: must not be empty".into());
+        }
+        if smtp.password_env.is_some() && smtp.password_file.is_some() {
+            return Err("smtp: set password_env or password_file, not both".into());
+        }
+        let has_password = smtp.password_env.is_some() || smtp.password_file.is_some();
+        if has_password != smtp.username.is_some() {
+            return Err(
+                "smtp: username and a password (password_env or password_file) go together".into(),
+            );
+        }
+        if smtp.timeout.is_zero() {
+            return Err("smtp.timeout: must be more than zero".into());
+        }
+        if has_password && smtp.tls == SmtpTls::None && !is_local_host(&smtp.host) {
+            return Err(format!(
+                "smtp.tls: \"none\" would send the password in the clear to {}; \
+                 use \"starttls\" or \"tls\"",
+                smtp.host
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `localhost` or a loopback address: a relay on this machine.
+fn is_local_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Letters, digits and dashes in dot-separated labels (Message-ID and List-Id right sides).
+fn is_dot_atom(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }

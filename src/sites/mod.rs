@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::forum::Forum;
 use crate::parse::{Document, Format};
 
 /// Sites with a reading of their own.
@@ -31,7 +32,7 @@ impl Site {
     pub fn from_url(url: &Url) -> Option<Site> {
         let host = url.host_str()?.to_ascii_lowercase();
         let host = host.strip_prefix("www.").unwrap_or(&host);
-        if host == "reddit.com" || host.ends_with(".reddit.com") {
+        if Forum::from_host(host) == Some(Forum::Reddit) {
             Some(Site::Reddit)
         } else if host == "news.google.com" {
             Some(Site::GoogleNews)

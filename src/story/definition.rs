@@ -33,6 +33,8 @@ pub struct StoryDef {
     pub sources: Vec<String>,
 }
 
+/// The embedded story file does not parse: a build mistake, caught when the config loads (and
+/// by this module's tests), never later.
 #[derive(Debug, thiserror::Error)]
 #[error("the built-in story definition is invalid: {0}")]
 pub struct BuiltinError(String);
@@ -65,7 +67,8 @@ impl StoryDef {
         Ok(StoryDef::from_config(&c))
     }
 
-    /// The stories a config defines, or the built-in one when it defines none.
+    /// The stories a config defines, or the built-in one when it defines none. Resolved once,
+    /// at load, by `app::Settings`; everything after that takes the list from the app.
     pub fn all_from(config: &Config) -> Result<Vec<StoryDef>, BuiltinError> {
         if config.stories.is_empty() {
             Ok(vec![StoryDef::builtin()?])

@@ -44,8 +44,6 @@ use crate::store::StoreError;
 pub enum StoryError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Definition(#[from] definition::BuiltinError),
 }
 
 /// What one round of processing did, summed over stories.

@@ -13,15 +13,6 @@ use super::StoryError;
 use crate::store::{from_ts, HeadlineMember, ItemRow, ReportMember, Store};
 use crate::week::IsoWeek;
 
-/// Hosts whose items are discussions of news rather than news.
-const DISCUSSION_HOSTS: &[&str] = &[
-    "reddit.com",
-    "www.reddit.com",
-    "old.reddit.com",
-    "news.ycombinator.com",
-    "lobste.rs",
-];
-
 /// How many of an event's first items compete for its headline.
 pub const HEADLINE_POOL: usize = 40;
 
@@ -217,12 +208,8 @@ fn looks_like_discussion(
     url: Option<&str>,
     guid: &str,
 ) -> bool {
-    let host_is_discussion = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-            .is_some_and(|h| DISCUSSION_HOSTS.contains(&h.as_str()))
-    };
+    // Items on a forum's host are discussions of news rather than news.
+    let host_is_discussion = |u: &str| crate::forum::Forum::from_link(u).is_some();
     thread_fields
         || has_discussion_url
         || url.is_some_and(host_is_discussion)

@@ -9,11 +9,13 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use scraper::{Html, Node, Selector};
+use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use super::atom::{self, Entry, Feed};
 use super::coverage::{self, Development};
-use super::AppState;
+use super::page::Pages;
+use super::{AppState, Site};
 use crate::mail::message::escape_html;
 use crate::store::DigestRow;
 use crate::story::StoryDef;
@@ -25,7 +27,7 @@ pub(super) const FEED_EVENTS: usize = 100;
 /// How long a reader or proxy may reuse an answer before asking again (with the ETag).
 const CACHE_CONTROL: &str = "public, max-age=300";
 
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<Site> {
     Router::new()
         .route("/stories/{story}/feed.atom", get(editions))
         .route("/stories/{story}/events.atom", get(events))
@@ -47,14 +49,18 @@ async fn editions(
 
 async fn events(
     State(st): State<AppState>,
+    State(pages): State<Pages>,
     Path(story): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let Some(story) = st.stories.iter().find(|s| s.id == story) else {
         return (StatusCode::NOT_FOUND, "no such story\n").into_response();
     };
-    match coverage::developments(&st, story).await {
-        Ok(devs) => answer(&headers, &atom::write(&events_feed(&st, story, devs))),
+    let feed = coverage::developments(&st, story)
+        .await
+        .and_then(|devs| Ok(events_feed(&st, &pages, story, devs)?));
+    match feed {
+        Ok(feed) => answer(&headers, &atom::write(&feed)),
         Err(e) => failed(&e, story),
     }
 }
@@ -99,82 +105,97 @@ fn editions_feed(st: &AppState, story: &StoryDef, rows: &[DigestRow]) -> Feed {
             }
         })
         .collect();
+    story_feed(
+        st,
+        story,
+        ("editions", "feed.atom"),
+        format!("{}: weekly digest", story.title),
+        format!("Each week's digest of “{}”, as mailed.", story.title),
+        entries,
+    )
+}
+
+/// One of a story's feeds: its id (`storyline:feed:<story>:<name>`) and address
+/// (`/stories/<story>/<file>`), dated by its newest entry.
+fn story_feed(
+    st: &AppState,
+    story: &StoryDef,
+    (name, file): (&str, &str),
+    title: String,
+    subtitle: String,
+    entries: Vec<Entry>,
+) -> Feed {
     Feed {
-        id: atom::urn(&format!("storyline:feed:{}:editions", story.id)),
-        title: format!("{}: weekly digest", story.title),
-        subtitle: format!("Each week's digest of “{}”, as mailed.", story.title),
+        id: atom::urn(&format!("storyline:feed:{}:{name}", story.id)),
+        title,
+        subtitle,
         updated: entries
             .iter()
             .map(|e| e.updated)
             .max()
             .unwrap_or_else(epoch),
-        self_url: absolute(st, &format!("/stories/{}/feed.atom", story.id)),
+        self_url: absolute(st, &format!("/stories/{}/{file}", story.id)),
         page_url: absolute(st, &format!("/stories/{}", story.id)),
         entries,
     }
 }
 
-fn events_feed(st: &AppState, story: &StoryDef, devs: Vec<Development>) -> Feed {
+/// A development as its entry's content (`event.html.tera`).
+#[derive(Serialize)]
+struct EventContent<'a> {
+    /// The first report's day, "2 April 2025".
+    when: String,
+    outlets: &'a [crate::digest::Outlet],
+    reports: usize,
+}
+
+fn events_feed(
+    st: &AppState,
+    pages: &Pages,
+    story: &StoryDef,
+    devs: Vec<Development>,
+) -> Result<Feed, tera::Error> {
     let tz = st.config.timezone;
-    let entries: Vec<Entry> = devs
+    let entries = devs
         .into_iter()
         .rev()
         .take(FEED_EVENTS)
         .map(|d| {
-            let when = d.first_at.with_timezone(&tz).format("%-d %B %Y");
-            let mut html = format!(
-                "<p>First reported on {when}; {} outlet{} carried it{}.</p>",
-                d.outlets.len(),
-                if d.outlets.len() == 1 { "" } else { "s" },
-                if d.reports > d.outlets.len() {
-                    format!(" in {} reports", d.reports)
-                } else {
-                    String::new()
-                }
-            );
-            html.push_str("<ul>");
-            for o in &d.outlets {
-                match &o.url {
-                    Some(u) => html.push_str(&format!(
-                        "<li><a href=\"{}\">{}</a></li>",
-                        escape_html(u),
-                        escape_html(&o.name)
-                    )),
-                    None => html.push_str(&format!("<li>{}</li>", escape_html(&o.name))),
-                }
-            }
-            html.push_str("</ul>");
-            Entry {
+            let content = EventContent {
+                when: d
+                    .first_at
+                    .with_timezone(&tz)
+                    .format("%-d %B %Y")
+                    .to_string(),
+                outlets: &d.outlets,
+                reports: d.reports,
+            };
+            Ok(Entry {
                 id: atom::urn(&format!("storyline:event:{}:{}", story.id, d.id)),
-                title: d.headline,
-                updated: d.last_at,
-                published: Some(d.first_at),
-                link: d.link,
+                content_html: pages.fragment("event.html.tera", &content)?,
                 related: d
                     .outlets
                     .iter()
                     .filter_map(|o| Some((o.url.clone()?, o.name.clone())))
                     .collect(),
-                content_html: html,
-            }
+                title: d.headline,
+                updated: d.last_at,
+                published: Some(d.first_at),
+                link: d.link,
+            })
         })
-        .collect();
-    Feed {
-        id: atom::urn(&format!("storyline:feed:{}:events", story.id)),
-        title: format!("{}: developments", story.title),
-        subtitle: format!(
+        .collect::<Result<Vec<Entry>, tera::Error>>()?;
+    Ok(story_feed(
+        st,
+        story,
+        ("events", "events.atom"),
+        format!("{}: developments", story.title),
+        format!(
             "Each development of “{}” as first reported, with the outlets that carried it.",
             story.title
         ),
-        updated: entries
-            .iter()
-            .map(|e| e.updated)
-            .max()
-            .unwrap_or_else(epoch),
-        self_url: absolute(st, &format!("/stories/{}/events.atom", story.id)),
-        page_url: absolute(st, &format!("/stories/{}", story.id)),
         entries,
-    }
+    ))
 }
 
 /// A stored digest's HTML as a feed entry's content: what is inside `<body>`, without the
@@ -253,6 +274,44 @@ fn answer(headers: &HeaderMap, body: &[u8]) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::Outlet;
+
+    /// The entry names each outlet (linked when it has a link), escaped, and counts reports
+    /// only when an outlet made more than one.
+    #[test]
+    fn an_events_entry_names_its_outlets_and_counts_extra_reports() {
+        let pages = Pages::embedded().unwrap_or_else(|e| panic!("{e:?}"));
+        let outlets = [
+            Outlet {
+                name: "A & B".into(),
+                url: Some("https://a.example/?x=1&y=\"2\"".into()),
+            },
+            Outlet {
+                name: "<C>".into(),
+                url: None,
+            },
+        ];
+        let render = |outlets: &[Outlet], reports| {
+            let content = EventContent {
+                when: "2 April 2025".into(),
+                outlets,
+                reports,
+            };
+            pages
+                .fragment("event.html.tera", &content)
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        assert_eq!(
+            render(&outlets, 3),
+            "<p>First reported on 2 April 2025; 2 outlets carried it in 3 reports.</p><ul>\
+             <li><a href=\"https://a.example/?x=1&amp;y=&quot;2&quot;\">A &amp; B</a></li>\
+             <li>&lt;C&gt;</li></ul>"
+        );
+        assert_eq!(
+            render(&outlets[1..], 1),
+            "<p>First reported on 2 April 2025; 1 outlet carried it.</p><ul><li>&lt;C&gt;</li></ul>"
+        );
+    }
 
     #[test]
     fn edition_html_is_the_body_without_the_preview_line_and_with_the_chart_linked() {

@@ -9,10 +9,12 @@ mod page;
 mod story;
 pub mod subscribe;
 
+pub use page::TemplateError;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -37,16 +39,38 @@ pub struct AppState {
     pub subscribe: Option<Arc<subscribe::SubscribeState>>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// What the routes reach: the state they were given and the pages, parsed once for them.
+#[derive(Debug, Clone)]
+struct Site {
+    app: AppState,
+    pages: page::Pages,
+}
+
+impl FromRef<Site> for AppState {
+    fn from_ref(site: &Site) -> AppState {
+        site.app.clone()
+    }
+}
+
+impl FromRef<Site> for page::Pages {
+    fn from_ref(site: &Site) -> page::Pages {
+        site.pages.clone()
+    }
+}
+
+/// The site. Its templates are loaded and parsed here, once, so a broken one stops the start
+/// rather than the first visit.
+pub fn router(state: AppState) -> Result<Router, TemplateError> {
+    let pages = page::Pages::configured(&state.config)?;
+    Ok(Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .merge(story::routes())
         .merge(feeds::routes())
         .merge(subscribe::routes())
         .fallback(not_found)
-        .with_state(state)
-        .layer(axum::middleware::map_response(secure))
+        .with_state(Site { app: state, pages })
+        .layer(axum::middleware::map_response(secure)))
 }
 
 /// What every response carries unless its handler chose otherwise, errors included (axum's
@@ -73,8 +97,8 @@ async fn secure(mut resp: Response) -> Response {
     resp
 }
 
-async fn not_found() -> Response {
-    page::notice(
+async fn not_found(State(pages): State<page::Pages>) -> Response {
+    pages.notice(
         StatusCode::NOT_FOUND,
         "Not found",
         "There is no page at this address.",

@@ -15,16 +15,17 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{RawQuery, State};
-use axum::http::{Extensions, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Extensions, Method, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::limit::ClientLimiter;
-use super::page::{self, notice, Value};
-use super::AppState;
-use crate::mail::message::{confirmation_message, escape_html};
+use super::page::Pages;
+use super::{AppState, Site};
+use crate::mail::message::confirmation_message;
 use crate::mail::token::{Claims, Purpose, TokenError};
 use crate::mail::{Mail, SubscriberEmail};
 use crate::store::{StoreError, SubscriptionState};
@@ -53,11 +54,11 @@ impl SubscribeState {
 }
 
 /// The subscription routes, to merge into the site's router.
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<Site> {
     Router::new()
         .route("/subscribe", get(subscribe_form).post(subscribe))
-        .route("/confirm", get(confirm_page).post(confirm))
-        .route("/unsubscribe", get(unsubscribe_page).post(unsubscribe))
+        .route("/confirm", get(confirm).post(confirm))
+        .route("/unsubscribe", get(unsubscribe).post(unsubscribe))
 }
 
 /// A page that explains why the request did not do what was asked.
@@ -76,16 +77,10 @@ fn refuse(status: StatusCode, title: &'static str, message: impl Into<String>) -
     }
 }
 
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        notice(self.status, self.title, &self.message)
-    }
-}
-
 type Handled = Result<Response, Refusal>;
 
-fn respond(h: Handled) -> Response {
-    h.unwrap_or_else(IntoResponse::into_response)
+fn respond(pages: &Pages, h: Handled) -> Response {
+    h.unwrap_or_else(|r| pages.notice(r.status, r.title, &r.message))
 }
 
 fn enabled(st: &AppState) -> Result<Arc<SubscribeState>, Refusal> {
@@ -143,49 +138,54 @@ fn claims_from(
     Ok((token, claims))
 }
 
-async fn subscribe_form(State(st): State<AppState>) -> Response {
-    respond(subscribe_form_inner(&st))
+/// `subscribe.html.tera`: the form, with one story named or a box for each.
+#[derive(Serialize)]
+struct Form<'a> {
+    title: &'static str,
+    csrf: String,
+    lists: Vec<ListRef<'a>>,
 }
 
-fn subscribe_form_inner(st: &AppState) -> Handled {
+#[derive(Serialize)]
+struct ListRef<'a> {
+    id: &'a str,
+    title: &'a str,
+}
+
+async fn subscribe_form(State(st): State<AppState>, State(pages): State<Pages>) -> Response {
+    respond(&pages, subscribe_form_inner(&st, &pages))
+}
+
+fn subscribe_form_inner(st: &AppState, pages: &Pages) -> Handled {
     let sub = enabled(st)?;
     let settings = &sub.mail.settings;
     let now = st.clock.now();
     let expires = now.checked_add_signed(FORM_TTL).unwrap_or(now);
-    let csrf = settings.key.sign(0, "", &Purpose::Csrf, Some(expires));
-    let stories = match settings.lists.as_slice() {
-        [only] => format!(
-            "<p>Story: <strong>{}</strong></p><input type=\"hidden\" name=\"story\" value=\"{}\">",
-            escape_html(&only.title),
-            escape_html(&only.story_id)
-        ),
-        lists => lists
+    let form = Form {
+        title: "Subscribe",
+        csrf: settings.key.sign(0, "", &Purpose::Csrf, Some(expires)),
+        lists: settings
+            .lists
             .iter()
-            .map(|l| {
-                format!(
-                    "<label><input type=\"checkbox\" name=\"story\" value=\"{}\"> {}</label>",
-                    escape_html(&l.story_id),
-                    escape_html(&l.title)
-                )
+            .map(|l| ListRef {
+                id: &l.story_id,
+                title: &l.title,
             })
             .collect(),
     };
-    let content = page::fill(
-        page::SUBSCRIBE,
-        &[
-            ("action", Value::Text("subscribe")),
-            ("csrf", Value::Text(&csrf)),
-            ("stories", Value::Html(&stories)),
-        ],
-    );
-    Ok(page::page(StatusCode::OK, "Subscribe", &content))
+    Ok(pages.page(StatusCode::OK, "subscribe.html.tera", &form))
 }
 
-async fn subscribe(State(st): State<AppState>, ext: Extensions, body: Bytes) -> Response {
-    respond(subscribe_inner(&st, &ext, &body).await)
+async fn subscribe(
+    State(st): State<AppState>,
+    State(pages): State<Pages>,
+    ext: Extensions,
+    body: Bytes,
+) -> Response {
+    respond(&pages, subscribe_inner(&st, &pages, &ext, &body).await)
 }
 
-async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handled {
+async fn subscribe_inner(st: &AppState, pages: &Pages, ext: &Extensions, body: &[u8]) -> Handled {
     let sub = enabled(st)?;
     let settings = &sub.mail.settings;
     let now = st.clock.now();
@@ -257,7 +257,7 @@ async fn subscribe_inner(st: &AppState, ext: &Extensions, body: &[u8]) -> Handle
         }
     }
     let hours = settings.confirm_ttl.as_secs() / 3600;
-    Ok(notice(
+    Ok(pages.notice(
         StatusCode::OK,
         "Check your inbox",
         &format!(
@@ -274,15 +274,28 @@ fn confirm_stories(claims: &Claims) -> Option<&[String]> {
     }
 }
 
-async fn confirm_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    respond(confirm_inner(&st, q.as_deref(), false).await)
+/// `confirm.html.tera` and `unsubscribe.html.tera`: what the button does, for which address.
+#[derive(Serialize)]
+struct Ask<'a> {
+    title: &'static str,
+    email: &'a str,
+    /// The story or stories, by title.
+    lists: &'a str,
+    token: &'a str,
 }
 
-async fn confirm(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    respond(confirm_inner(&st, q.as_deref(), true).await)
+/// GET shows a button, POST (the button) acts: mail scanners follow links with GET.
+async fn confirm(
+    State(st): State<AppState>,
+    State(pages): State<Pages>,
+    method: Method,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let act = method == Method::POST;
+    respond(&pages, confirm_inner(&st, &pages, q.as_deref(), act).await)
 }
 
-async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled {
+async fn confirm_inner(st: &AppState, pages: &Pages, query: Option<&str>, act: bool) -> Handled {
     let sub = enabled(st)?;
     let settings = &sub.mail.settings;
     let now = st.clock.now();
@@ -310,20 +323,13 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
         .collect::<Vec<_>>()
         .join(", ");
     if !act {
-        let action = format!("confirm?token={token}");
-        let content = page::fill(
-            page::CONFIRM,
-            &[
-                ("email", Value::Text(&subscriber.email)),
-                ("lists", Value::Text(&titles)),
-                ("action", Value::Text(&action)),
-            ],
-        );
-        return Ok(page::page(
-            StatusCode::OK,
-            "Confirm your subscription",
-            &content,
-        ));
+        let ask = Ask {
+            title: "Confirm your subscription",
+            email: &subscriber.email,
+            lists: &titles,
+            token: &token,
+        };
+        return Ok(pages.page(StatusCode::OK, "confirm.html.tera", &ask));
     }
     st.store
         .confirm_subscriptions(subscriber.id, stories, now)
@@ -345,7 +351,7 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
             "There is nothing to confirm for this link any more. Subscribe again if you like.",
         ));
     }
-    Ok(notice(
+    Ok(pages.notice(
         StatusCode::OK,
         "Subscribed",
         &format!(
@@ -355,15 +361,26 @@ async fn confirm_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled
     ))
 }
 
-async fn unsubscribe_page(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    respond(unsubscribe_inner(&st, q.as_deref(), false).await)
+/// GET shows a button; POST (the button, or a provider's RFC 8058 one-click) acts.
+async fn unsubscribe(
+    State(st): State<AppState>,
+    State(pages): State<Pages>,
+    method: Method,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let act = method == Method::POST;
+    respond(
+        &pages,
+        unsubscribe_inner(&st, &pages, q.as_deref(), act).await,
+    )
 }
 
-async fn unsubscribe(State(st): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    respond(unsubscribe_inner(&st, q.as_deref(), true).await)
-}
-
-async fn unsubscribe_inner(st: &AppState, query: Option<&str>, act: bool) -> Handled {
+async fn unsubscribe_inner(
+    st: &AppState,
+    pages: &Pages,
+    query: Option<&str>,
+    act: bool,
+) -> Handled {
     let sub = enabled(st)?;
     let now = st.clock.now();
     let (token, claims) = claims_from(&sub, query, now)?;
@@ -380,7 +397,7 @@ async fn unsubscribe_inner(st: &AppState, query: Option<&str>, act: bool) -> Han
         .list(story)
         .map_or(story.as_str(), |l| l.title.as_str());
     let not_listed = || {
-        notice(
+        pages.notice(
             StatusCode::OK,
             "Not subscribed",
             "This address is not on the list (any more).",
@@ -397,23 +414,20 @@ async fn unsubscribe_inner(st: &AppState, query: Option<&str>, act: bool) -> Han
         return Ok(not_listed());
     }
     if !act {
-        let action = format!("unsubscribe?token={token}");
-        let content = page::fill(
-            page::UNSUBSCRIBE,
-            &[
-                ("list", Value::Text(title)),
-                ("email", Value::Text(&email)),
-                ("action", Value::Text(&action)),
-            ],
-        );
-        return Ok(page::page(StatusCode::OK, "Unsubscribe", &content));
+        let ask = Ask {
+            title: "Unsubscribe",
+            email: &email,
+            lists: title,
+            token: &token,
+        };
+        return Ok(pages.page(StatusCode::OK, "unsubscribe.html.tera", &ask));
     }
     st.store
         .unsubscribe(claims.subscriber_id, story, now)
         .await
         .map_err(internal)?;
     tracing::info!(subscriber = claims.subscriber_id, story = %story, "unsubscribed");
-    Ok(notice(
+    Ok(pages.notice(
         StatusCode::OK,
         "Unsubscribed",
         &format!("{email} will get no more digests of {title}."),
