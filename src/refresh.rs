@@ -1,10 +1,13 @@
 //! One polling round: `run_cycle(now)` is what the CLI, the daemon and the tests all call.
 //!
-//! Fetches run concurrently (bounded in total and per host); parsing and turning entries into
-//! rows happen in the fetch task; every store write goes through this one loop, which writes
-//! the sources that are ready in one transaction (a source's items and its fetch record
-//! always together), so SQLite sees a single writer and a crash mid-round loses nothing
-//! already committed.
+//! Fetches run concurrently (bounded in total and per host, started one by one by
+//! [`dispatch`], so a round holds a task per fetch in flight, not per source); parsing and
+//! turning entries into rows happen beside the fetch, at most one parser per core; every store
+//! write goes through this one loop, which writes the sources that are ready in one
+//! transaction (a source's items and its fetch record always together), so SQLite sees a
+//! single writer and a crash mid-round loses nothing already committed. What waits between
+//! fetch and write is bounded in bytes ([`Limits`]), so a round's memory does not grow with
+//! its number of sources.
 
 use std::collections::HashMap;
 use std::sync::Arc;
