@@ -9,25 +9,25 @@
 //! fetch and write is bounded in bytes ([`Limits`]), so a round's memory does not grow with
 //! its number of sources.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use url::Url;
 
-use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
+use crate::fetch::{FetchError, Fetched, Validators};
 use crate::parse::{self, Entry};
-use crate::source::SourceKind;
-use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
+use crate::store::{NewItem, SourceRow, StoreError};
 use crate::story::Screen;
 
 mod dispatch;
+mod fetch;
+mod write;
 
-use dispatch::Dispatch;
+use fetch::{parse_fetched, spawn_fetches};
+use write::{store_reference, write_outcome};
 
 /// What one round holds at most between the network and the writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,159 +296,6 @@ async fn select(
     })
 }
 
-/// Fetch `sources` in order, at most `fetch.concurrency` at once and `per_host_concurrency`
-/// per host, each result sent to the writer; returns the dispatcher's task.
-fn spawn_fetches(
-    ctx: &Context,
-    sources: Vec<SourceRow>,
-    screen: &Arc<Screen>,
-    tx: mpsc::Sender<Polled>,
-    limits: Limits,
-) -> tokio::task::JoinHandle<()> {
-    let total = ctx.config.fetch.concurrency.max(1);
-    let mut dispatch = Dispatch::new(sources, ctx.config.fetch.per_host_concurrency);
-    let limits = Shared {
-        room: Arc::new(Semaphore::new(limits.in_flight_bytes)),
-        most: limits.in_flight_bytes,
-        // Parsing is CPU work: more parsers than cores only hold more bodies at once (and,
-        // each on its own blocking thread, more malloc arenas).
-        parsers: Arc::new(Semaphore::new(
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        )),
-    };
-    let fetcher = ctx.fetcher.clone();
-    let shutdown = ctx.shutdown.clone();
-    let screen = screen.clone();
-    tokio::spawn(async move {
-        let mut running = JoinSet::new();
-        let mut hosts = HashMap::new();
-        loop {
-            while running.len() < total && !shutdown.is_cancelled() {
-                let Some(started) = dispatch.next() else {
-                    break;
-                };
-                let (fetcher, screen, limits, tx) =
-                    (fetcher.clone(), screen.clone(), limits.clone(), tx.clone());
-                let task = running.spawn(async move {
-                    let source = started.source;
-                    let (result, room) = poll_one(&fetcher, &source, screen, &limits).await;
-                    let _ = tx
-                        .send(Polled {
-                            source,
-                            result,
-                            _room: room,
-                        })
-                        .await;
-                });
-                hosts.insert(task.id(), started.host);
-            }
-            let id = match running.join_next_with_id().await {
-                Some(Ok((id, ()))) => id,
-                Some(Err(e)) => e.id(),
-                None => break,
-            };
-            if let Some(host) = hosts.remove(&id) {
-                dispatch.finished(host);
-            }
-        }
-    })
-}
-
-/// What the fetch tasks of a round share.
-#[derive(Clone)]
-struct Shared {
-    /// Permits are bytes of bodies held between fetch and write.
-    room: Arc<Semaphore>,
-    /// All of `room`'s permits.
-    most: usize,
-    parsers: Arc<Semaphore>,
-}
-
-async fn poll_one(
-    fetcher: &Fetcher,
-    source: &SourceRow,
-    screen: Arc<Screen>,
-    limits: &Shared,
-) -> (Result<Outcome, FetchError>, Option<OwnedSemaphorePermit>) {
-    let url = match Url::parse(&source.url) {
-        Ok(u) => u,
-        Err(e) => {
-            let e = FetchError::Refused(format!("stored URL is invalid: {e}"));
-            return (Err(e), None);
-        }
-    };
-    let validators = Validators {
-        etag: source.etag.clone(),
-        last_modified: source.last_modified.clone(),
-    };
-    let outcome = match fetcher.fetch(&url, &validators).await {
-        Ok(o) => o,
-        Err(e) => return (Err(e), None),
-    };
-    let result = match outcome {
-        FetchOutcome::Fetched(f) => {
-            // A body bigger than the whole allowance takes all of it, alone.
-            let bytes = f.body.len().clamp(1, limits.most);
-            let room = limits
-                .room
-                .clone()
-                .acquire_many_owned(u32::try_from(bytes).unwrap_or(u32::MAX))
-                .await
-                .ok();
-            let kind = source.kind();
-            let id = source.id.clone();
-            let parser = limits.parsers.clone().acquire_owned().await.ok();
-            // Parsing is CPU work on a body we already hold; it stays off the writer.
-            let parsed =
-                tokio::task::spawn_blocking(move || parse_fetched(kind, *f, &id, Some(&screen)))
-                    .await
-                    .map_err(|e| FetchError::Body(format!("parser task failed: {e}")));
-            drop(parser);
-            return (parsed, room);
-        }
-        FetchOutcome::NotModified { validators } => Outcome::NotModified(validators),
-        FetchOutcome::RateLimited {
-            status,
-            retry_after,
-        } => Outcome::RateLimited {
-            status,
-            retry_after,
-        },
-        FetchOutcome::Gone => Outcome::Gone,
-    };
-    (Ok(result), None)
-}
-
-/// Read a fetched body as the source's kind and turn the entries into rows (screened for the
-/// stories, when there is a screen).
-fn parse_fetched(
-    kind: SourceKind,
-    f: Fetched,
-    source_id: &str,
-    screen: Option<&Screen>,
-) -> Outcome {
-    let doc = crate::read::read_body(&f.body, f.content_type.as_deref(), &f.final_url, Some(kind));
-    let items = doc.map(|d| {
-        d.into_document()
-            .entries
-            .iter()
-            .map(|e| {
-                let mut it = to_new_item(e, &f.final_url);
-                if let Some(screen) = screen {
-                    screen.mark(source_id, &mut it);
-                }
-                it
-            })
-            .collect()
-    });
-    Outcome::Parsed(Box::new(Parsed {
-        items,
-        validators: f.validators,
-        moved_to: f.moved_to,
-        http_status: f.status,
-    }))
-}
-
 /// Store a response fetched outside a round exactly as a poll would (items, validators, next
 /// due time). `storyline sources add` fetches a new source once and keeps what it got, so the
 /// first poll does not repeat the request.
@@ -470,205 +317,6 @@ pub async fn ingest_fetched(
     let report = write_outcome(&mut batch, ctx, polled, now).await?;
     batch.commit().await?;
     Ok(report)
-}
-
-async fn write_outcome(
-    batch: &mut Batch,
-    ctx: &Context,
-    polled: Polled,
-    now: DateTime<Utc>,
-) -> Result<SourceReport, StoreError> {
-    let Polled { source, result, .. } = polled;
-    let interval = Duration::from_secs(source.interval_secs.max(60) as u64);
-    let on_time = now + jittered(interval, &source.id);
-    let failures = source.consecutive_failures as u32 + 1;
-    let backoff_at = now + backoff(interval, failures);
-    let mut record = FetchRecord {
-        status: SourceStatus::Ok,
-        http_status: None,
-        error: None,
-        etag: source.etag.clone(),
-        last_modified: source.last_modified.clone(),
-        moved_to: None,
-        next_due: on_time,
-        disable_reason: None,
-        flagged: None,
-    };
-    let mut report = SourceReport {
-        source: source.id.clone(),
-        result: SourceResult::NotModified,
-        new_items: Vec::new(),
-        updated_items: Vec::new(),
-    };
-    match result {
-        Ok(Outcome::Parsed(p)) => {
-            let Parsed {
-                items,
-                validators,
-                moved_to,
-                http_status,
-            } = *p;
-            record.http_status = Some(http_status);
-            match items {
-                Ok(mut items) => {
-                    if source.kind() == SourceKind::Page {
-                        note_page_changes(batch, &source, &mut items).await?;
-                    }
-                    let cap = ctx.config.fetch.max_new_items_per_poll;
-                    let stored = batch.store_items(&source.id, &items, now, cap).await?;
-                    record.etag = validators.etag;
-                    record.last_modified = validators.last_modified;
-                    record.moved_to = moved_to.map(|u| u.to_string());
-                    if stored.over_cap > 0 {
-                        record.flagged = Some(format!(
-                            "{} new items in one poll (cap {cap}); {} left for later polls — \
-                             does this feed change its ids every time?",
-                            stored.new.len() + stored.over_cap,
-                            stored.over_cap
-                        ));
-                    }
-                    report.result = SourceResult::Stored {
-                        new: stored.new.len(),
-                        updated: stored.updated.len(),
-                        over_cap: stored.over_cap,
-                    };
-                    report.new_items = stored.new;
-                    report.updated_items = stored.updated;
-                }
-                Err(e) => {
-                    record.status = SourceStatus::Error;
-                    record.error = Some(e.to_string());
-                    record.next_due = backoff_at;
-                    report.result = SourceResult::Failed {
-                        error: e.to_string(),
-                        retry_at: backoff_at,
-                    };
-                }
-            }
-        }
-        Ok(Outcome::NotModified(v)) => {
-            record.status = SourceStatus::NotModified;
-            record.http_status = Some(304);
-            record.etag = v.etag.or(record.etag);
-            record.last_modified = v.last_modified.or(record.last_modified);
-        }
-        Ok(Outcome::RateLimited {
-            status,
-            retry_after,
-        }) => {
-            // Never sooner than the server asked, nor sooner than our own backoff.
-            let until = retry_after.map_or(backoff_at, |r| r.resolve(now).max(backoff_at));
-            record.status = SourceStatus::RateLimited;
-            record.http_status = Some(status);
-            record.error = Some(format!(
-                "rate limited (HTTP {status}); retrying after {}",
-                until.to_rfc3339()
-            ));
-            record.next_due = until;
-            report.result = SourceResult::RateLimited { until };
-        }
-        Ok(Outcome::Gone) => {
-            record.status = SourceStatus::Gone;
-            record.http_status = Some(410);
-            record.error = Some("the server says this feed is gone for good (410)".into());
-            record.disable_reason = Some("410 Gone".into());
-            report.result = SourceResult::Gone;
-        }
-        Err(e) => {
-            record.status = SourceStatus::Error;
-            record.error = Some(e.to_string());
-            if let FetchError::Status(code) = e {
-                record.http_status = Some(code);
-            }
-            record.next_due = backoff_at;
-            report.result = SourceResult::Failed {
-                error: e.to_string(),
-                retry_at: backoff_at,
-            };
-        }
-    }
-    batch.record_fetch(&source.id, now, &record).await?;
-    Ok(report)
-}
-
-/// A static reference: stored once from the config's own metadata, never fetched.
-async fn store_reference(
-    ctx: &Context,
-    source: &SourceRow,
-    now: DateTime<Utc>,
-) -> Result<SourceReport, StoreError> {
-    let cfg = ctx.config.source(&source.id);
-    let item = NewItem {
-        guid: source.url.clone(),
-        url: Some(source.url.clone()),
-        canonical_url: crate::canon::canonical_url(&source.url, None),
-        title: source.title.clone(),
-        summary: source.note.clone(),
-        published_at: cfg.and_then(|c| c.date_utc()),
-        content_hash: content_hash(&[
-            source.title.as_deref(),
-            Some(&source.url),
-            source.note.as_deref(),
-        ]),
-        ..NewItem::default()
-    };
-    let stored = ctx.store.store_items(&source.id, &[item], now, 1).await?;
-    let record = FetchRecord {
-        status: SourceStatus::Ok,
-        http_status: None,
-        error: None,
-        etag: None,
-        last_modified: None,
-        moved_to: None,
-        next_due: now
-            + jittered(
-                Duration::from_secs(source.interval_secs.max(60) as u64),
-                &source.id,
-            ),
-        disable_reason: None,
-        flagged: None,
-    };
-    ctx.store.record_fetch(&source.id, now, &record).await?;
-    Ok(SourceReport {
-        source: source.id.clone(),
-        result: SourceResult::Reference {
-            stored: !stored.new.is_empty(),
-        },
-        new_items: stored.new,
-        updated_items: stored.updated,
-    })
-}
-
-/// A watched page is one item: say what changed since the stored version, so a digest can
-/// print "1 paragraph added".
-async fn note_page_changes(
-    batch: &mut Batch,
-    source: &SourceRow,
-    items: &mut [NewItem],
-) -> Result<(), StoreError> {
-    let stored = batch.items_of_source(&source.id).await?;
-    for it in items {
-        let Some(old) = stored.iter().find(|o| o.guid == it.guid) else {
-            continue;
-        };
-        if old.content_hash == it.content_hash {
-            continue;
-        }
-        let before = crate::page::Revision {
-            title: old.title.as_deref(),
-            summary: old.summary.as_deref(),
-            text: old.content.as_deref().unwrap_or_default(),
-            published: old.published(),
-        };
-        let after = crate::page::Revision {
-            title: it.title.as_deref(),
-            summary: it.summary.as_deref(),
-            text: it.content.as_deref().unwrap_or_default(),
-            published: it.published_at,
-        };
-        it.change_note = crate::page::describe_update(&before, &after);
-    }
-    Ok(())
 }
 
 /// Entry → row: canonical URL, outlet, and a content hash of what a reader would see change.
