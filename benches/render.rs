@@ -14,7 +14,7 @@ use storyline::config::{Config, Origin};
 use storyline::digest::Templates;
 use storyline::store::Store;
 use storyline::story::StoryDef;
-use storyline::week::IsoWeek;
+use storyline::value::week::IsoWeek;
 use storyline::weekly::{self, Period};
 
 fn main() {

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::digest::Templates;
 use crate::store::{EditionStored, NewDigest, Store, StoreError};
 use crate::story::StoryDef;
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 use crate::weekly::{self, Edition, Period, WeeklyError};
 
 /// What keeping one week did.

@@ -5,14 +5,13 @@
 //! Wiring and the edges:
 //! - [`app`]: the app built once (`Settings::load` checks the config, `App::build` opens the rest).
 //! - [`config`]: the TOML file, parsed once into plain typed values (types, parsing, validation).
-//! - [`cli`]: the `storyline` command line.
+//! - [`cli`]: the `storyline` command line; `cli/sources/` adds sources (discovery) and moves OPML.
 //! - [`daemon`]: `storyline serve`, its loops and graceful shutdown.
 //! - [`web`]: the daemon's site (health, metrics, subscriptions, story pages and feeds).
 //!
 //! Services:
 //! - [`fetch`]: polite, guarded HTTP; returns outcomes, never touches the database.
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
-//! - [`discovery`]: what is at a URL a user wants to follow (feed, page with feeds, article).
 //! - [`store`]: all SQL.
 //! - [`story`]: relevance, events (clusters) and the week report of each story.
 //! - [`weekly`]: one story's week as a digest: gathered, composed, kept and queued.
@@ -30,25 +29,16 @@
 //! - [`sites`]: site-specific readings (Reddit, Google News, hnrss, GitHub releases).
 //! - [`read`]: fetched bytes to a feed or page, one way for the poller, `inspect` and `sources add`.
 //!
-//! Values:
-//! - [`source`]: source ids and kinds.
-//! - [`canon`]: canonical URLs, so one article linked twice compares equal.
-//! - [`week`]: ISO weeks, cut in the configured time zone.
-//! - [`schedule`]: when digests are due (a cron line in the time zone).
-//! - [`quiet`]: quiet hours, when alerts wait.
-//! - [`clock`]: where "now" comes from (the system, or tokio's pausable time).
-//! - [`secret`]: a string that never reaches a log or an error message.
+//! Values ([`value`]): source ids and kinds, canonical URLs, ISO weeks, the digest schedule,
+//! quiet hours, the clock, secrets.
 
 pub mod alert;
 pub mod app;
 pub mod archive;
-pub mod canon;
 pub mod cli;
-pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod digest;
-pub mod discovery;
 pub mod fetch;
 pub mod forum;
 pub mod mail;
@@ -56,15 +46,11 @@ pub mod metrics;
 pub mod opml;
 pub mod page;
 pub mod parse;
-pub mod quiet;
 pub mod read;
 pub mod refresh;
-pub mod schedule;
-pub mod secret;
 pub mod sites;
-pub mod source;
 pub mod store;
 pub mod story;
+pub mod value;
 pub mod web;
-pub mod week;
 pub mod weekly;

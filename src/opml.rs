@@ -12,7 +12,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use url::Url;
 
-use crate::source::{SourceId, SourceKind};
+use crate::value::source::{SourceId, SourceKind};
 
 /// One source found in an OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,8 @@ fn to_source(o: &opml::Outline, line: usize) -> Result<Option<OpmlSource>, OpmlE
         (_, Some(u)) if is_link && !u.trim().is_empty() => (u, SourceKind::Page),
         _ => return Ok(None),
     };
-    let url = crate::source::parse_source_url(raw).map_err(|reason| OpmlError { line, reason })?;
+    let url =
+        crate::value::source::parse_source_url(raw).map_err(|reason| OpmlError { line, reason })?;
     let text = o.text.trim();
     let id = SourceId::parse(text).ok();
     let title = o

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::page::{self, Page};
 use crate::parse::{self, Document, ParseError};
-use crate::source::SourceKind;
+use crate::value::source::SourceKind;
 
 /// What a body was read as.
 #[derive(Debug, Clone, PartialEq)]

@@ -324,7 +324,7 @@ pub fn to_new_item(e: &Entry, base: &Url) -> NewItem {
     let canonical_url = e
         .link
         .as_deref()
-        .and_then(|l| crate::canon::canonical_url(l, Some(base)));
+        .and_then(|l| crate::value::canon::canonical_url(l, Some(base)));
     let published = e.published.map(|d| d.to_rfc3339());
     NewItem {
         guid: e.id.clone(),

@@ -14,7 +14,7 @@ use crate::digest::{
 use crate::store::{Store, StoreError};
 use crate::story::report::{is_discussion, EventReport, ReportItem};
 use crate::story::{self, StoryDef, StoryError, WeekReport};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// Weeks of history on the digest's chart.
 const CHART_WEEKS: u32 = 12;

@@ -8,7 +8,7 @@
 //! and body, failures kept with the receiver's reply.
 //!
 //! - [`settings`]: `[[alert]]`, checked at load; secrets resolved at start.
-//! - [`QuietHours`] (`crate::quiet`): quiet hours in the config's time zone.
+//! - [`QuietHours`] (`crate::value::quiet`): quiet hours in the config's time zone.
 //! - [`payload`]: what an alert says, fixed when decided.
 //! - [`request`]: the payload as a webhook, ntfy or Matrix request (and the signature).
 //! - [`sender`]: reqwest behind the SSRF guard, and what an answer means.
@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-pub use crate::quiet::QuietHours;
+pub use crate::value::quiet::QuietHours;
 pub use decide::{begin, decide, DecideReport};
 pub use outbox::{drain, retry_delay, DrainReport, MAX_ATTEMPTS};
 pub use payload::{Payload, PayloadKind, StoryRef};

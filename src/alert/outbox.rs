@@ -15,8 +15,8 @@ use super::payload::Payload;
 use super::request;
 use super::sender::Sender;
 use super::{AlertError, Alerts};
-use crate::clock::Clock;
 use crate::store::{AlertOutcome, ClaimedAlert, Store};
+use crate::value::clock::Clock;
 
 /// Attempts before a failing alert is given up (30s, 1m, 2m, … 1h apart: about six hours).
 pub const MAX_ATTEMPTS: i64 = 12;

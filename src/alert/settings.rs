@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::config::{AlertConfig, AlertKind};
 use crate::fetch::guard::is_non_public;
-use crate::secret::Secret;
+use crate::value::secret::Secret;
 
 /// Check the alerts against each other, the stories and the fetch settings; the message
 /// names the entry and the key.
@@ -20,7 +20,7 @@ pub fn validate(
     let mut ids = HashSet::new();
     for (i, a) in alerts.iter().enumerate() {
         let at = format!("alert[{i}]");
-        if !crate::source::is_valid_id(&a.id) {
+        if !crate::value::source::is_valid_id(&a.id) {
             return Err(format!(
                 "{at}.id: \"{}\" must be lowercase letters, digits and dashes",
                 a.id

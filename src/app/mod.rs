@@ -16,14 +16,14 @@ use tokio_util::sync::CancellationToken;
 
 pub use settings::Settings;
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::Templates;
 use crate::fetch::{AddressPolicy, Fetcher};
 use crate::mail::Mail;
-use crate::schedule::Schedule;
 use crate::store::Store;
 use crate::story::StoryDef;
+use crate::value::clock::Clock;
+use crate::value::schedule::Schedule;
 
 /// Everything a run works with; cheap to clone (each clone shares the store, the fetcher's
 /// client and the shutdown signal).

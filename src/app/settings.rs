@@ -16,9 +16,9 @@ use crate::alert::{AlertError, Alerts};
 use crate::config::{Config, ConfigError, Origin};
 use crate::digest::Templates;
 use crate::mail::{Mail, SetupError};
-use crate::schedule::Schedule;
 use crate::store::Store;
 use crate::story::StoryDef;
+use crate::value::schedule::Schedule;
 
 /// A checked config and what it resolves to.
 #[derive(Debug, Clone)]

@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alert::{self, Alerts, Sender};
 use crate::app::Settings;
-use crate::clock::Clock;
 use crate::store::AlertDeliveryRow;
+use crate::value::clock::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum Action {

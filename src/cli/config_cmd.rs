@@ -234,7 +234,7 @@ fn describe(s: &SourceConfig) -> Option<String> {
         Site::GitHubReleases => "GitHub releases: tag in the title, release notes as content",
     });
     match (s.kind, site) {
-        (crate::source::SourceKind::Page, _) => {
+        (crate::value::source::SourceKind::Page, _) => {
             Some("page watch: metadata and main text; text edits reported as updates".into())
         }
         (_, Some(site)) => Some(site.into()),
@@ -295,7 +295,11 @@ mod tests {
             "cited-bi-superintelligence-lab",
             "cited-aim-abandon-behemoth",
         ] {
-            assert_eq!(find(id).kind, crate::source::SourceKind::Page, "{id}");
+            assert_eq!(
+                find(id).kind,
+                crate::value::source::SourceKind::Page,
+                "{id}"
+            );
         }
         let cited = config
             .sources

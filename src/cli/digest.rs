@@ -11,12 +11,12 @@ use clap::ValueEnum;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, Settings};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::digest::{self, MailHeaders};
 use crate::refresh::{self, Selection, SourceReport, SourceResult};
 use crate::story::{self, StoryDef};
-use crate::week::IsoWeek;
+use crate::value::clock::Clock;
+use crate::value::week::IsoWeek;
 use crate::weekly::{self, Edition, Period};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -44,7 +44,7 @@ pub struct DigestArgs {
     #[arg(long)]
     story: Option<String>,
     /// The ISO week, e.g. 2025-W15 (default: the last complete week).
-    #[arg(long, value_parser = parse_week, conflicts_with = "since")]
+    #[arg(long, conflicts_with = "since")]
     week: Option<IsoWeek>,
     /// Everything from this date (YYYY-MM-DD, in the configured time zone) until now.
     #[arg(long)]
@@ -72,10 +72,6 @@ pub struct DigestArgs {
     /// for the web archive and feeds. Mails nobody and queues nothing.
     #[arg(long, conflicts_with_all = ["week", "since", "send", "to", "dry_run", "out", "format"])]
     backfill: bool,
-}
-
-fn parse_week(s: &str) -> Result<IsoWeek, String> {
-    s.parse()
 }
 
 pub(crate) async fn run(

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::page::{Page, PageMeta};
 use crate::parse::Document;
 use crate::read::Reading;
-use crate::source::SourceKind;
+use crate::value::source::SourceKind;
 
 #[derive(Serialize)]
 struct InspectJson<'a> {
@@ -197,15 +197,7 @@ fn print_page(page: &Page) {
         println!("     feeds:       (none advertised)");
     }
     for f in &page.feeds {
-        println!(
-            "     feed:        {} ({}{})",
-            f.url,
-            f.kind.as_str(),
-            f.title
-                .as_deref()
-                .map(|t| format!(", \"{t}\""))
-                .unwrap_or_default()
-        );
+        println!("     feed:        {f}");
     }
 }
 
@@ -216,7 +208,7 @@ async fn read_target(
     target: &str,
 ) -> anyhow::Result<(Vec<u8>, Option<String>, Url)> {
     if target.starts_with("http://") || target.starts_with("https://") {
-        let url = crate::source::parse_source_url(target).map_err(anyhow::Error::msg)?;
+        let url = crate::value::source::parse_source_url(target).map_err(anyhow::Error::msg)?;
         let fetcher = crate::fetch::Fetcher::new(&config.fetch)?;
         match fetcher.fetch(&url, &Default::default()).await? {
             crate::fetch::FetchOutcome::Fetched(f) => Ok((f.body, f.content_type, f.final_url)),

@@ -7,8 +7,8 @@ use clap::Subcommand;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::Settings;
-use crate::clock::Clock;
 use crate::mail::{self, message, Mail, SubscriberEmail};
+use crate::value::clock::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum Action {

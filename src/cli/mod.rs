@@ -8,7 +8,6 @@ mod inspect;
 mod mail;
 mod poll;
 mod sources;
-mod sources_add;
 mod story;
 mod subscribers;
 
@@ -19,8 +18,8 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 use crate::app::{App, Settings};
-use crate::clock::Clock;
 use crate::refresh::Selection;
+use crate::value::clock::Clock;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -105,8 +104,8 @@ pub enum Command {
     /// A story's week: developments first reported in it, updates, and the timeline so far.
     Events {
         /// The ISO week, like 2025-W15 (default: the last complete week).
-        #[arg(long, value_parser = parse_week)]
-        week: Option<crate::week::IsoWeek>,
+        #[arg(long)]
+        week: Option<crate::value::week::IsoWeek>,
         /// The story id (default: the first story of the config, or the built-in one).
         #[arg(long, value_name = "ID")]
         story: Option<String>,
@@ -114,10 +113,6 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn parse_week(s: &str) -> Result<crate::week::IsoWeek, String> {
-    s.parse()
 }
 
 fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {

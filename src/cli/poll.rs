@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
 use crate::app::{App, Settings};
-use crate::clock::Clock;
 use crate::refresh::{self, CycleReport, Progress, Selection, SourceReport, SourceResult};
+use crate::value::clock::Clock;
 
 pub(crate) async fn run(
     settings: Settings,
@@ -61,7 +61,7 @@ async fn send_alerts(
         alert::Sender::new(&ctx.config.fetch, ctx.fetcher.policy()).map_err(anyhow::Error::msg)?;
     // The drain's clock starts at the round's `now`, not the run's: what the round decided is
     // judged as of when it was decided, however long the round took (replays stay the same).
-    let clock = crate::clock::Clock::tokio_from(now);
+    let clock = crate::value::clock::Clock::tokio_from(now);
     let sent = alert::drain(&sender, &ctx.store, alerts, &clock, &ctx.shutdown)
         .await
         .context("cannot send alerts")?;

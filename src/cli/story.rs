@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::app::Settings;
 use crate::store::{ItemRow, Store, StoreError};
 use crate::story::{self, StoryDef, WeekReport};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// Open the database and bring every story up to date (cheap when nothing is new), so the
 /// answers reflect the current definitions.
@@ -54,7 +54,7 @@ async fn find_items(store: &Store, target: &str) -> anyhow::Result<Vec<ItemRow>>
     }
     let mut items = store.items_by_url(target.trim()).await?;
     if items.is_empty() {
-        if let Some(canon) = crate::canon::canonical_url(target, None) {
+        if let Some(canon) = crate::value::canon::canonical_url(target, None) {
             items = store.items_by_url(&canon).await?;
         }
     }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use url::Url;
 
 use super::parse::{de_duration, de_mailbox, de_opt_mailbox, de_quiet, de_url};
-use crate::quiet::QuietHours;
-use crate::secret::Secret;
+use crate::value::quiet::QuietHours;
+use crate::value::secret::Secret;
 
 /// `[smtp]`: the server that digests and confirmation mails go through.
 #[derive(Debug, Clone, Deserialize)]

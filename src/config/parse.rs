@@ -9,9 +9,9 @@ use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use super::{Config, ConfigError, MailConfig, Origin, SmtpConfig, PRESET};
-use crate::quiet::QuietHours;
-use crate::secret::Secret;
-use crate::source::SourceId;
+use crate::value::quiet::QuietHours;
+use crate::value::secret::Secret;
+use crate::value::source::SourceId;
 
 /// The variable read for the HMAC key when the config names none.
 pub const SECRET_ENV: &str = "STORYLINE_SECRET";
@@ -159,7 +159,7 @@ pub(super) fn de_opt_duration<'de, D: Deserializer<'de>>(
 
 pub(super) fn de_url<'de, D: Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     let s = String::deserialize(d)?;
-    crate::source::parse_source_url(&s).map_err(serde::de::Error::custom)
+    crate::value::source::parse_source_url(&s).map_err(serde::de::Error::custom)
 }
 
 pub(super) fn de_source_id<'de, D: Deserializer<'de>>(d: D) -> Result<SourceId, D::Error> {

@@ -12,7 +12,7 @@ use url::Url;
 use super::delivery::{AlertConfig, MailConfig, SmtpConfig};
 use super::parse::{de_duration, de_opt_duration, de_source_id, de_timezone, de_url};
 use super::Origin;
-use crate::source::{SourceId, SourceKind};
+use crate::value::source::{SourceId, SourceKind};
 
 /// The whole configuration, as written (and checked by `validate`).
 #[derive(Debug, Clone, Deserialize)]

@@ -61,7 +61,7 @@ impl Config {
     fn validate_stories(&self, sources: &HashSet<&str>) -> Result<(), String> {
         let mut story_ids = HashSet::new();
         for (i, st) in self.stories.iter().enumerate() {
-            if !crate::source::is_valid_id(&st.id) {
+            if !crate::value::source::is_valid_id(&st.id) {
                 return Err(format!(
                     "story[{i}].id: \"{}\" must be lowercase letters, digits and dashes",
                     st.id

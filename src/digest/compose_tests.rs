@@ -2,7 +2,7 @@ use super::*;
 use crate::digest::history::CHART_WEEKS;
 use crate::digest::model::Outlet;
 use crate::digest::sample::{at, event, item, quiet_input, sample_input, week};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 fn names(outlets: &[Outlet]) -> Vec<&str> {
     outlets.iter().map(|o| o.name.as_str()).collect()

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 
 use super::model::{Chart, ChartBar, Development, DigestInput, TimelineEntry};
 use super::sanitize::collapse_whitespace;
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// Weeks shown on the chart, ending at the digest's week.
 pub const CHART_WEEKS: usize = 12;

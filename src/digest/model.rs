@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// Everything composition needs about one story in one week. Raw: feed HTML is unsanitized
 /// here, lists are in any order, and times are UTC.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::model::{
     DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn, TimelineIn, UpdateIn,
 };
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 pub fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

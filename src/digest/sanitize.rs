@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use scraper::{Html, Node};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::parse::cut;
+
 /// Excerpts stop near this many characters.
 pub const EXCERPT_CHARS: usize = 300;
 
@@ -94,7 +96,7 @@ impl Sanitizer {
 
     /// Clean untrusted HTML into HTML that is safe to show.
     pub fn clean_html(&self, html: &str) -> String {
-        self.builder.clean(cap(html, MAX_HTML_BYTES)).to_string()
+        self.builder.clean(cut(html, MAX_HTML_BYTES)).to_string()
     }
 
     /// Clean untrusted HTML and flatten it to one line of plain text.
@@ -188,18 +190,6 @@ pub fn cut_at_word(s: &str, max_chars: usize) -> String {
         c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—' | '(' | '.')
     });
     format!("{cut}…")
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-fn cap(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 #[cfg(test)]
@@ -336,7 +326,7 @@ mod tests {
         let text = "é".repeat(500);
         let out = cut_at_word(&text, 10);
         assert_eq!(out, format!("{}…", "é".repeat(10)));
-        assert_eq!(cap("aé", 2), "a");
+        assert_eq!(cut("aé", 2), "a");
     }
 
     #[test]

@@ -19,11 +19,11 @@ use super::lease::{self, Holder};
 use super::message::digest_message;
 use super::settings::MailSettings;
 use super::transport::{FailureKind, Mailer};
-use crate::clock::Clock;
 use crate::store::{
     ClaimedDelivery, DigestRow, EditionStored, LeaseClaim, NewDigest, Store, StoreError,
 };
-use crate::week::IsoWeek;
+use crate::value::clock::Clock;
+use crate::value::week::IsoWeek;
 
 /// First retry delay; it doubles with each attempt.
 const FIRST_RETRY: Duration = Duration::from_secs(60);

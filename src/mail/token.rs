@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::secret::Secret;
+use crate::value::secret::Secret;
 
 type HmacSha256 = Hmac<Sha256>;
 

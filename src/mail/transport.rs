@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use tokio::time::{timeout, Instant};
 
 use crate::config::{SmtpConfig, SmtpTls};
-use crate::secret::Secret;
+use crate::value::secret::Secret;
 
 /// Reply codes that mean "this server will not take mail from us" rather than "not this
 /// recipient": authentication required, too weak, invalid or missing encryption (RFC 4954).

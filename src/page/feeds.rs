@@ -1,5 +1,7 @@
 //! Feed autodiscovery: `<link rel="alternate" type="application/rss+xml|atom+xml|feed+json">`.
 
+use std::fmt;
+
 use scraper::{Html, Selector};
 use serde::Serialize;
 use url::Url;
@@ -40,6 +42,17 @@ pub struct FeedLink {
     pub url: String,
     pub title: Option<String>,
     pub kind: FeedLinkKind,
+}
+
+/// As `inspect` and `sources add` list it: `URL (kind, "title")`.
+impl fmt::Display for FeedLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}", self.url, self.kind.as_str())?;
+        if let Some(t) = &self.title {
+            write!(f, ", \"{t}\"")?;
+        }
+        f.write_str(")")
+    }
 }
 
 /// Every advertised feed in document order, relative links resolved against `base` (or the

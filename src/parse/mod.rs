@@ -40,7 +40,7 @@ use url::Url;
 
 pub use date::parse_date;
 pub use feed::parse_feed;
-pub use text::html_words;
+pub use text::{cut, html_words};
 
 /// The document formats Storyline reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

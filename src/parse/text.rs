@@ -113,7 +113,7 @@ fn skip_past_end_tag<'s>(s: &'s str, name: &str) -> &'s str {
 const MAX_TEXT_LEN: usize = 64 * 1024;
 
 /// `s` cut to at most `max` bytes, at a character boundary.
-fn cut(s: &str, max: usize) -> &str {
+pub fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

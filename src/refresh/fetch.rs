@@ -10,9 +10,9 @@ use url::Url;
 use super::dispatch::Dispatch;
 use super::{to_new_item, Context, Limits, Outcome, Parsed, Polled};
 use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
-use crate::source::SourceKind;
 use crate::store::SourceRow;
 use crate::story::Screen;
+use crate::value::source::SourceKind;
 
 /// Fetch `sources` in order, at most `fetch.concurrency` at once and `per_host_concurrency`
 /// per host, each result sent to the writer; returns the dispatcher's task.

@@ -8,8 +8,8 @@ use super::{
     backoff, content_hash, jittered, Context, Outcome, Parsed, Polled, SourceReport, SourceResult,
 };
 use crate::fetch::FetchError;
-use crate::source::SourceKind;
 use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
+use crate::value::source::SourceKind;
 
 pub(super) async fn write_outcome(
     batch: &mut Batch,
@@ -140,7 +140,7 @@ pub(super) async fn store_reference(
     let item = NewItem {
         guid: source.url.clone(),
         url: Some(source.url.clone()),
-        canonical_url: crate::canon::canonical_url(&source.url, None),
+        canonical_url: crate::value::canon::canonical_url(&source.url, None),
         title: source.title.clone(),
         summary: source.note.clone(),
         published_at: cfg.and_then(|c| c.date_utc()),

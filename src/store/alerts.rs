@@ -2,6 +2,9 @@
 //! alert on, and its outbox. Claims carry an owner and a lease, so two processes never send
 //! the same row at once, and a row whose sender died is taken again only once its lease ran
 //! out.
+//!
+//! Over 400 lines on purpose: every query of the claim/lease protocol is here, so the rules of
+//! who may take a row are read in one place.
 
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,9 @@
 //! The `deliveries` table: the outbox. One row per (digest, subscriber), claimed one at a time
 //! (pending -> sending, under a lease, committed before the message leaves) and then recorded
 //! as sent, due again later, or failed. `mail::lease` decides whose lease may be taken back.
+//!
+//! Over 400 lines on purpose: every query of the claim/lease protocol is here, so the rules of
+//! who may take a row are read in one place.
 
 use chrono::{DateTime, Utc};
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{from_ts, to_ts, Result, Store, StoreError};
 use crate::config::{FetchConfig, SourceConfig};
-use crate::source::SourceKind;
+use crate::value::source::SourceKind;
 
 /// How the last fetch of a source ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,8 @@ use futures_util::StreamExt as _;
 
 use super::cluster::{Clusterer, Idf, Terms};
 use super::definition::StoryDef;
-use super::page::{judge, Round};
+use super::judged::judge;
+use super::page::Round;
 use super::relevance::Matcher;
 use super::shown::Cuts;
 use super::text::{self, Analyzer};

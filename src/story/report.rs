@@ -11,7 +11,7 @@ use super::definition::StoryDef;
 use super::text::strip_outlet_suffix;
 use super::StoryError;
 use crate::store::{from_ts, HeadlineMember, ItemRow, ReportMember, Store};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// How many of an event's first items compete for its headline.
 pub const HEADLINE_POOL: usize = 40;

@@ -325,7 +325,7 @@ impl Weighting {
 /// The comparison form of a page URL: canonical (tracking parameters and fragment gone), and
 /// only for pages that are articles, not a site's front page, which unrelated items share.
 pub fn page_key(url: &str) -> Option<String> {
-    let canon = crate::canon::canonical_url(url, None)?;
+    let canon = crate::value::canon::canonical_url(url, None)?;
     let parsed = url::Url::parse(&canon).ok()?;
     let is_front = parsed.path().trim_matches('/').is_empty() && parsed.query().is_none();
     (!is_front).then_some(canon)

@@ -10,7 +10,7 @@ use super::AppState;
 use crate::digest::{self, ItemIn, Outlet};
 use crate::store::{from_ts, CoverageRow};
 use crate::story::{self, StoryDef};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// One development, oldest first in [`developments`].
 #[derive(Debug, Clone, PartialEq)]

@@ -20,9 +20,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::value::clock::Clock;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

@@ -14,7 +14,7 @@ use super::coverage::{self, Development};
 use super::page::{html_answer, Pages};
 use super::{AppState, Site};
 use crate::story::{self, StoryDef};
-use crate::week::IsoWeek;
+use crate::value::week::IsoWeek;
 
 /// The stored digests' policy: their own inline style and the chart served from here. Their
 /// HTML was sanitized when composed; the policy is a second lock.

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use storyline::app::{App, Settings};
-use storyline::clock::Clock;
+use storyline::value::clock::Clock;
 use support::fixture;
 use support::replay::{load_sources, poll_time, run, Replay};
 use support::smtp_sink::SmtpSink;

@@ -399,7 +399,7 @@ async fn private_addresses_are_refused_by_default() {
     );
     let settings =
         storyline::app::Settings::parse(&text, storyline::config::Origin::Preset).unwrap();
-    let clock = storyline::clock::Clock::System;
+    let clock = storyline::value::clock::Clock::System;
     let ctx = storyline::app::App::build(settings, None, clock, at("2025-04-07T09:00:00Z"))
         .await
         .unwrap();

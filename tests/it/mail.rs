@@ -7,10 +7,10 @@ use crate::support;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use storyline::clock::Clock;
 use storyline::mail::token::Purpose;
 use storyline::mail::{self, DigestParts, Mail};
 use storyline::store::Store;
+use storyline::value::clock::Clock;
 use support::at;
 use support::mime::Part;
 use support::smtp_sink::{Fault, Received, SmtpSink};

@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use storyline::clock::Clock;
 use storyline::mail::{self, DigestParts, Mail};
 use storyline::store::Store;
+use storyline::value::clock::Clock;
 use support::at;
 use support::smtp_sink::SmtpSink;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};

@@ -12,9 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use storyline::clock::Clock;
 use storyline::mail::{self, DigestParts, Mail};
 use storyline::store::Store;
+use storyline::value::clock::Clock;
 use support::smtp_sink::{Fault, SmtpSink};
 use tokio_util::sync::CancellationToken;
 

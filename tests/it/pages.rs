@@ -8,9 +8,9 @@ use crate::support;
 
 use chrono::{DateTime, Utc};
 use storyline::app::{App, Settings};
-use storyline::clock::Clock;
 use storyline::refresh::{self, Quiet, Selection, SourceResult};
 use storyline::store::ItemRow;
+use storyline::value::clock::Clock;
 use support::{own_fixture, real_fixture, Sandbox, Server};
 use url::Url;
 

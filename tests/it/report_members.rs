@@ -14,7 +14,7 @@ use storyline::config::{Config, Origin};
 use storyline::store::{DecisionRow, NewItem, ReportMember, Store, StoryBatch, UpdateRow};
 use storyline::story::report::choose_headline;
 use storyline::story::{self, StoryDef};
-use storyline::week::IsoWeek;
+use storyline::value::week::IsoWeek;
 use support::at;
 
 const STORY: &str = "llama-4";

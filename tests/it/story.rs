@@ -11,7 +11,7 @@ use std::process::Command;
 use storyline::config::{Config, Origin};
 use storyline::store::{FetchRecord, NewItem, SourceStatus, Store};
 use storyline::story::{self, StoryDef};
-use storyline::week::IsoWeek;
+use storyline::value::week::IsoWeek;
 use support::at;
 
 async fn store_with(dir: &std::path::Path, extra: &str) -> (Store, Config) {
@@ -35,7 +35,7 @@ fn item(guid: &str, title: &str, url: &str, published: &str) -> NewItem {
     NewItem {
         guid: guid.into(),
         url: Some(url.into()),
-        canonical_url: storyline::canon::canonical_url(url, None),
+        canonical_url: storyline::value::canon::canonical_url(url, None),
         title: Some(title.into()),
         published_at: Some(at(published)),
         content_hash: format!("{guid}-{title}"),
@@ -195,7 +195,7 @@ async fn page_updates_comments_and_links_attach_to_their_event() {
         "https://paper.example/zuckerberg-lab?utm_source=forum",
         "2030-03-12T08:00:00Z",
     );
-    post.canonical_url = storyline::canon::canonical_url(post.url.as_deref().unwrap(), None);
+    post.canonical_url = storyline::value::canon::canonical_url(post.url.as_deref().unwrap(), None);
     let mut comment = item(
         "t1_comment",
         "Re: discussion",

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use storyline::clock::Clock;
 use storyline::mail::token::Purpose;
 use storyline::mail::{self, DigestParts, Mail};
 use storyline::metrics::Metrics;
 use storyline::store::{Store, SubscriptionState};
+use storyline::value::clock::Clock;
 use storyline::web::{self, subscribe::SubscribeState, AppState};
 use support::mime::Part;
 use support::smtp_sink::SmtpSink;
@@ -327,9 +327,10 @@ async fn forged_expired_and_misused_tokens_are_refused() {
         .unwrap();
     let bob = req.subscriber_id;
 
-    let other_key =
-        storyline::mail::token::TokenKey::new(&storyline::secret::Secret::new("x".repeat(40)))
-            .unwrap();
+    let other_key = storyline::mail::token::TokenKey::new(&storyline::value::secret::Secret::new(
+        "x".repeat(40),
+    ))
+    .unwrap();
     let cases = [
         ("confirm", "garbage".to_string()),
         ("confirm", String::new()),

@@ -14,9 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use storyline::clock::Clock;
 use storyline::metrics::Metrics;
 use storyline::store::NewDigest;
+use storyline::value::clock::Clock;
 use storyline::web::{self, subscribe::SubscribeState, AppState};
 use support::at;
 use support::smtp_sink::SmtpSink;

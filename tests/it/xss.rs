@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Duration;
 use scraper::{Html, Node};
-use storyline::clock::Clock;
 use storyline::digest::{
     compose, render, to_eml, DigestInput, DiscussionIn, EventIn, FailingSource, ItemIn,
     MailHeaders, Templates, TimelineIn,
@@ -24,6 +23,7 @@ use storyline::digest::{
 use storyline::metrics::Metrics;
 use storyline::refresh::{run_cycle, Quiet, Selection};
 use storyline::store::ItemRow;
+use storyline::value::clock::Clock;
 use support::feed_server::{FeedServer, Route};
 use support::mime::Part;
 use support::{at, config, open};
@@ -114,7 +114,7 @@ fn item_in(row: &ItemRow, outlet: Option<String>) -> ItemIn {
 /// stored items) and `texts` (raw vectors where the model takes plain strings).
 fn input(rows: &[ItemRow], texts: &[String], links: &[String]) -> DigestInput {
     let week = "2025-W15".parse().unwrap();
-    let (week_start, week_end) = storyline::week::IsoWeek::range(week, chrono_tz::UTC);
+    let (week_start, week_end) = storyline::value::week::IsoWeek::range(week, chrono_tz::UTC);
     let first_seen = at(NOW);
     DigestInput {
         story_id: "llama-4".into(),

@@ -23,9 +23,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use storyline::app::{App, Settings};
-use storyline::clock::Clock;
 use storyline::config::{Config, Origin};
 use storyline::fetch::AddressPolicy;
+use storyline::value::clock::Clock;
 
 pub fn fixture(rel: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

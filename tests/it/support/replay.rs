@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use storyline::week::IsoWeek;
+use storyline::value::week::IsoWeek;
 
 use super::feed_server::{FeedServer, Route};
 

@@ -27,7 +27,7 @@ pub struct Key {
 }
 
 fn untracked(url: &str) -> String {
-    storyline::canon::canonical_url(url, None).unwrap_or_else(|| url.to_string())
+    storyline::value::canon::canonical_url(url, None).unwrap_or_else(|| url.to_string())
 }
 
 /// The answer key of the set at `root`, without the items of the `dropped` sources.

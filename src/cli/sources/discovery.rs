@@ -6,7 +6,7 @@ use url::Url;
 use crate::page::Page;
 use crate::parse::{Document, ParseError};
 use crate::read::{self, Reading};
-use crate::source::SourceId;
+use crate::value::source::SourceId;
 
 /// Longest id derived from a title; room is left for a "-2" suffix.
 const MAX_DERIVED_ID: usize = 48;

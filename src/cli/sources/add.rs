@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::sources::{bad_input, interval_for, secs, source_exists, KindArg};
+use super::discovery::{self, Found};
+use super::{bad_input, interval_for, secs, source_exists, KindArg};
 use crate::app::App;
-use crate::discovery::{self, Found};
 use crate::fetch::{FetchOutcome, Validators};
-use crate::source::{SourceId, SourceKind};
+use crate::value::source::{SourceId, SourceKind};
 
 /// Add `raw_url` after fetching it exactly once. Everything that can be refused (a bad URL or
 /// id, a URL already followed) is refused before the request.
@@ -21,7 +21,7 @@ pub(super) async fn add(
     id: Option<&str>,
     kind: Option<KindArg>,
 ) -> anyhow::Result<ExitCode> {
-    let url = match crate::source::parse_source_url(raw_url) {
+    let url = match crate::value::source::parse_source_url(raw_url) {
         Ok(u) => u,
         Err(e) => return Ok(bad_input(e)),
     };
@@ -126,20 +126,12 @@ pub(super) async fn add(
                 page.feeds.len()
             );
             for f in &page.feeds {
-                println!(
-                    "  {} ({}{})",
-                    f.url,
-                    f.kind.as_str(),
-                    f.title
-                        .as_deref()
-                        .map(|t| format!(", \"{t}\""))
-                        .unwrap_or_default()
-                );
+                println!("  {f}");
             }
             let Some(first) = page.feeds.first() else {
                 return Ok(bad_input("no feed to add"));
             };
-            let feed_url = match crate::source::parse_source_url(&first.url) {
+            let feed_url = match crate::value::source::parse_source_url(&first.url) {
                 Ok(u) => u,
                 Err(e) => return Ok(bad_input(e)),
             };
