@@ -63,12 +63,11 @@ pub async fn keep(
         return Ok(Kept::Empty);
     }
     let r = &edition.rendered;
-    let week_text = week.to_string();
     let (_, stored) = store
         .store_edition(
             &NewDigest {
                 story_id: &story.id,
-                week: &week_text,
+                week,
                 subject: &r.subject,
                 text: &r.text,
                 html: &r.email_html,

@@ -350,7 +350,7 @@ async fn compose_one(
     let r = &edition.rendered;
     match mail {
         Some(mail) if edition.digest.should_send(config.digest.send_empty) => {
-            let parts = crate::mail::DigestParts {
+            let parts = crate::store::NewDigest {
                 story_id: &story.id,
                 week,
                 subject: &r.subject,

@@ -332,7 +332,7 @@ async fn send(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let parts = crate::mail::DigestParts {
+    let parts = crate::store::NewDigest {
         story_id: &story.id,
         week: edition.report.week,
         subject,

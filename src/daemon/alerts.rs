@@ -2,7 +2,6 @@
 //! a wake-up from the poller after a round decided new alerts.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -18,23 +17,14 @@ pub(super) async fn run(
     wake: Arc<Notify>,
 ) {
     let clock = &app.clock;
-    let tick = app.config.daemon.tick;
     loop {
         match crate::alert::drain(&sender, &app.store, &alerts, clock, &app.shutdown).await {
             Ok(report) => metrics.record_alerts(&report),
             Err(e) => tracing::error!(error = %e, "alert outbox drain failed"),
         }
-        let wait = match app.store.next_alert_due().await {
-            Ok(next) => next
-                .and_then(|t| (t - clock.now()).to_std().ok())
-                .unwrap_or(tick)
-                .clamp(Duration::from_millis(200), tick),
-            Err(_) => tick,
-        };
-        tokio::select! {
-            () = app.shutdown.cancelled() => break,
-            () = wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
+        let next = app.store.next_alert_due().await.ok().flatten();
+        if !super::wait_until_due(&app, &wake, next).await {
+            break;
         }
     }
 }

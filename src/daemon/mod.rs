@@ -106,6 +106,25 @@ pub async fn run(
     Ok(())
 }
 
+/// Sleep until `next_due` (clamped to 200 ms .. one tick; a tick when unknown), a wake-up, or
+/// shutdown. False when the daemon is stopping. The outbox and alert loops both wait this way.
+async fn wait_until_due(
+    app: &App,
+    wake: &tokio::sync::Notify,
+    next_due: Option<chrono::DateTime<chrono::Utc>>,
+) -> bool {
+    let tick = app.config.daemon.tick;
+    let wait = next_due
+        .and_then(|t| (t - app.clock.now()).to_std().ok())
+        .unwrap_or(tick)
+        .clamp(Duration::from_millis(200), tick);
+    tokio::select! {
+        () = app.shutdown.cancelled() => false,
+        () = wake.notified() => true,
+        () = tokio::time::sleep(wait) => true,
+    }
+}
+
 /// Resolves on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     #[cfg(unix)]

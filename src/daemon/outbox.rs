@@ -2,7 +2,6 @@
 //! from the digest loop or the subscribe pages.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -12,7 +11,6 @@ use crate::metrics::Metrics;
 
 pub(super) async fn run(app: App, mail: Mail, metrics: Arc<Metrics>, wake: Arc<Notify>) {
     let clock = &app.clock;
-    let tick = app.config.daemon.tick;
     loop {
         match crate::mail::drain_outbox(
             &mail.mailer,
@@ -39,18 +37,14 @@ pub(super) async fn run(app: App, mail: Mail, metrics: Arc<Metrics>, wake: Arc<N
             }
             Err(e) => tracing::error!(error = %e, "outbox drain failed"),
         }
-        let wait = match app.store.outbox_counts(None).await {
-            Ok(c) => c
-                .next_due
-                .and_then(|t| (t - clock.now()).to_std().ok())
-                .unwrap_or(tick)
-                .clamp(Duration::from_millis(200), tick),
-            Err(_) => tick,
-        };
-        tokio::select! {
-            () = app.shutdown.cancelled() => break,
-            () = wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
+        let next = app
+            .store
+            .outbox_counts(None)
+            .await
+            .ok()
+            .and_then(|c| c.next_due);
+        if !super::wait_until_due(&app, &wake, next).await {
+            break;
         }
     }
 }

@@ -20,7 +20,7 @@ pub mod transport;
 use std::sync::Arc;
 
 pub use address::{AddressError, SubscriberEmail};
-pub use outbox::{drain_outbox, queue_digest, DigestParts, DrainReport, OutboxError, QueueOutcome};
+pub use outbox::{drain_outbox, queue_digest, DrainReport, OutboxError, QueueOutcome};
 pub use settings::{MailSettings, SettingsError, StoryList};
 pub use transport::{FailureKind, Mailer, Reply, SendFailure, TransportError};
 

@@ -23,7 +23,6 @@ use crate::store::{
     ClaimedDelivery, DigestRow, EditionStored, LeaseClaim, NewDigest, Store, StoreError,
 };
 use crate::value::clock::Clock;
-use crate::value::week::IsoWeek;
 
 /// First retry delay; it doubles with each attempt.
 const FIRST_RETRY: Duration = Duration::from_secs(60);
@@ -31,18 +30,6 @@ const FIRST_RETRY: Duration = Duration::from_secs(60);
 const MAX_RETRY: Duration = Duration::from_secs(4 * 3600);
 /// Connection failures in a row after which the server counts as down for this run.
 const MAX_CONNECTION_FAILURES: u32 = 3;
-
-/// The rendered digest, as the digest renderer hands it over.
-#[derive(Debug, Clone, Copy)]
-pub struct DigestParts<'a> {
-    pub story_id: &'a str,
-    pub week: IsoWeek,
-    pub subject: &'a str,
-    pub text: &'a str,
-    /// The mail HTML, whose chart is `cid:chart@storyline`.
-    pub html: &'a str,
-    pub chart_png: Option<&'a [u8]>,
-}
 
 /// What [`queue_digest`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,34 +78,21 @@ pub enum OutboxError {
 pub async fn queue_digest(
     store: &Store,
     settings: &MailSettings,
-    parts: &DigestParts<'_>,
+    parts: &NewDigest<'_>,
     now: DateTime<Utc>,
 ) -> Result<QueueOutcome, OutboxError> {
     if settings.list(parts.story_id).is_none() {
         return Err(OutboxError::UnknownStory(parts.story_id.to_string()));
     }
-    let week = parts.week.to_string();
     // An edition kept for the web archive but mailed to nobody yet is brought up to date
     // first; one that has deliveries is kept as it is.
-    let (digest, stored) = store
-        .store_edition(
-            &NewDigest {
-                story_id: parts.story_id,
-                week: &week,
-                subject: parts.subject,
-                text: parts.text,
-                html: parts.html,
-                chart_png: parts.chart_png,
-            },
-            now,
-        )
-        .await?;
+    let (digest, stored) = store.store_edition(parts, now).await?;
     let created = stored == EditionStored::Created;
     let e = store
         .enqueue_deliveries(digest.id, &settings.id_domain, now)
         .await?;
     tracing::info!(
-        story = parts.story_id, week = %week, digest_id = digest.id, created,
+        story = parts.story_id, week = %parts.week, digest_id = digest.id, created,
         queued = e.queued, already = e.already, "digest queued"
     );
     Ok(QueueOutcome {

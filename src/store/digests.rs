@@ -4,12 +4,14 @@
 use chrono::{DateTime, Utc};
 
 use super::{from_ts, to_ts, Result, Store};
+use crate::value::week::IsoWeek;
 
-/// A rendered digest to store (the HTML is the mail variant, with the chart as a `cid:` link).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rendered digest to store and mail (the HTML is the mail variant, with the chart as a
+/// `cid:` link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewDigest<'a> {
     pub story_id: &'a str,
-    pub week: &'a str,
+    pub week: IsoWeek,
     pub subject: &'a str,
     pub text: &'a str,
     pub html: &'a str,
@@ -70,7 +72,7 @@ impl Store {
                  composed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )
         .bind(d.story_id)
-        .bind(d.week)
+        .bind(d.week.to_string())
         .bind(d.subject)
         .bind(d.text)
         .bind(d.html)
@@ -87,7 +89,7 @@ impl Store {
         );
         let row = sqlx::query_as(Q)
             .bind(d.story_id)
-            .bind(d.week)
+            .bind(d.week.to_string())
             .fetch_one(&self.pool)
             .await?;
         Ok((row, inserted))
@@ -114,7 +116,7 @@ impl Store {
                AND (subject != ?3 OR text != ?4 OR html != ?5 OR chart_png IS NOT ?6)",
         )
         .bind(d.story_id)
-        .bind(d.week)
+        .bind(d.week.to_string())
         .bind(d.subject)
         .bind(d.text)
         .bind(d.html)

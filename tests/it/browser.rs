@@ -22,8 +22,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use chrono::Utc;
 use serde_json::{json, Value};
-use storyline::mail::{self, DigestParts, Mail};
+use storyline::mail::{self, Mail};
 use storyline::metrics::Metrics;
+use storyline::store::NewDigest;
 use storyline::store::{Store, SubscriptionState};
 use storyline::value::clock::Clock;
 use storyline::web::{self, subscribe::SubscribeState, AppState};
@@ -405,7 +406,7 @@ impl Site {
 
     /// Mail this week's digest to the confirmed subscribers, now.
     async fn send_digest(&self) {
-        let parts = DigestParts {
+        let parts = NewDigest {
             story_id: "llama-4",
             week: "2025-W15".parse().unwrap(),
             subject: "Llama 4 this week",

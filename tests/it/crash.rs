@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sqlx::Connection as _;
-use storyline::mail::{self, DigestParts};
+use storyline::mail;
+use storyline::store::NewDigest;
 use support::changing_feeds::ChangingFeeds;
 use support::crash::{
     ack_delay, connect, integrity, kill_at, run_ok, seed, storyline, trials, Moment, Rng,
@@ -280,7 +281,7 @@ async fn queue_week(config: &Path, n: usize) {
             .await
             .unwrap();
     }
-    let parts = DigestParts {
+    let parts = NewDigest {
         story_id: "llama-4",
         week: "2025-W15".parse().unwrap(),
         subject: "Llama 4: week 15",

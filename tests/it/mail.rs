@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use storyline::mail::token::Purpose;
-use storyline::mail::{self, DigestParts, Mail};
+use storyline::mail::{self, Mail};
+use storyline::store::NewDigest;
 use storyline::store::Store;
 use storyline::value::clock::Clock;
 use support::at;
@@ -64,8 +65,8 @@ async fn setup(sink: &SmtpSink, mail_extra: &str) -> Env {
     }
 }
 
-fn parts<'a>(subject: &'a str) -> DigestParts<'a> {
-    DigestParts {
+fn parts<'a>(subject: &'a str) -> NewDigest<'a> {
+    NewDigest {
         story_id: "llama-4",
         week: "2025-W15".parse().expect("week"),
         subject,

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use storyline::mail::{self, DigestParts, Mail};
+use storyline::mail::{self, Mail};
+use storyline::store::NewDigest;
 use storyline::store::Store;
 use storyline::value::clock::Clock;
 use support::at;
@@ -87,7 +88,7 @@ async fn queued(sink: &SmtpSink, now: DateTime<Utc>) -> Env {
             .await
             .unwrap();
     }
-    let parts = DigestParts {
+    let parts = NewDigest {
         story_id: "llama-4",
         week: "2025-W15".parse().unwrap(),
         subject: "Llama 4 this week",

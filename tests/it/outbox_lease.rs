@@ -12,7 +12,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use storyline::mail::{self, DigestParts, Mail};
+use storyline::mail::{self, Mail};
+use storyline::store::NewDigest;
 use storyline::store::Store;
 use storyline::value::clock::Clock;
 use support::smtp_sink::{Fault, SmtpSink};
@@ -39,8 +40,8 @@ fn write_config_with(dir: &Path, smtp_port: u16, timeout: &str, rate: f64) -> Pa
     path
 }
 
-fn parts() -> DigestParts<'static> {
-    DigestParts {
+fn parts() -> NewDigest<'static> {
+    NewDigest {
         story_id: "llama-4",
         week: "2025-W15".parse().unwrap(),
         subject: "Llama 4: week 15",

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use storyline::mail::token::Purpose;
-use storyline::mail::{self, DigestParts, Mail};
+use storyline::mail::{self, Mail};
 use storyline::metrics::Metrics;
+use storyline::store::NewDigest;
 use storyline::store::{Store, SubscriptionState};
 use storyline::value::clock::Clock;
 use storyline::web::{self, subscribe::SubscribeState, AppState};
@@ -169,8 +170,8 @@ fn confirm_link(raw: &[u8]) -> String {
         .to_string()
 }
 
-fn digest<'a>(week: &str) -> DigestParts<'a> {
-    DigestParts {
+fn digest<'a>(week: &str) -> NewDigest<'a> {
+    NewDigest {
         story_id: "llama-4",
         week: week.parse().expect("ISO week"),
         subject: "Llama 4 this week",

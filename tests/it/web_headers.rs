@@ -169,7 +169,7 @@ async fn every_route_and_error_answer_carries_the_security_headers() {
         .insert_digest_once(
             &NewDigest {
                 story_id: "llama-4",
-                week: "2025-W15",
+                week: "2025-W15".parse().unwrap(),
                 subject: "Llama 4, week 15",
                 text: "Llama 4 this week\n",
                 html: "<html><body><p>Llama 4</p><img src=\"cid:chart@storyline\"></body></html>",

@@ -514,7 +514,7 @@ async fn pipeline(escaped: String, cdata: String) -> Outputs {
         .insert_digest_once(
             &storyline::store::NewDigest {
                 story_id: "xss",
-                week: "2025-W15",
+                week: "2025-W15".parse().unwrap(),
                 subject: &r.subject,
                 text: &r.text,
                 html: &r.email_html,
@@ -776,7 +776,7 @@ async fn hostile_titles_and_headlines_are_text_on_every_web_page() {
         .insert_digest_once(
             &storyline::store::NewDigest {
                 story_id: "evil",
-                week: "2025-W15",
+                week: "2025-W15".parse().unwrap(),
                 subject: "<script>alert('subject')</script>",
                 text: "t\n",
                 html: "<html><head><title>t</title></head><body><p>t</p></body></html>",
