@@ -12,7 +12,7 @@ use super::model::{
     Development, Digest, DigestInput, Discussion, DiscussionIn, EventIn, FailingSource, ItemIn,
     SourceNote, Update, UpdateIn,
 };
-use super::outlets::{outlets, safe_link};
+use super::outlets::{outlets, safe_link, sorted_items};
 use super::sanitize::{collapse_whitespace, cut_at_word, Sanitizer};
 
 /// Discussion threads shown.
@@ -108,20 +108,6 @@ fn compose_development(ev: &EventIn, sanitizer: &Sanitizer, tz: Tz) -> Developme
         item_count: ev.items.len(),
         headline,
     }
-}
-
-/// Items in a stable order: earliest published first (undated last), then source and guid.
-pub(super) fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
-    let mut sorted: Vec<&ItemIn> = items.iter().collect();
-    sorted.sort_by(|a, b| {
-        (a.published.is_none(), a.published, &a.source, &a.guid).cmp(&(
-            b.published.is_none(),
-            b.published,
-            &b.source,
-            &b.guid,
-        ))
-    });
-    sorted
 }
 
 fn headline_or_title(headline: &str, items: &[&ItemIn]) -> String {

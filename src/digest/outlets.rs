@@ -9,7 +9,7 @@ use super::sanitize::collapse_whitespace;
 /// Who carried an event, as its digest shows it: the first linkable report (the headline's
 /// link) and every outlet once, in reporting order. For the site's timeline and events feed.
 pub fn coverage(items: &[ItemIn]) -> (Option<String>, Vec<Outlet>) {
-    let sorted = super::compose::sorted_items(items);
+    let sorted = sorted_items(items);
     let first = sorted.iter().find_map(|i| safe_link(i.url.as_deref()));
     (first, outlets(&sorted))
 }
@@ -67,6 +67,20 @@ pub fn safe_link(url: Option<&str>) -> Option<String> {
     let linkable = matches!(parsed.scheme(), "http" | "https")
         && parsed.host_str().is_some_and(|h| !h.is_empty());
     linkable.then(|| parsed.to_string())
+}
+
+/// Items in a stable order: earliest published first (undated last), then source and guid.
+pub(super) fn sorted_items(items: &[ItemIn]) -> Vec<&ItemIn> {
+    let mut sorted: Vec<&ItemIn> = items.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.published.is_none(), a.published, &a.source, &a.guid).cmp(&(
+            b.published.is_none(),
+            b.published,
+            &b.source,
+            &b.guid,
+        ))
+    });
+    sorted
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
 //! Story definitions: the config's `[[story]]` entries, or the built-in Llama 4 story when
 //! there are none. A definition is data; the matching algorithm is the same for every story.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
+use super::text::{self, Analyzer};
 use crate::config::{AmbiguousTerm, Config, StoryConfig};
 
 /// The built-in story, in the same shape as a `[[story]]` entry.
@@ -40,6 +43,17 @@ pub struct StoryDef {
 pub struct BuiltinError(String);
 
 impl StoryDef {
+    /// The stems of the phrases that name the story: they say an item is the story's, not which
+    /// development it reports. (Aliases and ambiguous terms often name one development: "Deep
+    /// Think", "Computer Use".)
+    pub(super) fn name_stems(&self, analyzer: &Analyzer) -> HashSet<String> {
+        self.phrases
+            .iter()
+            .flat_map(|w| text::tokenize(w))
+            .map(|t| analyzer.stem(&t))
+            .collect()
+    }
+
     /// A definition from a config entry.
     pub fn from_config(c: &StoryConfig) -> StoryDef {
         let clean = |v: &[String]| -> Vec<String> {

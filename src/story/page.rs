@@ -233,7 +233,7 @@ impl Round<'_> {
         // Items that do not name the story, against the events as they stand after this
         // page's reports: one that clearly reports a recent event joins it.
         context.sort_by_key(|j| (j.at, j.pending.item.id));
-        let words = super::process::story_words(story, self.analyzer);
+        let words = story.name_stems(self.analyzer);
         let mut context_placed: Vec<Option<Placement>> = Vec::with_capacity(context.len());
         for j in &mut context {
             // A link to a story item's page says more than resembling its event.

@@ -7,7 +7,7 @@
 //! and placed oldest first within their page. The queue is drained once every story has seen
 //! it, so a crash leaves the rest to the next run; a decided item is not decided twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
@@ -18,7 +18,7 @@ use super::judged::judge;
 use super::page::Round;
 use super::relevance::Matcher;
 use super::shown::Cuts;
-use super::text::{self, Analyzer};
+use super::text::Analyzer;
 use super::{ProcessReport, StoryError};
 use crate::store::{FetchMarks, Pending, Store};
 
@@ -110,7 +110,7 @@ async fn process_story(
     }
     let t0 = std::time::Instant::now();
     // Document frequencies over the story's items so far; each page adds its own.
-    let mut idf = Idf::naming(story_words(story, analyzer));
+    let mut idf = Idf::naming(story.name_stems(analyzer));
     let mut terms = store.story_terms(&story.id);
     while let Some(t) = terms.next().await {
         idf.add(&Terms::decode(&t?));
@@ -153,16 +153,4 @@ async fn process_story(
     }
     tracing::debug!(story = %story.id, decided = round.report.decided, relevant = round.report.relevant, elapsed = ?t0.elapsed(), "story processed");
     Ok(round.report)
-}
-
-/// The stems of the phrases that name the story: they say an item is the story's, not which
-/// development it reports. (Aliases and ambiguous terms often name one development: "Deep
-/// Think", "Computer Use".)
-pub(super) fn story_words(story: &StoryDef, analyzer: &Analyzer) -> HashSet<String> {
-    story
-        .phrases
-        .iter()
-        .flat_map(|w| text::tokenize(w))
-        .map(|t| analyzer.stem(&t))
-        .collect()
 }
