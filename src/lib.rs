@@ -31,6 +31,16 @@
 //!
 //! Values ([`value`]): source ids and kinds, canonical URLs, ISO weeks, the digest schedule,
 //! quiet hours, the clock, secrets.
+//!
+//! # Words
+//! - a **round** is one pass over the due sources: fetch, store, decide
+//!   (`refresh::run_cycle`); `storyline poll` runs one by hand, the daemon one per tick;
+//! - an **item** is one entry of a feed or one article page; a **decision** says whether it is
+//!   the story's; an **event** is one development, reported by one or more items;
+//! - an **edition** is one story's week as a digest, stored once; a **delivery** is that
+//!   edition to one subscriber; an **alert** is one development pushed as it happens;
+//! - the **week report** is what `weekly` reads from the store for an edition; other
+//!   `…Report` types say what one run did (a round, a drain, a story step).
 
 pub mod alert;
 pub mod app;

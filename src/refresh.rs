@@ -1,29 +1,58 @@
 //! One polling round: `run_cycle(now)` is what the CLI, the daemon and the tests all call.
 //!
-//! Fetches run concurrently (bounded in total and per host); parsing and turning entries into
-//! rows happen in the fetch task; every store write goes through this one loop, which writes
-//! the sources that are ready in one transaction (a source's items and its fetch record
-//! always together), so SQLite sees a single writer and a crash mid-round loses nothing
-//! already committed.
+//! Fetches run concurrently (bounded in total and per host, started one by one by
+//! [`dispatch`], so a round holds a task per fetch in flight, not per source); parsing and
+//! turning entries into rows happen beside the fetch, at most one parser per core; every store
+//! write goes through this one loop, which writes the sources that are ready in one
+//! transaction (a source's items and its fetch record always together), so SQLite sees a
+//! single writer and a crash mid-round loses nothing already committed. What waits between
+//! fetch and write is bounded in bytes ([`Limits`]), so a round's memory does not grow with
+//! its number of sources.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest as _, Sha256};
-use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use url::Url;
 
-use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
+use crate::fetch::{FetchError, Fetched, Validators};
 use crate::parse::{self, Entry};
-use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
+use crate::store::{NewItem, SourceRow, StoreError};
 use crate::story::Screen;
-use crate::value::source::SourceKind;
 
-/// Most sources written in one transaction.
-const WRITE_GROUP: usize = 64;
+mod dispatch;
+mod fetch;
+mod write;
+
+use fetch::{parse_fetched, spawn_fetches};
+use write::{store_reference, write_outcome};
+
+/// What one round holds at most between the network and the writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of fetched bodies waiting to be parsed or written. A fetch task waits for room
+    /// before it parses, so a writer that falls behind (a slow disk, a busy machine) stops
+    /// the fetches instead of letting parsed rows pile up in front of it; 8 MiB keeps a write
+    /// group of typical feeds (30–80 KB each) ready while the last one is written. A body
+    /// bigger than the whole allowance takes all of it, alone.
+    pub in_flight_bytes: usize,
+    /// Sources written in one transaction at most, and results waiting for the writer.
+    pub write_group: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            in_flight_bytes: 8 << 20,
+            write_group: 64,
+        }
+    }
+}
+
+/// Longest a write group waits for more sources before it is written.
+const GATHER: Duration = Duration::from_millis(20);
 
 /// Longest wait between retries of a failing source.
 const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -129,6 +158,9 @@ pub enum CycleError {
 struct Polled {
     source: SourceRow,
     result: Result<Outcome, FetchError>,
+    /// The body's share of [`Limits::in_flight_bytes`], given back once the writer is done
+    /// with it.
+    _room: Option<OwnedSemaphorePermit>,
 }
 
 /// A fetched and parsed body, already turned into rows.
@@ -156,6 +188,22 @@ pub async fn run_cycle(
     selection: &Selection,
     progress: &dyn Progress,
 ) -> Result<CycleReport, CycleError> {
+    run_cycle_with(ctx, now, selection, progress, Limits::default()).await
+}
+
+/// As [`run_cycle`], holding at most what `limits` says (tests shrink them to prove the
+/// bound changes nothing stored).
+pub async fn run_cycle_with(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    selection: &Selection,
+    progress: &dyn Progress,
+    limits: Limits,
+) -> Result<CycleReport, CycleError> {
+    let limits = Limits {
+        in_flight_bytes: limits.in_flight_bytes.clamp(1, u32::MAX as usize),
+        write_group: limits.write_group.max(1),
+    };
     let sources = select(ctx, now, selection).await?;
     progress.start(sources.len());
     let mut report = CycleReport::default();
@@ -171,24 +219,40 @@ pub async fn run_cycle(
     let started = std::time::Instant::now();
     let stories = ctx.stories.clone();
     let screen = Arc::new(Screen::new(&stories));
-    let (tx, mut rx) = mpsc::channel::<Polled>(WRITE_GROUP);
-    let mut tasks = spawn_fetches(ctx, fetchable, &screen, tx);
-    let mut group = Vec::with_capacity(WRITE_GROUP);
-    // Whatever has arrived while the last group was being written goes in the next one, so
-    // a slow round writes one source at a time and a fast one a few dozen per commit.
-    while rx.recv_many(&mut group, WRITE_GROUP).await > 0 {
+    let (tx, mut rx) = mpsc::channel::<Polled>(limits.write_group);
+    let fetches = spawn_fetches(ctx, fetchable, &screen, tx, limits);
+    let mut group = Vec::with_capacity(limits.write_group);
+    // Whatever has arrived while the last group was being written goes in the next one, and
+    // the group waits a moment for more: a commit rewrites the same B-tree pages however few
+    // sources it holds, and with at most one parser per core results arrive one by one.
+    let mut writing = Duration::ZERO;
+    let mut commits = 0usize;
+    while rx.recv_many(&mut group, limits.write_group).await > 0 {
+        let until = tokio::time::Instant::now() + GATHER;
+        while group.len() < limits.write_group {
+            let room = limits.write_group - group.len();
+            match tokio::time::timeout_at(until, rx.recv_many(&mut group, room)).await {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
+        commits += 1;
+        let t = std::time::Instant::now();
         let mut batch = ctx.store.batch().await?;
         let mut done = Vec::with_capacity(group.len());
         for polled in group.drain(..) {
             done.push(write_outcome(&mut batch, ctx, polled, now).await?);
         }
         batch.commit().await?;
+        writing += t.elapsed();
         for r in done {
             progress.source_done(&r);
             report.sources.push(r);
         }
     }
-    while tasks.join_next().await.is_some() {}
+    // The dispatcher ends once its last fetch has handed its result over; it only fails if
+    // it panicked, and then the sources it had not started are simply not in the report.
+    let _ = fetches.await;
     report.sources.sort_by(|a, b| a.source.cmp(&b.source));
     // Stories stay current with every round. The items above are committed already, so a
     // failure here loses nothing and the next round picks the same items up again.
@@ -196,6 +260,8 @@ pub async fn run_cycle(
     report.stories = crate::story::process(&ctx.store, &stories, now).await?;
     tracing::debug!(
         fetch_and_store = ?fetched,
+        of_which_writing = ?writing,
+        commits,
         stories = ?(started.elapsed() - fetched),
         "poll round timings"
     );
@@ -230,111 +296,6 @@ async fn select(
     })
 }
 
-fn spawn_fetches(
-    ctx: &Context,
-    sources: Vec<SourceRow>,
-    screen: &Arc<Screen>,
-    tx: mpsc::Sender<Polled>,
-) -> JoinSet<()> {
-    let total = Arc::new(Semaphore::new(ctx.config.fetch.concurrency));
-    let per_host = ctx.config.fetch.per_host_concurrency;
-    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let mut tasks = JoinSet::new();
-    for source in sources {
-        let host = Url::parse(&source.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
-        let host_sem = hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(per_host)))
-            .clone();
-        let total = total.clone();
-        let fetcher = ctx.fetcher.clone();
-        let shutdown = ctx.shutdown.clone();
-        let screen = screen.clone();
-        let tx = tx.clone();
-        tasks.spawn(async move {
-            // Semaphores are never closed, so acquiring only fails if they were; then the
-            // task simply does nothing.
-            let Ok(_host) = host_sem.acquire_owned().await else {
-                return;
-            };
-            let Ok(_slot) = total.acquire_owned().await else {
-                return;
-            };
-            if shutdown.is_cancelled() {
-                return;
-            }
-            let result = poll_one(&fetcher, &source, screen).await;
-            let _ = tx.send(Polled { source, result }).await;
-        });
-    }
-    tasks
-}
-
-async fn poll_one(
-    fetcher: &Fetcher,
-    source: &SourceRow,
-    screen: Arc<Screen>,
-) -> Result<Outcome, FetchError> {
-    let url = Url::parse(&source.url)
-        .map_err(|e| FetchError::Refused(format!("stored URL is invalid: {e}")))?;
-    let validators = Validators {
-        etag: source.etag.clone(),
-        last_modified: source.last_modified.clone(),
-    };
-    Ok(match fetcher.fetch(&url, &validators).await? {
-        FetchOutcome::Fetched(f) => {
-            let kind = source.kind();
-            let id = source.id.clone();
-            // Parsing is CPU work on a body we already hold; it stays off the writer.
-            tokio::task::spawn_blocking(move || parse_fetched(kind, *f, &id, Some(&screen)))
-                .await
-                .map_err(|e| FetchError::Body(format!("parser task failed: {e}")))?
-        }
-        FetchOutcome::NotModified { validators } => Outcome::NotModified(validators),
-        FetchOutcome::RateLimited {
-            status,
-            retry_after,
-        } => Outcome::RateLimited {
-            status,
-            retry_after,
-        },
-        FetchOutcome::Gone => Outcome::Gone,
-    })
-}
-
-/// Read a fetched body as the source's kind and turn the entries into rows (screened for the
-/// stories, when there is a screen).
-fn parse_fetched(
-    kind: SourceKind,
-    f: Fetched,
-    source_id: &str,
-    screen: Option<&Screen>,
-) -> Outcome {
-    let doc = crate::read::read_body(&f.body, f.content_type.as_deref(), &f.final_url, Some(kind));
-    let items = doc.map(|d| {
-        d.into_document()
-            .entries
-            .iter()
-            .map(|e| {
-                let mut it = to_new_item(e, &f.final_url);
-                if let Some(screen) = screen {
-                    screen.mark(source_id, &mut it);
-                }
-                it
-            })
-            .collect()
-    });
-    Outcome::Parsed(Box::new(Parsed {
-        items,
-        validators: f.validators,
-        moved_to: f.moved_to,
-        http_status: f.status,
-    }))
-}
-
 /// Store a response fetched outside a round exactly as a poll would (items, validators, next
 /// due time). `storyline sources add` fetches a new source once and keeps what it got, so the
 /// first poll does not repeat the request.
@@ -348,208 +309,14 @@ pub async fn ingest_fetched(
     // Unscreened: story processing reads these back in full, as it always may.
     let result = Ok(parse_fetched(source.kind(), fetched, source_id, None));
     let mut batch = ctx.store.batch().await?;
-    let report = write_outcome(&mut batch, ctx, Polled { source, result }, now).await?;
+    let polled = Polled {
+        source,
+        result,
+        _room: None,
+    };
+    let report = write_outcome(&mut batch, ctx, polled, now).await?;
     batch.commit().await?;
     Ok(report)
-}
-
-async fn write_outcome(
-    batch: &mut Batch,
-    ctx: &Context,
-    polled: Polled,
-    now: DateTime<Utc>,
-) -> Result<SourceReport, StoreError> {
-    let Polled { source, result } = polled;
-    let interval = Duration::from_secs(source.interval_secs.max(60) as u64);
-    let on_time = now + jittered(interval, &source.id);
-    let failures = source.consecutive_failures as u32 + 1;
-    let backoff_at = now + backoff(interval, failures);
-    let mut record = FetchRecord {
-        status: SourceStatus::Ok,
-        http_status: None,
-        error: None,
-        etag: source.etag.clone(),
-        last_modified: source.last_modified.clone(),
-        moved_to: None,
-        next_due: on_time,
-        disable_reason: None,
-        flagged: None,
-    };
-    let mut report = SourceReport {
-        source: source.id.clone(),
-        result: SourceResult::NotModified,
-        new_items: Vec::new(),
-        updated_items: Vec::new(),
-    };
-    match result {
-        Ok(Outcome::Parsed(p)) => {
-            let Parsed {
-                items,
-                validators,
-                moved_to,
-                http_status,
-            } = *p;
-            record.http_status = Some(http_status);
-            match items {
-                Ok(mut items) => {
-                    if source.kind() == SourceKind::Page {
-                        note_page_changes(batch, &source, &mut items).await?;
-                    }
-                    let cap = ctx.config.fetch.max_new_items_per_poll;
-                    let stored = batch.store_items(&source.id, &items, now, cap).await?;
-                    record.etag = validators.etag;
-                    record.last_modified = validators.last_modified;
-                    record.moved_to = moved_to.map(|u| u.to_string());
-                    if stored.over_cap > 0 {
-                        record.flagged = Some(format!(
-                            "{} new items in one poll (cap {cap}); {} left for later polls — \
-                             does this feed change its ids every time?",
-                            stored.new.len() + stored.over_cap,
-                            stored.over_cap
-                        ));
-                    }
-                    report.result = SourceResult::Stored {
-                        new: stored.new.len(),
-                        updated: stored.updated.len(),
-                        over_cap: stored.over_cap,
-                    };
-                    report.new_items = stored.new;
-                    report.updated_items = stored.updated;
-                }
-                Err(e) => {
-                    record.status = SourceStatus::Error;
-                    record.error = Some(e.to_string());
-                    record.next_due = backoff_at;
-                    report.result = SourceResult::Failed {
-                        error: e.to_string(),
-                        retry_at: backoff_at,
-                    };
-                }
-            }
-        }
-        Ok(Outcome::NotModified(v)) => {
-            record.status = SourceStatus::NotModified;
-            record.http_status = Some(304);
-            record.etag = v.etag.or(record.etag);
-            record.last_modified = v.last_modified.or(record.last_modified);
-        }
-        Ok(Outcome::RateLimited {
-            status,
-            retry_after,
-        }) => {
-            // Never sooner than the server asked, nor sooner than our own backoff.
-            let until = retry_after.map_or(backoff_at, |r| r.resolve(now).max(backoff_at));
-            record.status = SourceStatus::RateLimited;
-            record.http_status = Some(status);
-            record.error = Some(format!(
-                "rate limited (HTTP {status}); retrying after {}",
-                until.to_rfc3339()
-            ));
-            record.next_due = until;
-            report.result = SourceResult::RateLimited { until };
-        }
-        Ok(Outcome::Gone) => {
-            record.status = SourceStatus::Gone;
-            record.http_status = Some(410);
-            record.error = Some("the server says this feed is gone for good (410)".into());
-            record.disable_reason = Some("410 Gone".into());
-            report.result = SourceResult::Gone;
-        }
-        Err(e) => {
-            record.status = SourceStatus::Error;
-            record.error = Some(e.to_string());
-            if let FetchError::Status(code) = e {
-                record.http_status = Some(code);
-            }
-            record.next_due = backoff_at;
-            report.result = SourceResult::Failed {
-                error: e.to_string(),
-                retry_at: backoff_at,
-            };
-        }
-    }
-    batch.record_fetch(&source.id, now, &record).await?;
-    Ok(report)
-}
-
-/// A static reference: stored once from the config's own metadata, never fetched.
-async fn store_reference(
-    ctx: &Context,
-    source: &SourceRow,
-    now: DateTime<Utc>,
-) -> Result<SourceReport, StoreError> {
-    let cfg = ctx.config.source(&source.id);
-    let item = NewItem {
-        guid: source.url.clone(),
-        url: Some(source.url.clone()),
-        canonical_url: crate::value::canon::canonical_url(&source.url, None),
-        title: source.title.clone(),
-        summary: source.note.clone(),
-        published_at: cfg.and_then(|c| c.date_utc()),
-        content_hash: content_hash(&[
-            source.title.as_deref(),
-            Some(&source.url),
-            source.note.as_deref(),
-        ]),
-        ..NewItem::default()
-    };
-    let stored = ctx.store.store_items(&source.id, &[item], now, 1).await?;
-    let record = FetchRecord {
-        status: SourceStatus::Ok,
-        http_status: None,
-        error: None,
-        etag: None,
-        last_modified: None,
-        moved_to: None,
-        next_due: now
-            + jittered(
-                Duration::from_secs(source.interval_secs.max(60) as u64),
-                &source.id,
-            ),
-        disable_reason: None,
-        flagged: None,
-    };
-    ctx.store.record_fetch(&source.id, now, &record).await?;
-    Ok(SourceReport {
-        source: source.id.clone(),
-        result: SourceResult::Reference {
-            stored: !stored.new.is_empty(),
-        },
-        new_items: stored.new,
-        updated_items: stored.updated,
-    })
-}
-
-/// A watched page is one item: say what changed since the stored version, so a digest can
-/// print "1 paragraph added".
-async fn note_page_changes(
-    batch: &mut Batch,
-    source: &SourceRow,
-    items: &mut [NewItem],
-) -> Result<(), StoreError> {
-    let stored = batch.items_of_source(&source.id).await?;
-    for it in items {
-        let Some(old) = stored.iter().find(|o| o.guid == it.guid) else {
-            continue;
-        };
-        if old.content_hash == it.content_hash {
-            continue;
-        }
-        let before = crate::page::Revision {
-            title: old.title.as_deref(),
-            summary: old.summary.as_deref(),
-            text: old.content.as_deref().unwrap_or_default(),
-            published: old.published(),
-        };
-        let after = crate::page::Revision {
-            title: it.title.as_deref(),
-            summary: it.summary.as_deref(),
-            text: it.content.as_deref().unwrap_or_default(),
-            published: it.published_at,
-        };
-        it.change_note = crate::page::describe_update(&before, &after);
-    }
-    Ok(())
 }
 
 /// Entry → row: canonical URL, outlet, and a content hash of what a reader would see change.

@@ -5,7 +5,7 @@
 //! - [`compose()`]: pure; orders, words and sanitizes everything into a `Digest`.
 //! - [`sanitize`]: ammonia on feed HTML, then plain-text excerpts.
 //! - [`chart`]: the items-per-week PNG.
-//! - [`render`]: tera templates (embedded defaults, user overrides) to subject, HTML and text.
+//! - [`render`](mod@render): tera templates (embedded defaults, user overrides) to subject, HTML and text.
 //! - [`mime`]: the `.eml` message: text, HTML and the chart by Content-ID.
 
 pub mod chart;

@@ -31,7 +31,7 @@ impl SourceStatus {
 }
 
 /// A stored source with its fetch state.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct SourceRow {
     pub id: String,
     pub kind: String,

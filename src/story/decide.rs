@@ -28,7 +28,7 @@ pub fn judge(matcher: &Matcher, item: &ItemRow) -> (Verdict, String) {
 }
 
 /// The title in the item's own words. A GitHub release titled by its tag alone is shown as
-/// "<repository> <tag>" (see `sites::github`); the repository's name is ours, not the
+/// "`<repository> <tag>`" (see `sites::github`); the repository's name is ours, not the
 /// release's, and a release whose notes say nothing of the story is routine, not news.
 pub fn relevance_title(item: &ItemRow) -> &str {
     let title = item.title.as_deref().unwrap_or_default();
