@@ -15,10 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::app::App;
 use crate::metrics::Metrics;
+use crate::value::clock::Clock;
 use crate::web::{self, AppState};
 
 /// Run the daemon until `shutdown` resolves. The caller binds the listener (port 0 in tests).
@@ -106,20 +108,32 @@ pub async fn run(
     Ok(())
 }
 
-/// Sleep until `next_due` (clamped to 200 ms .. one tick; a tick when unknown), a wake-up, or
-/// shutdown. False when the daemon is stopping. The outbox and alert loops both wait this way.
+/// Sleep until `next_due` (clamped to 200 ms .. one tick; a tick when unknown or overdue), a
+/// wake-up, or shutdown. False when the daemon is stopping. The outbox and alert loops both wait this way.
 async fn wait_until_due(
     app: &App,
     wake: &tokio::sync::Notify,
     next_due: Option<chrono::DateTime<chrono::Utc>>,
 ) -> bool {
     let tick = app.config.daemon.tick;
-    let wait = next_due
-        .and_then(|t| (t - app.clock.now()).to_std().ok())
-        .unwrap_or(tick)
-        .clamp(Duration::from_millis(200), tick);
+    wait_for(&app.clock, tick, &app.shutdown, wake, next_due).await
+}
+
+async fn wait_for(
+    clock: &Clock,
+    tick: Duration,
+    shutdown: &CancellationToken,
+    wake: &tokio::sync::Notify,
+    next_due: Option<chrono::DateTime<chrono::Utc>>,
+) -> bool {
+    // A row still overdue right after a drain means the drain stopped short (the server is
+    // down, the row is leased elsewhere): wait a tick rather than spin on it.
+    let wait = match next_due.map(|t| (t - clock.now()).to_std()) {
+        Some(Ok(d)) => d.clamp(Duration::from_millis(200), tick),
+        _ => tick,
+    };
     tokio::select! {
-        () = app.shutdown.cancelled() => false,
+        () = shutdown.cancelled() => false,
         () = wake.notified() => true,
         () = tokio::time::sleep(wait) => true,
     }
@@ -146,5 +160,46 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use tokio::sync::Notify;
+    use tokio::time::Instant;
+
+    /// On tokio's paused clock: each wait is exactly as long as the rule says, with no real
+    /// time spent.
+    #[tokio::test(start_paused = true)]
+    async fn a_loop_sleeps_until_its_next_due_row_at_most_a_tick_and_stops_at_once() {
+        let start: DateTime<Utc> = "2025-06-02T09:00:00Z".parse().unwrap();
+        let clock = Clock::tokio_from(start);
+        let tick = Duration::from_secs(60);
+        let (stop, wake) = (CancellationToken::new(), Notify::new());
+        let waited = |due: Option<DateTime<Utc>>| {
+            let (clock, stop, wake) = (&clock, &stop, &wake);
+            async move {
+                let t0 = Instant::now();
+                let go_on = wait_for(clock, tick, stop, wake, due).await;
+                (go_on, t0.elapsed())
+            }
+        };
+        let secs = chrono::Duration::seconds;
+        let five = (true, Duration::from_secs(5));
+        assert_eq!(waited(Some(start + secs(5))).await, five);
+        let later = Some(start + secs(3600));
+        assert_eq!(waited(later).await, (true, tick), "at most a tick");
+        assert_eq!(waited(None).await, (true, tick), "nothing due: a tick");
+        let now = clock.now();
+        let soon = (true, Duration::from_millis(200));
+        assert_eq!(waited(Some(now)).await, soon, "due now");
+        let overdue = Some(clock.now() - secs(1));
+        assert_eq!(waited(overdue).await, (true, tick), "overdue: no spinning");
+        wake.notify_one();
+        assert_eq!(waited(None).await, (true, Duration::ZERO), "woken");
+        stop.cancel();
+        assert_eq!(waited(None).await, (false, Duration::ZERO), "stopping");
     }
 }

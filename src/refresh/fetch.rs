@@ -8,7 +8,8 @@ use tokio::task::JoinSet;
 use url::Url;
 
 use super::dispatch::Dispatch;
-use super::{to_new_item, Context, Limits, Outcome, Parsed, Polled};
+use super::{to_new_item, Limits, Outcome, Parsed, Polled};
+use crate::app::App;
 use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::store::SourceRow;
 use crate::story::Screen;
@@ -17,7 +18,7 @@ use crate::value::source::SourceKind;
 /// Fetch `sources` in order, at most `fetch.concurrency` at once and `per_host_concurrency`
 /// per host, each result sent to the writer; returns the dispatcher's task.
 pub(super) fn spawn_fetches(
-    ctx: &Context,
+    ctx: &App,
     sources: Vec<SourceRow>,
     screen: &Arc<Screen>,
     tx: mpsc::Sender<Polled>,

@@ -4,16 +4,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    backoff, content_hash, jittered, Context, Outcome, Parsed, Polled, SourceReport, SourceResult,
-};
+use super::{backoff, content_hash, jittered, Outcome, Parsed, Polled, SourceReport, SourceResult};
+use crate::app::App;
 use crate::fetch::FetchError;
 use crate::store::{Batch, FetchRecord, NewItem, SourceRow, SourceStatus, StoreError};
 use crate::value::source::SourceKind;
 
 pub(super) async fn write_outcome(
     batch: &mut Batch,
-    ctx: &Context,
+    ctx: &App,
     polled: Polled,
     now: DateTime<Utc>,
 ) -> Result<SourceReport, StoreError> {
@@ -132,7 +131,7 @@ pub(super) async fn write_outcome(
 
 /// A static reference: stored once from the config's own metadata, never fetched.
 pub(super) async fn store_reference(
-    ctx: &Context,
+    ctx: &App,
     source: &SourceRow,
     now: DateTime<Utc>,
 ) -> Result<SourceReport, StoreError> {

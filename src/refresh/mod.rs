@@ -13,18 +13,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest as _, Sha256};
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 use url::Url;
 
+use crate::app::App;
 use crate::fetch::{FetchError, Fetched, Validators};
-use crate::parse::{self, Entry};
+use crate::parse::{self};
 use crate::store::{NewItem, SourceRow, StoreError};
 use crate::story::Screen;
 
 mod dispatch;
+mod due;
 mod fetch;
+mod item;
 mod write;
+
+pub use due::backoff;
+use due::jittered;
+pub use item::{content_hash, to_new_item};
 
 use fetch::{parse_fetched, spawn_fetches};
 use write::{store_reference, write_outcome};
@@ -53,14 +59,6 @@ impl Default for Limits {
 
 /// Longest a write group waits for more sources before it is written.
 const GATHER: Duration = Duration::from_millis(20);
-
-/// Longest wait between retries of a failing source.
-const MAX_BACKOFF: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Everything a polling round needs: the app handle, under the name this module has used.
-/// `App` is the one handle now; this alias keeps `Context` working while other branches that
-/// say `refresh::Context` land, and goes once they have.
-pub type Context = crate::app::App;
 
 /// Which sources a round polls.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +181,7 @@ enum Outcome {
 
 /// Run one polling round at `now`.
 pub async fn run_cycle(
-    ctx: &Context,
+    ctx: &App,
     now: DateTime<Utc>,
     selection: &Selection,
     progress: &dyn Progress,
@@ -194,7 +192,7 @@ pub async fn run_cycle(
 /// As [`run_cycle`], holding at most what `limits` says (tests shrink them to prove the
 /// bound changes nothing stored).
 pub async fn run_cycle_with(
-    ctx: &Context,
+    ctx: &App,
     now: DateTime<Utc>,
     selection: &Selection,
     progress: &dyn Progress,
@@ -269,7 +267,7 @@ pub async fn run_cycle_with(
 }
 
 async fn select(
-    ctx: &Context,
+    ctx: &App,
     now: DateTime<Utc>,
     selection: &Selection,
 ) -> Result<Vec<SourceRow>, CycleError> {
@@ -300,7 +298,7 @@ async fn select(
 /// due time). `storyline sources add` fetches a new source once and keeps what it got, so the
 /// first poll does not repeat the request.
 pub async fn ingest_fetched(
-    ctx: &Context,
+    ctx: &App,
     source_id: &str,
     fetched: Fetched,
     now: DateTime<Utc>,
@@ -317,71 +315,6 @@ pub async fn ingest_fetched(
     let report = write_outcome(&mut batch, ctx, polled, now).await?;
     batch.commit().await?;
     Ok(report)
-}
-
-/// Entry → row: canonical URL, outlet, and a content hash of what a reader would see change.
-pub fn to_new_item(e: &Entry, base: &Url) -> NewItem {
-    let canonical_url = e
-        .link
-        .as_deref()
-        .and_then(|l| crate::value::canon::canonical_url(l, Some(base)));
-    let published = e.published.map(|d| d.to_rfc3339());
-    NewItem {
-        guid: e.id.clone(),
-        url: e.link.clone(),
-        canonical_url,
-        title: e.title.clone(),
-        summary: e.summary.clone(),
-        content: e.content.clone(),
-        author: e.author.clone(),
-        outlet_name: e.outlet.as_ref().map(|o| o.name.clone()),
-        outlet_url: e.outlet.as_ref().and_then(|o| o.url.clone()),
-        published_at: e.published,
-        content_hash: content_hash(&[
-            e.title.as_deref(),
-            e.link.as_deref(),
-            e.summary.as_deref(),
-            e.content.as_deref(),
-            published.as_deref(),
-        ]),
-        parent_guid: e.parent.clone(),
-        points: e.points,
-        comments: e.comments,
-        discussion_url: e.discussion_url.clone(),
-        change_note: None,
-        quiet_under: None,
-    }
-}
-
-pub fn content_hash(parts: &[Option<&str>]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.unwrap_or_default().as_bytes());
-        h.update([0x1f]);
-    }
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// The source's interval plus up to 10% spread, fixed per source, so 200 sources with the
-/// same interval do not all fire in the same second.
-fn jittered(interval: Duration, id: &str) -> chrono::Duration {
-    let h = Sha256::digest(id.as_bytes());
-    let frac = u16::from_le_bytes([h[0], h[1]]) as f64 / u16::MAX as f64;
-    let secs = interval.as_secs_f64() * (1.0 + 0.1 * frac);
-    chrono::Duration::seconds(secs as i64)
-}
-
-/// Exponential backoff from the interval: 1×, 2×, 4×… capped at 7 days.
-pub fn backoff(interval: Duration, failures: u32) -> chrono::Duration {
-    let factor = 2u64.saturating_pow(failures.saturating_sub(1).min(20));
-    let secs = interval
-        .as_secs()
-        .saturating_mul(factor)
-        .min(MAX_BACKOFF.as_secs());
-    chrono::Duration::seconds(secs as i64)
 }
 
 #[cfg(test)]
