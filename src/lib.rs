@@ -14,9 +14,9 @@
 //! - [`refresh`]: `run_cycle(now)`, one polling round, used by the CLI, daemon and tests.
 //! - [`store`]: all SQL.
 //! - [`story`]: relevance, events (clusters) and the week report of each story.
-//! - [`weekly`]: one story's week as a digest: gathered, composed, kept and queued.
+//! - [`weekly`]: one story's week as a digest: gathered, composed, kept (`weekly::archive`,
+//!   also `--backfill`) and queued; the one owner of the digest path, `digest` its pure half.
 //! - [`digest`]: compose, render and package the weekly digest (pure).
-//! - [`archive`]: weekly editions kept for the web archive and feeds, without mailing.
 //! - [`mail`]: subscribers' addresses, signed links, the outbox and SMTP delivery.
 //! - [`alert`]: pushes (webhook, ntfy, Matrix) when a story moves; an outbox like mail's.
 //! - [`metrics`]: the daemon's counters in the Prometheus text format.
@@ -44,7 +44,6 @@
 
 pub mod alert;
 pub mod app;
-pub mod archive;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -2,18 +2,19 @@
 //! render it, keep it, and hand it to the outbox. `storyline digest`, the daemon's schedule
 //! and the tests all go through here; `digest` itself stays pure.
 
+pub mod archive;
 mod gather;
 
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+use crate::digest::history::CHART_WEEKS;
 use crate::digest::{self, DigestInput, FailingSource, Rendered, Templates};
 use crate::store::{Store, StoreError};
 use crate::story::{StoryDef, StoryError};
 use crate::value::week::IsoWeek;
 
 /// Weeks of history on the digest's chart.
-const CHART_WEEKS: u32 = 12;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WeeklyError {
@@ -241,7 +242,7 @@ async fn compose_one(
         }
         // Kept for the web archive when nothing is mailed: no mail set up, or a quiet week.
         _ => {
-            crate::archive::keep(store, config, story, week, &edition, now).await?;
+            archive::keep(store, config, story, week, &edition, now).await?;
         }
     }
     Ok(DueOutcome::Composed {

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 
 use crate::app::App;
-use crate::archive::{self, Kept};
 use crate::store::EditionStored;
 use crate::story::StoryDef;
+use crate::weekly::archive::{self, Kept};
 
 pub(crate) async fn run(
     app: &App,

@@ -231,7 +231,8 @@ async fn keep(
     let Period::Week(week) = period else {
         return Ok(());
     };
-    let kept = crate::archive::keep(&app.store, &app.config, story, week, edition, now).await?;
+    let kept =
+        crate::weekly::archive::keep(&app.store, &app.config, story, week, edition, now).await?;
     eprintln!(
         "web archive, /digests/{}/{week}: {}",
         story.id,

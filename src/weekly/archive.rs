@@ -12,12 +12,12 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use super::{Edition, Period, WeeklyError};
 use crate::config::Config;
 use crate::digest::Templates;
 use crate::store::{EditionStored, NewDigest, Store, StoreError};
 use crate::story::StoryDef;
 use crate::value::week::IsoWeek;
-use crate::weekly::{self, Edition, Period, WeeklyError};
 
 /// What keeping one week did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +99,7 @@ pub async fn backfill(
         .collect();
     let mut out = Vec::with_capacity(weeks.len());
     for week in weeks {
-        let edition =
-            weekly::make(store, config, templates, story, Period::Week(week), now).await?;
+        let edition = super::make(store, config, templates, story, Period::Week(week), now).await?;
         out.push((week, keep(store, config, story, week, &edition, now).await?));
     }
     Ok(out)
