@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 
 use super::definition::StoryDef;
@@ -31,8 +31,9 @@ pub struct EventReport {
     /// Stable across weeks and runs.
     pub id: String,
     pub headline: String,
-    /// The first report's time, RFC 3339 in UTC.
-    pub first_seen: String,
+    /// The first report's time (RFC 3339 in UTC in the JSON).
+    #[serde(serialize_with = "rfc3339")]
+    pub first_seen: DateTime<Utc>,
     /// Developments: every item up to the end of the week. Updates: the items new or changed
     /// in the week.
     pub items: Vec<ReportItem>,
@@ -47,15 +48,16 @@ pub struct ReportItem {
     pub guid: String,
     pub url: Option<String>,
     pub title: Option<String>,
-    /// RFC 3339 in UTC, or null when the feed gives no date.
-    pub published: Option<String>,
+    /// Null in the JSON when the feed gives no date.
+    #[serde(serialize_with = "rfc3339_or_null")]
+    pub published: Option<DateTime<Utc>>,
     pub outlet: Option<String>,
-    /// The stored row and the time it counts at, for the digest (not part of the contract).
+    /// The stored row, the time it counts at and what changed (a page update), for the
+    /// bounded digest's equivalence test (`tests/it/digest_week.rs`); not in the contract.
     #[serde(skip)]
     pub row: ItemRow,
     #[serde(skip)]
     pub at: i64,
-    /// What changed, when this item is a page update in the week.
     #[serde(skip)]
     pub change: Option<String>,
 }
@@ -65,8 +67,8 @@ pub struct ReportItem {
 pub struct TimelineEntry {
     pub id: String,
     pub headline: String,
-    /// The calendar date of the first report in the configured time zone, `YYYY-MM-DD`.
-    pub date: String,
+    /// The calendar date of the first report in the configured time zone (`YYYY-MM-DD`).
+    pub date: NaiveDate,
 }
 
 /// Build the week's report from what the store holds. Headlines are chosen from the items
@@ -133,14 +135,11 @@ pub async fn period_report(
     };
     for (first, shown, id, ms) in ordered {
         let headline = choose_headline(ms);
-        let first_seen = from_ts(first).to_rfc3339_opts(SecondsFormat::Secs, true);
+        let first_seen = from_ts(first);
         report.timeline.push(TimelineEntry {
             id: id.to_string(),
             headline: headline.clone(),
-            date: from_ts(first)
-                .with_timezone(&tz)
-                .format("%Y-%m-%d")
-                .to_string(),
+            date: from_ts(first).with_timezone(&tz).date_naive(),
         });
         // An event first shown in the period has all its members in it, so `shown` holds
         // every item a development lists; an older event's shown members are its updates.
@@ -177,12 +176,25 @@ fn report_item(m: &ReportMember, change: Option<String>) -> ReportItem {
         guid: i.guid.clone(),
         url: i.url.clone(),
         title: i.title.clone(),
-        published: i
-            .published()
-            .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        published: i.published(),
         outlet: i.outlet_name.clone(),
         row: i.clone(),
         at: m.at,
         change,
+    }
+}
+
+/// The JSON contract's times: RFC 3339 in UTC, whole seconds.
+fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn rfc3339_or_null<S: serde::Serializer>(
+    t: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
     }
 }

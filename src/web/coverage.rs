@@ -18,8 +18,8 @@ pub(super) struct Development {
     /// The event id: stable across weeks and runs.
     pub id: String,
     pub headline: String,
-    /// The first report's calendar date in the configured time zone, `YYYY-MM-DD`.
-    pub date: String,
+    /// The first report's calendar date in the configured time zone.
+    pub date: chrono::NaiveDate,
     pub first_at: DateTime<Utc>,
     /// When the latest report joined it.
     pub last_at: DateTime<Utc>,

@@ -84,7 +84,7 @@ struct IndexEntry<'a> {
 
 #[derive(Serialize)]
 struct Last {
-    date: String,
+    date: chrono::NaiveDate,
     headline: String,
 }
 
@@ -106,7 +106,7 @@ struct StoryView<'a> {
 /// "2025-04-05 — <headline linked to the first report> · 6 outlets", this week's in bold.
 #[derive(Serialize)]
 struct TimelineLine<'a> {
-    date: &'a str,
+    date: chrono::NaiveDate,
     headline: &'a str,
     link: Option<&'a str>,
     outlets: usize,
@@ -175,7 +175,7 @@ async fn index(st: &AppState) -> anyhow::Result<Index<'_>> {
             latest: editions(st, story).await?.into_iter().next(),
             developments: report.timeline.len(),
             last: report.timeline.last().map(|t| Last {
-                date: t.date.clone(),
+                date: t.date,
                 headline: t.headline.clone(),
             }),
         });
@@ -206,11 +206,11 @@ fn story_view<'a>(
             .iter()
             .rev()
             .map(|d| TimelineLine {
-                date: &d.date,
+                date: d.date,
                 headline: &d.headline,
                 link: d.link.as_deref(),
                 outlets: d.outlets.len(),
-                this_week: in_week(&d.date, this_week),
+                this_week: in_week(d.date, this_week),
             })
             .collect(),
         this_week: developments
@@ -220,14 +220,10 @@ fn story_view<'a>(
     }
 }
 
-/// Whether the calendar date `date` (`YYYY-MM-DD`) falls in `week`.
-fn in_week(date: &str, week: IsoWeek) -> bool {
-    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map(|day| {
-            let w = day.iso_week();
-            (w.year(), w.week()) == (week.year, week.week)
-        })
-        .unwrap_or(false)
+/// Whether the calendar date `date` falls in `week`.
+fn in_week(date: chrono::NaiveDate, week: IsoWeek) -> bool {
+    let w = date.iso_week();
+    (w.year(), w.week()) == (week.year, week.week)
 }
 
 /// A stored digest as a web page: the mail's HTML with the chart served from here and the

@@ -303,7 +303,7 @@ fn straightforward(report: &WeekReport, like: &DigestInput) -> DigestInput {
             .map(|t| TimelineIn {
                 id: t.id.clone(),
                 headline: t.headline.clone(),
-                date: local_midnight(&t.date, tz).unwrap_or(like.week_start),
+                date: local_midnight(&t.date.to_string(), tz).unwrap_or(like.week_start),
             })
             .collect(),
         unlisted: Unlisted::default(),
@@ -327,9 +327,7 @@ fn event_in(e: &EventReport) -> EventIn {
     EventIn {
         id: e.id.clone(),
         headline: e.headline.clone(),
-        first_seen: DateTime::parse_from_rfc3339(&e.first_seen)
-            .unwrap()
-            .with_timezone(&Utc),
+        first_seen: e.first_seen,
         reports: Tally::of(e.items.iter().map(item_in).collect()),
     }
 }
@@ -589,7 +587,13 @@ fn whole_text(f: &Fixture, r: &WeekReport, start: DateTime<Utc>, end: DateTime<U
     for (label, events) in [("Developments", &r.developments), ("Updates", &r.updates)] {
         let _ = writeln!(s, "\n{label} ({})", events.len());
         for e in events {
-            let _ = writeln!(s, "  {}  {}  {}", e.id, &e.first_seen[..10], e.headline);
+            let _ = writeln!(
+                s,
+                "  {}  {}  {}",
+                e.id,
+                e.first_seen.format("%Y-%m-%d"),
+                e.headline
+            );
             for i in &e.items {
                 let title = i.title.as_deref().unwrap_or("(untitled)");
                 let _ = writeln!(s, "      {:<18} {}", i.source, title);

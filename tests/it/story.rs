@@ -145,9 +145,12 @@ async fn processing_is_idempotent_and_event_ids_are_stable() {
     assert_eq!(report.developments.len(), 1);
     assert_eq!(report.developments[0].id, ev);
     assert_eq!(report.developments[0].items.len(), 2);
-    assert_eq!(report.developments[0].first_seen, "2030-03-05T10:00:00Z");
+    assert_eq!(
+        report.developments[0].first_seen.to_rfc3339(),
+        "2030-03-05T10:00:00+00:00"
+    );
     assert_eq!(report.timeline.len(), 1);
-    assert_eq!(report.timeline[0].date, "2030-03-05");
+    assert_eq!(report.timeline[0].date.to_string(), "2030-03-05");
     // Later weeks list the event in the timeline only.
     let later = story::week_report(&store, &stories[0], week.next(), config.timezone)
         .await
