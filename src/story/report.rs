@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::definition::StoryDef;
 pub use super::headline::{choose_headline, is_discussion, HeadlineCandidate, HEADLINE_POOL};
 use super::StoryError;
-use crate::store::{from_ts, HeadlineMember, ItemRow, ReportMember, Store};
+use crate::store::{from_ts, HeadlineMember, ReportMember, Store};
 use crate::value::week::IsoWeek;
 
 /// One story's week, in the JSON contract's shape.
@@ -52,14 +52,6 @@ pub struct ReportItem {
     #[serde(serialize_with = "rfc3339_or_null")]
     pub published: Option<DateTime<Utc>>,
     pub outlet: Option<String>,
-    /// The stored row, the time it counts at and what changed (a page update), for the
-    /// bounded digest's equivalence test (`tests/it/digest_week.rs`); not in the contract.
-    #[serde(skip)]
-    pub row: ItemRow,
-    #[serde(skip)]
-    pub at: i64,
-    #[serde(skip)]
-    pub change: Option<String>,
 }
 
 /// One line of the timeline.
@@ -100,11 +92,6 @@ pub async fn period_report(
         .story_first_members(&story.id, end, HEADLINE_POOL)
         .await?;
     let shown = store.story_period_members(&story.id, start, end).await?;
-    let updates = store.story_updates_between(&story.id, start, end).await?;
-    let updated: HashMap<i64, Option<String>> = updates
-        .iter()
-        .map(|u| (u.item_id, u.note.clone()))
-        .collect();
 
     let mut events: BTreeMap<&str, Vec<&HeadlineMember>> = BTreeMap::new();
     for m in &firsts {
@@ -152,24 +139,21 @@ pub async fn period_report(
                 id: id.to_string(),
                 headline,
                 first_seen,
-                items: items.iter().map(|m| report_item(m, None)).collect(),
+                items: items.iter().map(|m| report_item(m)).collect(),
             });
         } else if !items.is_empty() {
             report.updates.push(EventReport {
                 id: id.to_string(),
                 headline,
                 first_seen,
-                items: items
-                    .iter()
-                    .map(|m| report_item(m, updated.get(&m.item.id).cloned().flatten()))
-                    .collect(),
+                items: items.iter().map(|m| report_item(m)).collect(),
             });
         }
     }
     Ok(report)
 }
 
-fn report_item(m: &ReportMember, change: Option<String>) -> ReportItem {
+fn report_item(m: &ReportMember) -> ReportItem {
     let i = &m.item;
     ReportItem {
         source: i.source_id.clone(),
@@ -178,9 +162,6 @@ fn report_item(m: &ReportMember, change: Option<String>) -> ReportItem {
         title: i.title.clone(),
         published: i.published(),
         outlet: i.outlet_name.clone(),
-        row: i.clone(),
-        at: m.at,
-        change,
     }
 }
 

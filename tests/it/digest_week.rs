@@ -22,7 +22,7 @@ use storyline::digest::{
     compose, render, DigestInput, DiscussionIn, EventIn, ItemIn, Tally, Templates, TimelineIn,
     Unlisted, UpdateIn,
 };
-use storyline::store::{DecisionRow, NewItem, Store, StoryBatch, UpdateRow};
+use storyline::store::{DecisionRow, ItemRow, NewItem, Store, StoryBatch, UpdateRow};
 use storyline::story::report::{is_discussion, EventReport, ReportItem, WeekReport};
 use storyline::story::{self, StoryDef};
 use storyline::value::week::IsoWeek;
@@ -289,14 +289,69 @@ async fn fixture(dir: &std::path::Path) -> Fixture {
     }
 }
 
+/// What the digest reads beside the report for each of its items, straight from the store: the
+/// stored row, the time it counts at, and a page update's note.
+struct Stored {
+    rows: HashMap<(String, String), (ItemRow, i64)>,
+    notes: HashMap<i64, Option<String>>,
+}
+
+impl Stored {
+    async fn read(f: &Fixture, start: DateTime<Utc>, end: DateTime<Utc>) -> Stored {
+        let (from, until) = (start.timestamp(), end.timestamp());
+        let members = f
+            .store
+            .story_period_members(&f.story.id, from, until)
+            .await
+            .unwrap();
+        let updates = f
+            .store
+            .story_updates_between(&f.story.id, from, until)
+            .await
+            .unwrap();
+        Stored {
+            rows: members
+                .into_iter()
+                .map(|m| {
+                    (
+                        (m.item.source_id.clone(), m.item.guid.clone()),
+                        (m.item, m.at),
+                    )
+                })
+                .collect(),
+            notes: updates.into_iter().map(|u| (u.item_id, u.note)).collect(),
+        }
+    }
+
+    fn row(&self, i: &ReportItem) -> &ItemRow {
+        &self.rows[&(i.source.clone(), i.guid.clone())].0
+    }
+
+    fn at(&self, i: &ReportItem) -> i64 {
+        self.rows[&(i.source.clone(), i.guid.clone())].1
+    }
+
+    fn change(&self, i: &ReportItem) -> Option<&str> {
+        self.notes.get(&self.row(i).id)?.as_deref()
+    }
+}
+
 /// The digest input of a whole week report, as the digest was gathered before it streamed.
-fn straightforward(report: &WeekReport, like: &DigestInput) -> DigestInput {
+fn straightforward(report: &WeekReport, stored: &Stored, like: &DigestInput) -> DigestInput {
     let tz = like.timezone;
     let (start, end) = (like.week_start.timestamp(), like.week_end.timestamp());
     DigestInput {
-        developments: report.developments.iter().map(event_in).collect(),
-        updates: report.updates.iter().map(update_in).collect(),
-        discussions: discussions(report, start, end),
+        developments: report
+            .developments
+            .iter()
+            .map(|e| event_in(e, stored))
+            .collect(),
+        updates: report
+            .updates
+            .iter()
+            .map(|e| update_in(e, stored))
+            .collect(),
+        discussions: discussions(report, stored, start, end),
         timeline: report
             .timeline
             .iter()
@@ -311,29 +366,30 @@ fn straightforward(report: &WeekReport, like: &DigestInput) -> DigestInput {
     }
 }
 
-fn item_in(i: &ReportItem) -> ItemIn {
+fn item_in(i: &ReportItem, stored: &Stored) -> ItemIn {
+    let row = stored.row(i);
     ItemIn {
         source: i.source.clone(),
         guid: i.guid.clone(),
         url: i.url.clone(),
         title: i.title.clone(),
-        published: i.row.published(),
+        published: i.published,
         outlet: i.outlet.clone(),
-        summary_html: i.row.summary.clone().or_else(|| i.row.content.clone()),
+        summary_html: row.summary.clone().or_else(|| row.content.clone()),
     }
 }
 
-fn event_in(e: &EventReport) -> EventIn {
+fn event_in(e: &EventReport, stored: &Stored) -> EventIn {
     EventIn {
         id: e.id.clone(),
         headline: e.headline.clone(),
         first_seen: e.first_seen,
-        reports: Tally::of(e.items.iter().map(item_in).collect()),
+        reports: Tally::of(e.items.iter().map(|i| item_in(i, stored)).collect()),
     }
 }
 
-fn update_in(e: &EventReport) -> UpdateIn {
-    let changed: Vec<&str> = e.items.iter().filter_map(|i| i.change.as_deref()).collect();
+fn update_in(e: &EventReport, stored: &Stored) -> UpdateIn {
+    let changed: Vec<&str> = e.items.iter().filter_map(|i| stored.change(i)).collect();
     let what = match changed.first() {
         Some(note) => format!("page updated: {note}"),
         None if e.items.len() == 1 => "1 new report".to_string(),
@@ -346,14 +402,14 @@ fn update_in(e: &EventReport) -> UpdateIn {
         when: e
             .items
             .iter()
-            .map(|i| Utc.timestamp_opt(i.at, 0).unwrap())
+            .map(|i| Utc.timestamp_opt(stored.at(i), 0).unwrap())
             .max()
             .unwrap(),
-        reports: Tally::of(e.items.iter().map(item_in).collect()),
+        reports: Tally::of(e.items.iter().map(|i| item_in(i, stored)).collect()),
     }
 }
 
-fn discussions(report: &WeekReport, start: i64, end: i64) -> Vec<DiscussionIn> {
+fn discussions(report: &WeekReport, stored: &Stored, start: i64, end: i64) -> Vec<DiscussionIn> {
     let all: Vec<&ReportItem> = report
         .developments
         .iter()
@@ -361,29 +417,29 @@ fn discussions(report: &WeekReport, start: i64, end: i64) -> Vec<DiscussionIn> {
         .flat_map(|e| &e.items)
         .collect();
     let mut comments: HashMap<(&str, &str), (i64, i64)> = HashMap::new();
-    for c in all.iter().filter(|i| i.row.parent_guid.is_some()) {
-        let parent = c.row.parent_guid.as_deref().unwrap();
+    for c in all.iter().filter(|i| stored.row(i).parent_guid.is_some()) {
+        let parent = stored.row(c).parent_guid.as_deref().unwrap();
         let entry = comments.entry((c.source.as_str(), parent)).or_default();
         entry.0 += 1;
-        if (start..end).contains(&c.at) {
+        if (start..end).contains(&stored.at(c)) {
             entry.1 += 1;
         }
     }
     all.iter()
-        .filter(|i| i.row.parent_guid.is_none() && is_discussion(&i.row))
+        .filter(|i| stored.row(i).parent_guid.is_none() && is_discussion(stored.row(i)))
         .filter(|i| {
-            (start..end).contains(&i.at)
+            (start..end).contains(&stored.at(i))
                 || comments
                     .get(&(i.source.as_str(), i.guid.as_str()))
                     .is_some_and(|c| c.1 > 0)
         })
         .map(|i| {
-            let (stored, fresh) = comments
+            let row = stored.row(i);
+            let (stored_count, fresh) = comments
                 .get(&(i.source.as_str(), i.guid.as_str()))
                 .copied()
                 .unwrap_or_default();
-            let url = i
-                .row
+            let url = row
                 .discussion_url
                 .clone()
                 .or_else(|| i.url.clone())
@@ -392,8 +448,8 @@ fn discussions(report: &WeekReport, start: i64, end: i64) -> Vec<DiscussionIn> {
                 title: i.title.clone().unwrap_or_default(),
                 site: site_name(&url),
                 url,
-                points: i.row.points,
-                comments: i.row.comments.or((stored > 0).then_some(stored)),
+                points: row.points,
+                comments: row.comments.or((stored_count > 0).then_some(stored_count)),
                 new_comments: fresh,
             }
         })
@@ -432,7 +488,8 @@ async fn both(
     let report = story::period_report(&f.store, &f.story, f.week, start, end, f.config.timezone)
         .await
         .unwrap();
-    let full = straightforward(&report, &bounded);
+    let stored = Stored::read(f, start, end).await;
+    let full = straightforward(&report, &stored, &bounded);
     (bounded, full, report)
 }
 
