@@ -12,7 +12,7 @@ use futures_util::TryStreamExt as _;
 use sqlx::pool::PoolConnection;
 use sqlx::Sqlite;
 
-use super::{HeadlineMember, Result, Store, StoreError};
+use super::{Result, Store, StoreError};
 
 pub use sections::{Section, SectionRow};
 
@@ -180,42 +180,6 @@ impl Store {
             f(row);
         }
         Ok(())
-    }
-
-    /// The first `per_event` members (by time, then item) of each of `event_ids` among those
-    /// shown before `until`, oldest first: what an event's headline is chosen from.
-    pub async fn story_event_pools(
-        &self,
-        story_id: &str,
-        until: i64,
-        per_event: usize,
-        event_ids: &[String],
-    ) -> Result<Vec<HeadlineMember>> {
-        if event_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new("WITH e(event_id) AS (VALUES ");
-        let mut ids = q.separated(", ");
-        for id in event_ids {
-            ids.push("(")
-                .push_bind_unseparated(id)
-                .push_unseparated(")");
-        }
-        q.push(
-            ") SELECT si.event_id, si.at, COALESCE(si.shown_at, si.at) AS shown_at, si.terms, \
-                    si.item_id, i.guid, i.url, i.title, i.outlet_name, i.parent_guid, \
-                    i.points, i.comments, i.discussion_url \
-             FROM e JOIN story_items si ON si.rowid IN \
-                  (SELECT f.rowid FROM story_items f INDEXED BY story_items_event_at \
-                      WHERE f.story_id = ",
-        )
-        .push_bind(story_id)
-        .push(" AND f.event_id = e.event_id AND f.shown_at < ")
-        .push_bind(until)
-        .push(" ORDER BY f.at, f.item_id LIMIT ")
-        .push_bind(i64::try_from(per_event).unwrap_or(i64::MAX))
-        .push(") JOIN items i ON i.id = si.item_id ORDER BY si.at, si.item_id");
-        Ok(q.build_query_as().fetch_all(&self.pool).await?)
     }
 
     /// The text a digest quotes from each item, by source and guid: its summary, else its

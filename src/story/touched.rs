@@ -31,7 +31,7 @@ pub(super) async fn events(
     // be left out for it.
     let most_now = now_by_event.values().map(Vec::len).max().unwrap_or(0);
     let stored = store
-        .story_event_heads(&story.id, &ids, HEADLINE_POOL + most_now)
+        .story_event_heads(&story.id, &ids, HEADLINE_POOL + most_now, None)
         .await?;
     let mut stored_by_event: HashMap<&str, Vec<&HeadlineMember>> = HashMap::new();
     for m in &stored {

@@ -92,7 +92,7 @@ pub(super) async fn lists(
         .chain(earlier.iter().map(|e| e.event_id.clone()))
         .collect();
     let pools = store
-        .story_event_pools(story_id, period.1, HEADLINE_POOL, &ids)
+        .story_event_heads(story_id, &ids, HEADLINE_POOL, Some(period.1))
         .await?;
     let mut by_event: HashMap<&str, Vec<&HeadlineMember>> = HashMap::new();
     for m in &pools {

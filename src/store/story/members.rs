@@ -169,17 +169,21 @@ impl Store {
     }
 
     /// The first `per_event` members (by time, then item) of each of these events, narrow:
-    /// what choosing a headline reads.
+    /// what choosing a headline reads. With `shown_before`, only members shown before it (a
+    /// digest's headline pool, which reads the same whenever the week is rendered).
     pub async fn story_event_heads(
         &self,
         story_id: &str,
         event_ids: &[String],
         per_event: usize,
+        shown_before: Option<i64>,
     ) -> Result<Vec<HeadlineMember>> {
         let mut out = Vec::new();
         for chunk in event_ids.chunks(EVENT_BATCH) {
             // Per event, the first entries of its member index and no more (a subquery
-            // correlated with each member would read an event's members once per member).
+            // correlated with each member would read an event's members once per member). The
+            // index is named: left to itself the planner scans every member shown before the
+            // end once per event (1.9 s instead of 0.07 s on the render benchmark's database).
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH e(event_id) AS (VALUES ");
             let mut ids = q.separated(", ");
             for id in chunk {
@@ -192,13 +196,16 @@ impl Store {
                         si.terms, si.item_id, i.guid, i.url, i.title, i.outlet_name, \
                         i.parent_guid, i.points, i.comments, i.discussion_url \
                  FROM e JOIN story_items si ON si.rowid IN (SELECT f.rowid FROM story_items f \
-                     WHERE f.story_id = ",
+                     INDEXED BY story_items_event_at WHERE f.story_id = ",
             );
-            q.push_bind(story_id)
-                .push(" AND f.event_id = e.event_id ORDER BY f.at, f.item_id LIMIT ")
+            q.push_bind(story_id).push(" AND f.event_id = e.event_id");
+            if let Some(until) = shown_before {
+                q.push(" AND f.shown_at < ").push_bind(until);
+            }
+            q.push(" ORDER BY f.at, f.item_id LIMIT ")
                 .push_bind(i64::try_from(per_event).unwrap_or(i64::MAX))
-                .push(") JOIN items i ON i.id = si.item_id");
-            q.push(" ORDER BY si.event_id, si.at, si.item_id");
+                .push(") JOIN items i ON i.id = si.item_id")
+                .push(" ORDER BY si.event_id, si.at, si.item_id");
             out.extend(
                 q.build_query_as::<HeadlineMember>()
                     .fetch_all(&self.pool)
