@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{from_ts, to_ts, Result, Store};
+use super::{from_ts, push_in_list, to_ts, Result, Store};
 
 /// An event an alert has not alerted on, with what the alert needs of it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -178,12 +178,9 @@ impl Store {
                      i.title, i.outlet_name \
                  FROM story_items si JOIN items i ON i.id = si.item_id WHERE si.story_id = ",
             );
-            q.push_bind(story_id).push(" AND si.event_id IN (");
-            let mut ids = q.separated(", ");
-            for id in chunk {
-                ids.push_bind(id);
-            }
-            q.push(") ORDER BY si.event_id, si.at, i.id");
+            q.push_bind(story_id).push(" AND si.event_id IN ");
+            push_in_list(&mut q, chunk);
+            q.push(" ORDER BY si.event_id, si.at, i.id");
             out.extend(
                 q.build_query_as::<AlertMember>()
                     .fetch_all(&self.pool)

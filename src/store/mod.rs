@@ -130,3 +130,18 @@ pub(crate) fn to_ts(t: DateTime<Utc>) -> i64 {
 pub(crate) fn from_ts(s: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(s, 0).single().unwrap_or_default()
 }
+
+/// `(?, ?, …)`, one bind per value: the IN lists of queries that read many rows at once.
+fn push_in_list<'t, T>(
+    q: &mut sqlx::QueryBuilder<sqlx::Sqlite>,
+    values: impl IntoIterator<Item = T>,
+) where
+    T: sqlx::Encode<'t, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for v in values {
+        list.push_bind(v);
+    }
+    q.push(")");
+}

@@ -104,12 +104,8 @@ impl Store {
                  JOIN story_items si ON si.item_id = i.id AND si.story_id = ",
             );
             q.push_bind(story_id)
-                .push(" WHERE si.event_id IS NOT NULL AND i.canonical_url IN (");
-            let mut list = q.separated(", ");
-            for k in chunk {
-                list.push_bind(*k);
-            }
-            q.push(")");
+                .push(" WHERE si.event_id IS NOT NULL AND i.canonical_url IN ");
+            push_in_list(&mut q, chunk.iter().copied());
             let rows: Vec<(String,)> = q.build_query_as().fetch_all(&self.pool).await?;
             out.extend(rows.into_iter().map(|(u,)| u));
         }
@@ -153,12 +149,9 @@ impl Store {
                 item_columns_i!(),
                 " FROM story_items si JOIN items i ON i.id = si.item_id WHERE si.story_id = "
             ));
-            q.push_bind(story_id).push(" AND si.event_id IN (");
-            let mut ids = q.separated(", ");
-            for id in chunk {
-                ids.push_bind(id);
-            }
-            q.push(") ORDER BY si.event_id, si.at, i.id");
+            q.push_bind(story_id).push(" AND si.event_id IN ");
+            push_in_list(&mut q, chunk);
+            q.push(" ORDER BY si.event_id, si.at, i.id");
             out.extend(
                 q.build_query_as::<ReportMember>()
                     .fetch_all(&self.pool)
@@ -226,12 +219,8 @@ impl Store {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "SELECT event_id, founder_item FROM story_events WHERE story_id = ",
             );
-            q.push_bind(story_id).push(" AND event_id IN (");
-            let mut ids = q.separated(", ");
-            for id in chunk {
-                ids.push_bind(id);
-            }
-            q.push(")");
+            q.push_bind(story_id).push(" AND event_id IN ");
+            push_in_list(&mut q, chunk);
             let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
             out.extend(rows);
         }

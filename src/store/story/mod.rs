@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{to_ts, ItemRow, Result, Store};
+use super::{push_in_list, to_ts, ItemRow, Result, Store};
 
 /// Item columns prefixed for joins, in [`ItemRow`] order.
 macro_rules! item_columns_i {

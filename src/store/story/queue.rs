@@ -117,12 +117,8 @@ impl Store {
             sqlx::QueryBuilder::<sqlx::Sqlite>::new("DELETE FROM story_queue WHERE seq <= ");
         q.push_bind(upto);
         if !keep.is_empty() {
-            q.push(" AND item_id NOT IN (");
-            let mut ids = q.separated(", ");
-            for id in keep {
-                ids.push_bind(id);
-            }
-            q.push(")");
+            q.push(" AND item_id NOT IN ");
+            push_in_list(&mut q, keep);
         }
         q.build().execute(&self.pool).await?;
         Ok(())
